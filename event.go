@@ -1,0 +1,55 @@
+package licensing
+
+import "time"
+
+// EventType names what changed.
+type EventType string
+
+// The event types. Every change the ledger makes appends exactly one event
+// per changed object: an allocation of many learners appends one
+// EventLicenceAllocated per licence.
+const (
+	EventTierRegistered    EventType = "tier.registered"
+	EventPartnerCreated    EventType = "partner.created"
+	EventCompanyCreated    EventType = "company.created"
+	EventCompanyUpdated    EventType = "company.updated"
+	EventOrderRequested    EventType = "order.requested"
+	EventOrderAssigned     EventType = "order.assigned"
+	EventOrderRejected     EventType = "order.rejected"
+	EventOrderCancelled    EventType = "order.cancelled"
+	EventOrderExpired      EventType = "order.expired"
+	EventReminderQueued    EventType = "order.reminder"
+	EventLearnerJoined     EventType = "learner.joined"
+	EventLearnerLoggedIn   EventType = "learner.logged_in"
+	EventLearnerLeft       EventType = "learner.left"
+	EventLicenceAllocated  EventType = "licence.allocated"
+	EventLicenceReleased   EventType = "licence.released"
+	EventLicenceReassigned EventType = "licence.reallocated"
+)
+
+// Event is one entry of the audit trail. Seq is assigned by the store,
+// strictly increasing in commit order.
+type Event struct {
+	Seq  int64     `json:"seq"`
+	At   time.Time `json:"at"`
+	Type EventType `json:"type"`
+	// Actor is who made the change; Company is the company it was made for
+	// (for a partner manager in manage mode, the company it acted on behalf
+	// of). Partner is the partner that owns Company, or the partner changed.
+	Actor   Actor  `json:"actor"`
+	Partner string `json:"partner,omitempty"`
+	Company string `json:"company,omitempty"`
+	Order   string `json:"order,omitempty"`
+	Learner string `json:"learner,omitempty"`
+	Licence string `json:"licence,omitempty"`
+	Tier    string `json:"tier,omitempty"`
+	// Count is the number of seats the event is about: the quantity of an
+	// order event, 1 for a licence event, the days before expiry of a
+	// reminder.
+	Count int `json:"count,omitempty"`
+	// ExpiresAt is the order's or licence's expiry, where one is known.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Detail is free text: a rejection's reason, the learner a licence was
+	// reallocated to.
+	Detail string `json:"detail,omitempty"`
+}

@@ -1,0 +1,514 @@
+// Package memstore is an in-memory licensing.Store: the store of tests,
+// examples and benchmarks, and a reference for writing a store of one's own.
+//
+// Updates run one at a time under a lock, so they are serializable; a failed
+// Update is undone from a journal. Every value is copied in and out, so no
+// caller can change stored state through a slice it passed or received.
+// Seat counts are the orders' own Allocated fields: an allocation updates one
+// order and adds one licence, whatever the order's size.
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/licensing-go/licensing"
+)
+
+var _ licensing.Store = (*Store)(nil)
+
+// errReadOnly is returned by a write inside View.
+var errReadOnly = errors.New("memstore: write in a read-only transaction")
+
+// Store is an in-memory licensing.Store, safe for concurrent use. The zero
+// Store is not usable; call New.
+type Store struct {
+	mu sync.RWMutex
+	d  data
+}
+
+type data struct {
+	tiers      map[string]licensing.Tier
+	partners   map[string]licensing.Partner
+	kids       map[string][]string // parent -> partner ids, sorted
+	companies  map[string]licensing.Company
+	byPartner  map[string][]string // partner -> company ids, sorted
+	orders     map[string]licensing.Order
+	orderIDs   []string            // sorted
+	byCompany  map[string][]string // company -> order ids, sorted
+	learners   map[learnerKey]licensing.Learner
+	licences   map[string]licensing.Licence
+	licenceIDs map[string][]string // company -> licence ids, sorted
+	held       map[heldKey][]string
+	events     []licensing.Event
+	notes      map[string]licensing.Notification
+	noteIDs    []string
+	idem       map[idemKey]licensing.IdempotencyRecord
+}
+
+type learnerKey struct{ company, learner string }
+type heldKey struct{ company, learner, tier string }
+type idemKey struct{ scope, key string }
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{d: data{
+		tiers:      map[string]licensing.Tier{},
+		partners:   map[string]licensing.Partner{},
+		kids:       map[string][]string{},
+		companies:  map[string]licensing.Company{},
+		byPartner:  map[string][]string{},
+		orders:     map[string]licensing.Order{},
+		byCompany:  map[string][]string{},
+		learners:   map[learnerKey]licensing.Learner{},
+		licences:   map[string]licensing.Licence{},
+		licenceIDs: map[string][]string{},
+		held:       map[heldKey][]string{},
+		notes:      map[string]licensing.Notification{},
+		idem:       map[idemKey]licensing.IdempotencyRecord{},
+	}}
+}
+
+// Update runs fn under the write lock; if fn fails, every write it made is
+// undone.
+func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx := &tx{d: &s.d, write: true}
+	err := fn(tx)
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		for i := len(tx.undo) - 1; i >= 0; i-- {
+			tx.undo[i]()
+		}
+	}
+	tx.d = nil
+	return err
+}
+
+// View runs fn under the read lock.
+func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	tx := &tx{d: &s.d}
+	err := fn(tx)
+	tx.d = nil
+	return err
+}
+
+// CurrentLicence reads the learner's current licence of the tier.
+func (s *Store) CurrentLicence(ctx context.Context, company, learner, tier string) (licensing.Licence, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.d.current(company, learner, tier)
+}
+
+func (d *data) current(company, learner, tier string) (licensing.Licence, error) {
+	var best licensing.Licence
+	found := false
+	for _, id := range d.held[heldKey{company, learner, tier}] {
+		l := d.licences[id]
+		if !l.ReleasedAt.IsZero() {
+			continue
+		}
+		if !found || l.ExpiresAt.After(best.ExpiresAt) || (l.ExpiresAt.Equal(best.ExpiresAt) && l.ID > best.ID) {
+			best, found = l, true
+		}
+	}
+	if !found {
+		return licensing.Licence{}, licensing.ErrNotFound
+	}
+	return best, nil
+}
+
+type tx struct {
+	d     *data
+	write bool
+	undo  []func()
+}
+
+func (t *tx) writable() error {
+	if !t.write {
+		return errReadOnly
+	}
+	return nil
+}
+
+// put stores v under k in m, journalling the previous state.
+func put[K comparable, V any](t *tx, m map[K]V, k K, v V) {
+	old, had := m[k]
+	m[k] = v
+	t.undo = append(t.undo, func() {
+		if had {
+			m[k] = old
+		} else {
+			delete(m, k)
+		}
+	})
+}
+
+// insertID adds id to the sorted slice *ids if it is not there.
+func insertID(t *tx, ids *[]string, id string) {
+	i, found := slices.BinarySearch(*ids, id)
+	if found {
+		return
+	}
+	*ids = slices.Insert(*ids, i, id)
+	t.undo = append(t.undo, func() {
+		j, ok := slices.BinarySearch(*ids, id)
+		if ok {
+			*ids = slices.Delete(*ids, j, j+1)
+		}
+	})
+}
+
+// indexID adds id to the sorted slice m[k].
+func indexID[K comparable](t *tx, m map[K][]string, k K, id string) {
+	ids := m[k]
+	i, found := slices.BinarySearch(ids, id)
+	if found {
+		return
+	}
+	m[k] = slices.Insert(ids, i, id)
+	t.undo = append(t.undo, func() {
+		ids := m[k]
+		if j, ok := slices.BinarySearch(ids, id); ok {
+			m[k] = slices.Delete(ids, j, j+1)
+		}
+	})
+}
+
+func get[K comparable, V any](m map[K]V, k K, clone func(V) V) (V, error) {
+	v, ok := m[k]
+	if !ok {
+		var zero V
+		return zero, licensing.ErrNotFound
+	}
+	return clone(v), nil
+}
+
+func (t *tx) Tier(name string) (licensing.Tier, error) { return get(t.d.tiers, name, same) }
+
+func (t *tx) Tiers() ([]licensing.Tier, error) {
+	out := make([]licensing.Tier, 0, len(t.d.tiers))
+	for _, v := range t.d.tiers {
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b licensing.Tier) int { return cmp.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func (t *tx) InsertTier(v licensing.Tier) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if _, ok := t.d.tiers[v.Name]; ok {
+		return licensing.ErrConflict
+	}
+	put(t, t.d.tiers, v.Name, v)
+	return nil
+}
+
+func (t *tx) Partner(id string) (licensing.Partner, error) {
+	return get(t.d.partners, id, clonePartner)
+}
+
+func (t *tx) PutPartner(p licensing.Partner) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if old, ok := t.d.partners[p.ID]; ok && old.Parent != p.Parent {
+		return errors.New("memstore: a partner's parent does not change")
+	}
+	put(t, t.d.partners, p.ID, clonePartner(p))
+	indexID(t, t.d.kids, p.Parent, p.ID)
+	return nil
+}
+
+func (t *tx) Partners(parent string) ([]licensing.Partner, error) {
+	ids := t.d.kids[parent]
+	out := make([]licensing.Partner, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, clonePartner(t.d.partners[id]))
+	}
+	return out, nil
+}
+
+func (t *tx) Company(id string) (licensing.Company, error) {
+	return get(t.d.companies, id, cloneCompany)
+}
+
+func (t *tx) PutCompany(c licensing.Company) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if old, ok := t.d.companies[c.ID]; ok && old.Partner != c.Partner {
+		return errors.New("memstore: a company's partner does not change")
+	}
+	put(t, t.d.companies, c.ID, cloneCompany(c))
+	indexID(t, t.d.byPartner, c.Partner, c.ID)
+	return nil
+}
+
+func (t *tx) Companies(partner string) ([]licensing.Company, error) {
+	ids := t.d.byPartner[partner]
+	out := make([]licensing.Company, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, cloneCompany(t.d.companies[id]))
+	}
+	return out, nil
+}
+
+func (t *tx) Order(id string) (licensing.Order, error) { return get(t.d.orders, id, cloneOrder) }
+
+func (t *tx) PutOrder(o licensing.Order) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if old, ok := t.d.orders[o.ID]; ok && old.Company != o.Company {
+		return errors.New("memstore: an order's company does not change")
+	}
+	put(t, t.d.orders, o.ID, cloneOrder(o))
+	insertID(t, &t.d.orderIDs, o.ID)
+	indexID(t, t.d.byCompany, o.Company, o.ID)
+	return nil
+}
+
+func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
+	ids := t.d.orderIDs
+	if q.Company != "" {
+		ids = t.d.byCompany[q.Company]
+	}
+	i := sort.SearchStrings(ids, q.After)
+	if i < len(ids) && ids[i] == q.After {
+		i++
+	}
+	out := []licensing.Order{}
+	for ; i < len(ids); i++ {
+		o := t.d.orders[ids[i]]
+		if !matchOrder(q, o) {
+			continue
+		}
+		out = append(out, cloneOrder(o))
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func matchOrder(q licensing.OrderQuery, o licensing.Order) bool {
+	if q.Company != "" && o.Company != q.Company ||
+		len(q.Partners) > 0 && !slices.Contains(q.Partners, o.Partner) ||
+		len(q.Statuses) > 0 && !slices.Contains(q.Statuses, o.Status) ||
+		q.Tier != "" && o.Tier != q.Tier ||
+		q.PurchaseOrder != "" && o.PurchaseOrder != q.PurchaseOrder {
+		return false
+	}
+	return within(o.RequestedAt, q.RequestedFrom, q.RequestedBefore) &&
+		within(o.AssignedAt, q.AssignedFrom, q.AssignedBefore) &&
+		within(o.ExpiresAt, q.ExpiresFrom, q.ExpiresBefore)
+}
+
+// within reports whether t lies in [from, before); zero bounds are open. A
+// zero t lies in no bounded range.
+func within(t, from, before time.Time) bool {
+	if from.IsZero() && before.IsZero() {
+		return true
+	}
+	if t.IsZero() {
+		return false
+	}
+	return (from.IsZero() || !t.Before(from)) && (before.IsZero() || t.Before(before))
+}
+
+func (t *tx) FreeOrders(company, tier string, now time.Time, limit int) ([]licensing.Order, error) {
+	var out []licensing.Order
+	for _, id := range t.d.byCompany[company] {
+		o := t.d.orders[id]
+		if o.Tier == tier && o.Status == licensing.StatusAssigned && o.ExpiresAt.After(now) && o.Allocated < o.Quantity {
+			out = append(out, o)
+		}
+	}
+	slices.SortFunc(out, func(a, b licensing.Order) int {
+		if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {
+			return c
+		}
+		if c := a.AssignedAt.Compare(b.AssignedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	for i := range out {
+		out[i] = cloneOrder(out[i])
+	}
+	return out, nil
+}
+
+func (t *tx) Learner(company, id string) (licensing.Learner, error) {
+	return get(t.d.learners, learnerKey{company, id}, same)
+}
+
+func (t *tx) PutLearner(l licensing.Learner) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	put(t, t.d.learners, learnerKey{l.Company, l.ID}, l)
+	return nil
+}
+
+func (t *tx) Licence(id string) (licensing.Licence, error) { return get(t.d.licences, id, same) }
+
+func (t *tx) CurrentLicence(company, learner, tier string) (licensing.Licence, error) {
+	return t.d.current(company, learner, tier)
+}
+
+func (t *tx) PutLicence(l licensing.Licence) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if old, ok := t.d.licences[l.ID]; ok && (old.Company != l.Company || old.Learner != l.Learner || old.Tier != l.Tier) {
+		return errors.New("memstore: a licence's company, learner and tier do not change")
+	}
+	put(t, t.d.licences, l.ID, l)
+	indexID(t, t.d.licenceIDs, l.Company, l.ID)
+	indexID(t, t.d.held, heldKey{l.Company, l.Learner, l.Tier}, l.ID)
+	return nil
+}
+
+func (t *tx) Licences(q licensing.LicenceQuery) ([]licensing.Licence, error) {
+	ids := t.d.licenceIDs[q.Company]
+	i := sort.SearchStrings(ids, q.After)
+	if i < len(ids) && ids[i] == q.After {
+		i++
+	}
+	out := []licensing.Licence{}
+	for ; i < len(ids); i++ {
+		l := t.d.licences[ids[i]]
+		if q.Learner != "" && l.Learner != q.Learner || q.Order != "" && l.Order != q.Order {
+			continue
+		}
+		out = append(out, l)
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) AppendEvent(e *licensing.Event) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	e.Seq = int64(len(t.d.events)) + 1
+	t.d.events = append(t.d.events, *e)
+	t.undo = append(t.undo, func() { t.d.events = t.d.events[:len(t.d.events)-1] })
+	return nil
+}
+
+func (t *tx) Events(q licensing.EventQuery) ([]licensing.Event, error) {
+	out := []licensing.Event{}
+	if q.After < 0 {
+		q.After = 0
+	}
+	for i := q.After; i < int64(len(t.d.events)); i++ {
+		e := t.d.events[i]
+		if q.Company != "" && e.Company != q.Company || len(q.Partners) > 0 && !slices.Contains(q.Partners, e.Partner) {
+			continue
+		}
+		out = append(out, e)
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) Notification(id string) (licensing.Notification, error) {
+	return get(t.d.notes, id, cloneNote)
+}
+
+func (t *tx) PutNotification(n licensing.Notification) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	put(t, t.d.notes, n.ID, cloneNote(n))
+	insertID(t, &t.d.noteIDs, n.ID)
+	return nil
+}
+
+func (t *tx) Notifications(q licensing.NotificationQuery) ([]licensing.Notification, error) {
+	ids := t.d.noteIDs
+	i := sort.SearchStrings(ids, q.After)
+	if i < len(ids) && ids[i] == q.After {
+		i++
+	}
+	out := []licensing.Notification{}
+	for ; i < len(ids); i++ {
+		n := t.d.notes[ids[i]]
+		if q.State != "" && n.State != q.State || !q.DueBy.IsZero() && n.NextAttempt.After(q.DueBy) {
+			continue
+		}
+		out = append(out, cloneNote(n))
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) Idempotency(scope, key string) (licensing.IdempotencyRecord, error) {
+	return get(t.d.idem, idemKey{scope, key}, cloneIdem)
+}
+
+func (t *tx) PutIdempotency(r licensing.IdempotencyRecord) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	put(t, t.d.idem, idemKey{r.Scope, r.Key}, cloneIdem(r))
+	return nil
+}
+
+func same[V any](v V) V { return v }
+
+func clonePartner(p licensing.Partner) licensing.Partner {
+	p.Ancestors = slices.Clone(p.Ancestors)
+	p.Contacts = slices.Clone(p.Contacts)
+	return p
+}
+
+func cloneCompany(c licensing.Company) licensing.Company {
+	c.Managers = slices.Clone(c.Managers)
+	return c
+}
+
+func cloneOrder(o licensing.Order) licensing.Order {
+	o.Reminded = slices.Clone(o.Reminded)
+	return o
+}
+
+func cloneNote(n licensing.Notification) licensing.Notification {
+	n.To = slices.Clone(n.To)
+	return n
+}
+
+func cloneIdem(r licensing.IdempotencyRecord) licensing.IdempotencyRecord {
+	r.Result = slices.Clone(r.Result)
+	return r
+}

@@ -1,0 +1,229 @@
+package licensing
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// TierSummary counts one tier's seats of a company (or a partner's
+// companies) at one instant.
+type TierSummary struct {
+	Tier string `json:"tier"`
+	// Available are the free seats of assigned, unexpired orders.
+	Available int `json:"available"`
+	// Allocated are the seats of assigned, unexpired orders held by licences.
+	Allocated int `json:"allocated"`
+	// ExpiringSoon are the seats of assigned orders that expire within the
+	// ledger's ExpiringWithin window (30 days by default).
+	ExpiringSoon int `json:"expiring_soon"`
+	// Expired are the seats of assigned orders whose time has passed.
+	Expired int `json:"expired"`
+	// Requested counts the orders waiting to be assigned, and RequestedSeats
+	// their seats.
+	Requested      int `json:"requested"`
+	RequestedSeats int `json:"requested_seats"`
+}
+
+// Summary is a company's or a partner's licence position, per tier, by
+// tier name.
+type Summary struct {
+	Company string        `json:"company,omitempty"`
+	Partner string        `json:"partner,omitempty"`
+	At      time.Time     `json:"at"`
+	Tiers   []TierSummary `json:"tiers"`
+	// Companies counts the companies a partner summary adds up.
+	Companies int `json:"companies,omitempty"`
+}
+
+// CompanySummary returns the company's summary now.
+func (l *Ledger) CompanySummary(ctx context.Context, a Actor, companyID string) (Summary, error) {
+	if err := a.validate(); err != nil {
+		return Summary{}, err
+	}
+	if err := checkID("company", companyID); err != nil {
+		return Summary{}, err
+	}
+	now := l.now()
+	return view(ctx, l, func(tx Tx) (Summary, error) {
+		if _, err := company(tx, a, companyID); err != nil {
+			return Summary{}, err
+		}
+		s := summer{now: now, within: l.expiringWithin, tiers: map[string]*TierSummary{}}
+		if err := s.addOrders(tx, OrderQuery{Company: companyID}); err != nil {
+			return Summary{}, err
+		}
+		return Summary{Company: companyID, At: now, Tiers: s.list()}, nil
+	})
+}
+
+// PartnerSummary adds up the summaries of every company beneath the
+// partner, at any depth: partner managers of it or above it, and the
+// system.
+func (l *Ledger) PartnerSummary(ctx context.Context, a Actor, partnerID string) (Summary, error) {
+	if err := allow(a, "read a partner summary", KindSystem, KindPartner); err != nil {
+		return Summary{}, err
+	}
+	if err := checkID("partner", partnerID); err != nil {
+		return Summary{}, err
+	}
+	now := l.now()
+	return view(ctx, l, func(tx Tx) (Summary, error) {
+		if _, err := partner(tx, a, partnerID); err != nil {
+			return Summary{}, err
+		}
+		ids, err := subtree(tx, partnerID)
+		if err != nil {
+			return Summary{}, err
+		}
+		s := summer{now: now, within: l.expiringWithin, tiers: map[string]*TierSummary{}}
+		if err := s.addOrders(tx, OrderQuery{Partners: ids}); err != nil {
+			return Summary{}, err
+		}
+		n := 0
+		for _, id := range ids {
+			cs, err := tx.Companies(id)
+			if err != nil {
+				return Summary{}, err
+			}
+			n += len(cs)
+		}
+		return Summary{Partner: partnerID, At: now, Tiers: s.list(), Companies: n}, nil
+	})
+}
+
+// summer adds orders up into tier summaries.
+type summer struct {
+	now    time.Time
+	within time.Duration
+	tiers  map[string]*TierSummary
+}
+
+func (s *summer) addOrders(tx Tx, q OrderQuery) error {
+	q.Limit = 1000
+	for {
+		os, err := tx.Orders(q)
+		if err != nil {
+			return err
+		}
+		for _, o := range os {
+			s.add(o)
+		}
+		if len(os) < q.Limit {
+			return nil
+		}
+		q.After = os[len(os)-1].ID
+	}
+}
+
+func (s *summer) add(o Order) {
+	t := s.tiers[o.Tier]
+	if t == nil {
+		t = &TierSummary{Tier: o.Tier}
+		s.tiers[o.Tier] = t
+	}
+	switch o.at(s.now).Status {
+	case StatusRequested:
+		t.Requested++
+		t.RequestedSeats += o.Quantity
+	case StatusAssigned:
+		t.Available += o.Free()
+		t.Allocated += o.Allocated
+		if o.ExpiresAt.Before(s.now.Add(s.within)) {
+			t.ExpiringSoon += o.Quantity
+		}
+	case StatusExpired:
+		t.Expired += o.Quantity
+	}
+}
+
+func (s *summer) list() []TierSummary {
+	out := make([]TierSummary, 0, len(s.tiers))
+	for _, t := range s.tiers {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b TierSummary) int { return compareStrings(a.Tier, b.Tier) })
+	return out
+}
+
+// SummarizeEvents rebuilds a company's tier summaries at now from its
+// events alone, oldest first: the audit trail is enough to recount every
+// seat. It gives what CompanySummary gives, for a ledger with the same
+// ExpiringWithin.
+func SummarizeEvents(events []Event, now time.Time, within time.Duration) []TierSummary {
+	orders := map[string]*Order{}
+	var ids []string
+	for _, e := range events {
+		switch e.Type {
+		case EventOrderRequested:
+			orders[e.Order] = &Order{ID: e.Order, Tier: e.Tier, Quantity: e.Count, Status: StatusRequested}
+			ids = append(ids, e.Order)
+		case EventOrderAssigned:
+			if o := orders[e.Order]; o != nil {
+				o.Status, o.ExpiresAt = StatusAssigned, e.ExpiresAt
+			}
+		case EventOrderRejected:
+			if o := orders[e.Order]; o != nil {
+				o.Status = StatusRejected
+			}
+		case EventOrderCancelled:
+			if o := orders[e.Order]; o != nil {
+				o.Status = StatusCancelled
+			}
+		case EventLicenceAllocated:
+			if o := orders[e.Order]; o != nil {
+				o.Allocated++
+			}
+		case EventLicenceReleased:
+			if o := orders[e.Order]; o != nil {
+				o.Allocated--
+			}
+		}
+	}
+	s := summer{now: now, within: within, tiers: map[string]*TierSummary{}}
+	for _, id := range ids {
+		s.add(*orders[id])
+	}
+	return s.list()
+}
+
+// EventFilter selects events for Events.
+type EventFilter struct {
+	// Company narrows to one company; Partner to a partner's subtree.
+	Company string `json:"company,omitempty"`
+	Partner string `json:"partner,omitempty"`
+	// After is a cursor: only events with a greater Seq.
+	After int64 `json:"after,omitempty"`
+	// Limit: 1 to 1000; zero means 50.
+	Limit int `json:"limit,omitempty"`
+}
+
+// Events lists the audit trail the actor may see, by sequence number.
+func (l *Ledger) Events(ctx context.Context, a Actor, f EventFilter) ([]Event, error) {
+	if err := a.validate(); err != nil {
+		return nil, err
+	}
+	if err := checkOptionalID("company", f.Company); err != nil {
+		return nil, err
+	}
+	if err := checkOptionalID("partner", f.Partner); err != nil {
+		return nil, err
+	}
+	if f.Limit == 0 {
+		f.Limit = DefaultPageSize
+	}
+	if f.Limit < 0 || f.Limit > MaxPageSize {
+		return nil, invalid("limit", "must be between 1 and %d", MaxPageSize)
+	}
+	if f.After < 0 {
+		return nil, invalid("after", "must not be negative")
+	}
+	return view(ctx, l, func(tx Tx) ([]Event, error) {
+		q := EventQuery{After: f.After, Limit: f.Limit}
+		none, err := scope(tx, a, f.Company, f.Partner, &q.Company, &q.Partners)
+		if err != nil || none {
+			return []Event{}, err
+		}
+		return tx.Events(q)
+	})
+}

@@ -24,14 +24,14 @@ type LearnerFact struct {
 // who left and joins again is back in the company. Telling the ledger again
 // that a present learner joined changes nothing.
 func (l *Ledger) LearnerJoined(ctx context.Context, a Actor, in LearnerFact) (Learner, error) {
-	return l.learnerFact(ctx, a, in, "learner_joined", func(tx Tx, now time.Time, c Company, ln Learner, found bool) (Learner, bool, error) {
+	return l.learnerFact(ctx, a, in, "learner_joined", func(tx Tx, now, at time.Time, c Company, ln Learner, found bool) (Learner, bool, error) {
 		if found && !ln.Left() {
 			return ln, false, nil
 		}
-		if found && in.At.Before(ln.LeftAt) {
+		if found && at.Before(ln.LeftAt) {
 			return ln, false, invalid("at", "a learner rejoins after leaving (%s)", ln.LeftAt.Format(time.RFC3339))
 		}
-		ln = Learner{Company: c.ID, ID: in.Learner, JoinedAt: in.At, LastLoginAt: ln.LastLoginAt}
+		ln = Learner{Company: c.ID, ID: in.Learner, JoinedAt: at, LastLoginAt: ln.LastLoginAt}
 		if err := tx.PutLearner(ln); err != nil {
 			return ln, false, err
 		}
@@ -57,21 +57,21 @@ func (l *Ledger) LearnerJoined(ctx context.Context, a Actor, in LearnerFact) (Le
 	})
 }
 
-// LearnerLoggedIn records that a learner logged in at in.At. A licence of a
+// LearnerLoggedIn records that a learner logged in at at. A licence of a
 // learner who has logged in, and is still in the company, can no longer be
 // reallocated.
 func (l *Ledger) LearnerLoggedIn(ctx context.Context, a Actor, in LearnerFact) (Learner, error) {
-	return l.learnerFact(ctx, a, in, "learner_logged_in", func(tx Tx, now time.Time, c Company, ln Learner, found bool) (Learner, bool, error) {
+	return l.learnerFact(ctx, a, in, "learner_logged_in", func(tx Tx, now, at time.Time, c Company, ln Learner, found bool) (Learner, bool, error) {
 		if !found {
 			return ln, false, notFound("learner", in.Learner)
 		}
-		if in.At.Before(ln.JoinedAt) {
+		if at.Before(ln.JoinedAt) {
 			return ln, false, invalid("at", "a learner logs in after joining (%s)", ln.JoinedAt.Format(time.RFC3339))
 		}
-		if !in.At.After(ln.LastLoginAt) {
+		if !at.After(ln.LastLoginAt) {
 			return ln, false, nil
 		}
-		ln.LastLoginAt = in.At
+		ln.LastLoginAt = at
 		if err := tx.PutLearner(ln); err != nil {
 			return ln, false, err
 		}
@@ -80,21 +80,21 @@ func (l *Ledger) LearnerLoggedIn(ctx context.Context, a Actor, in LearnerFact) (
 	})
 }
 
-// LearnerLeft records that a learner left the company at in.At. The
+// LearnerLeft records that a learner left the company at at. The
 // learner's licences stay held until a manager reallocates or releases
 // them. Telling the ledger again changes nothing.
 func (l *Ledger) LearnerLeft(ctx context.Context, a Actor, in LearnerFact) (Learner, error) {
-	return l.learnerFact(ctx, a, in, "learner_left", func(tx Tx, now time.Time, c Company, ln Learner, found bool) (Learner, bool, error) {
+	return l.learnerFact(ctx, a, in, "learner_left", func(tx Tx, now, at time.Time, c Company, ln Learner, found bool) (Learner, bool, error) {
 		if !found {
 			return ln, false, notFound("learner", in.Learner)
 		}
 		if ln.Left() {
 			return ln, false, nil
 		}
-		if in.At.Before(ln.JoinedAt) {
+		if at.Before(ln.JoinedAt) {
 			return ln, false, invalid("at", "a learner leaves after joining (%s)", ln.JoinedAt.Format(time.RFC3339))
 		}
-		ln.LeftAt = in.At
+		ln.LeftAt = at
 		if err := tx.PutLearner(ln); err != nil {
 			return ln, false, err
 		}
@@ -103,7 +103,9 @@ func (l *Ledger) LearnerLeft(ctx context.Context, a Actor, in LearnerFact) (Lear
 	})
 }
 
-type learnerStep func(tx Tx, now time.Time, c Company, ln Learner, found bool) (Learner, bool, error)
+// learnerStep applies a fact that happened at to the learner ln (found
+// reports whether it existed) and reports whether it changed anything.
+type learnerStep func(tx Tx, now, at time.Time, c Company, ln Learner, found bool) (Learner, bool, error)
 
 // learnerFact checks a learner fact and runs step on the learner.
 func (l *Ledger) learnerFact(ctx context.Context, a Actor, in LearnerFact, command string, step learnerStep) (Learner, error) {
@@ -118,11 +120,12 @@ func (l *Ledger) learnerFact(ctx context.Context, a Actor, in LearnerFact, comma
 	}
 	in.At = micro(in.At)
 	return run(ctx, l, a, command, in.IdempotencyKey, in, func(tx Tx, now time.Time) (Learner, error) {
-		if in.At.IsZero() {
-			in.At = now
+		at := in.At
+		if at.IsZero() {
+			at = now
 		}
-		if in.At.After(now) {
-			return Learner{}, invalid("at", "%s is in the future", in.At.Format(time.RFC3339Nano))
+		if at.After(now) {
+			return Learner{}, invalid("at", "%s is in the future", at.Format(time.RFC3339Nano))
 		}
 		c, err := company(tx, a, in.Company)
 		if err != nil {
@@ -133,7 +136,7 @@ func (l *Ledger) learnerFact(ctx context.Context, a Actor, in LearnerFact, comma
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return Learner{}, err
 		}
-		ln, _, err = step(tx, now, c, ln, found)
+		ln, _, err = step(tx, now, at, c, ln, found)
 		return ln, err
 	})
 }

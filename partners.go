@@ -112,7 +112,7 @@ func (l *Ledger) CreatePartner(ctx context.Context, a Actor, in NewPartner) (Par
 
 // Partner returns a partner the actor may see.
 func (l *Ledger) Partner(ctx context.Context, a Actor, id string) (Partner, error) {
-	if err := a.validate(); err != nil {
+	if err := allow(a, "read a partner", KindSystem, KindPartner); err != nil {
 		return Partner{}, err
 	}
 	if err := checkID("partner", id); err != nil {

@@ -129,10 +129,6 @@ func takeSnapshot(t *testing.T, st licensing.Store) snapshot {
 // not exist.
 type target struct{ company, partner, order string }
 
-func (f fixture) target(order string) target {
-	return target{company: "c", partner: "p1a", order: order}
-}
-
 func (tg target) ghost() target {
 	return target{company: "ghost-c", partner: "ghost-p", order: "ord_ghost"}
 }

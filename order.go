@@ -16,14 +16,6 @@ const (
 	StatusExpired   Status = "expired"
 )
 
-func (s Status) valid() bool {
-	switch s {
-	case StatusRequested, StatusAssigned, StatusRejected, StatusCancelled, StatusExpired:
-		return true
-	}
-	return false
-}
-
 // Order is a company's order of Quantity licences of a tier.
 type Order struct {
 	ID       string `json:"id"`

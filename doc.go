@@ -1,0 +1,161 @@
+// Package licensing is the licence ledger of a channel-sold SaaS: partners
+// (distributors, resellers, MSPs) order licences for their customer
+// companies, partner account managers assign the orders, and the companies'
+// managers give the licences to learners. The package is the domain and only
+// the domain: the Ledger, its commands and rules, and the interfaces it needs
+// (Store, Notifier, Clock). It imports the standard library alone; stores and
+// notifiers live in their own packages (store/memstore, store/sqlstore,
+// notify/email, notify/webhook, notify/notifytest).
+//
+// In code the noun is always spelled Licence (the type, and "licence" in
+// identifiers); the verb, license, appears only in prose.
+//
+// # The model
+//
+// Partners form a tree: a partner sits beneath the platform or beneath a
+// parent partner, at any depth. A Company belongs to one partner; a Learner
+// to one company. The ledger owns no identities: the host authenticates its
+// users and passes an Actor to every command:
+//
+//   - System(): the host itself (registers tiers, creates top-level
+//     partners, tells learner facts, runs the sweep and delivery);
+//   - PartnerManager(p, user): acts on every company and sub-partner beneath
+//     partner p, never above or beside it ("manage mode" is simply a partner
+//     manager acting on one of its companies; the event records both);
+//   - CompanyManager(c, user): acts on company c only.
+//
+// An actor asking for an object outside its tenancy gets ErrNotFound, the
+// very error it would get for an object that does not exist. An actor whose
+// kind may never run a command gets ErrForbidden (a company manager
+// assigning an order, say), which reveals nothing about any object.
+//
+// A Tier is a kind of licence with a Term: calendar months, whole days, or
+// none (never expires; such orders expire at Never). Premium (12 months) and
+// Trial (30 days) are built in; the host registers others with
+// RegisterTier.
+//
+// # Orders and their countdown
+//
+// An Order asks for Quantity licences (1 to 1,000,000) of a tier for a
+// company, with an optional purchase-order reference. It comes in two ways:
+// with CreateCompany from a PurchaseOrder (optionally assigned at once), or
+// by RequestLicences from a company manager or a partner manager in manage
+// mode. It starts StatusRequested; a partner manager assigns it
+// (AssignOrder) or rejects it with a reason (RejectOrder); a partner or
+// company manager may cancel it (CancelOrder). Assigned orders are never
+// un-assigned.
+//
+// The countdown starts at assignment, never at allocation:
+// ExpiresAt = AssignedAt + term, in UTC. Days are 24-hour days. Months keep
+// the time of day and the day of the month, and where the target month has
+// no such day they use its last day: 2024-02-29 + 12 months = 2025-02-28
+// (see AddMonths; time.AddDate would say 2025-03-01). A licence is expired at
+// every instant >= ExpiresAt, and an assigned order whose time has passed
+// reads as StatusExpired whether or not a sweep has run. All instants are
+// UTC, truncated to the microsecond.
+//
+// Orders lists orders by an OrderFilter (status, company, partner, tier,
+// purchase order, requested and assigned ranges, expiring before), oldest
+// first, a page at a time with a cursor.
+//
+// # Seats, allocation, reallocation
+//
+// An assigned, unexpired order provides Quantity seats. Allocate gives each
+// named learner a Licence; unless an order is named, each seat comes from the
+// order that expires first among those with a free seat (ties: earlier
+// assigned, then smaller id), so fewer licences run out unused. A licence
+// lasts as long as its order. A learner holds at most one live licence of a
+// tier (ErrAlreadyLicensed). Allocating many learners is all or nothing:
+// when seats are short nothing is written and the error says how many were
+// needed and how many were free. Concurrent allocations never give out more
+// seats than an order has, on any store.
+//
+// A licence held by a learner who left the company or never logged in may be
+// reallocated to another learner of the company for its remaining validity
+// (same order, same expiry) or released to its order's pool; otherwise
+// ErrNotEligible. The host tells learner facts as the system: LearnerJoined,
+// LearnerLoggedIn, LearnerLeft. A learner who left receives no licence. A
+// company with AutoAllocate set gives each learner who joins a licence of
+// that tier at once when a seat is free; a learner whose licence expired is
+// never given a new one automatically.
+//
+// Entitlement answers the host's hot-path question (does this learner hold a
+// live licence of this tier, until when, from which order) with one read,
+// exact to the microsecond without any sweep. CompanySummary and
+// PartnerSummary count, per tier, the seats available, allocated, expiring
+// soon and expired, and the requested orders waiting.
+//
+// # The ledger itself
+//
+// Each command runs in one store transaction: its state, its events, its
+// outbox notifications and its idempotency record commit together or not at
+// all. Every change appends one Event per changed object (an allocation of
+// many learners appends one per licence) with the actor and the company it
+// acted for; SummarizeEvents rebuilds a summary from them. Every command
+// takes an optional IdempotencyKey, scoped to the actor's tenant: the same
+// key with the same arguments returns the first result and changes nothing;
+// with other arguments it is ErrIdempotencyReused. A command that fails
+// records nothing, not even its key.
+//
+// Errors are *Error values wrapping one sentinel (ErrNotFound, ErrInvalid,
+// ErrForbidden, ErrInsufficient, ErrNotEligible, ErrOrderState,
+// ErrAlreadyLicensed, ErrIdempotencyReused, ErrConflict): match with
+// errors.Is, read the detail (Field, Needed, Free) with errors.As, and show
+// or map the stable Code ("insufficient_licences"). Bad input (empty or
+// oversized ids, control characters, a quantity out of bounds, an unknown
+// tier, times in the wrong order) is ErrInvalid naming the field, and writes
+// nothing.
+//
+// # Notifications, the sweep and delivery
+//
+// Notifications are written to an outbox in the same transaction as their
+// cause: licences requested (to the partner's contacts), assigned (to the
+// company's managers), rejected (to the requesting user) and expiry
+// reminders. Deliver hands them to the Config.Notifier after commit, retried
+// with exponential backoff and jitter until delivered, at least once, each
+// with a stable ID for the receiver to drop duplicates; one that keeps
+// failing is parked, listed by Notifications and re-queued by Requeue.
+// Sweep, run by the host's scheduler or by RunSweep on the ledger's clock,
+// records each order's expiry once and queues reminders 30, 7 and 3 days
+// before expiry and when it expires (Config.ReminderDays), once per order
+// and threshold. A platform wires it like this:
+//
+//	db, _ := sqlstore.OpenSQLite("licences.db") // import _ "modernc.org/sqlite"
+//	store, _ := sqlstore.New(db, sqlstore.SQLite)
+//	_ = store.Migrate(ctx)
+//	ledger, _ := licensing.New(store, &licensing.Config{
+//		Notifier: email.New(email.Config{Host: "smtp.example.com", From: "licences@example.com"}),
+//	})
+//	go ledger.RunSweep(ctx, time.Hour)
+//	go ledger.RunDelivery(ctx, 10*time.Second)
+//
+// # Time and ids
+//
+// The Ledger reads its Clock once per command and passes the instant down;
+// stores never read the time. The real and mock clocks of
+// github.com/benbjohnson/clock satisfy Clock, and when a clock also has
+// After, RunSweep and RunDelivery wait on it, so tests drive them with a mock.
+// Ids are generated by Config.NewID (time-ordered by default; SequentialIDs
+// for tests), prefixed per kind: "ptn_", "cmp_", "ord_", "lic_", "ntf_".
+// Partners and companies may be given the host's own ids instead.
+//
+// # Implementing a Store
+//
+// A Store persists and queries; it holds no rule. Update runs a closure in a
+// serializable read-write transaction (and may run it again after a
+// serialization failure, so the closure has no outside effects); View runs
+// one in a read-only snapshot; CurrentLicence serves Entitlement outside a
+// transaction. Tx has a getter, a Put (insert or replace) and a list method
+// per record, each documented with the errors it returns: ErrNotFound for a
+// missing record, ErrConflict from InsertTier, and no driver error ever.
+// Stores keep instants to the microsecond in UTC and copy values in and out.
+// The package storetest runs the conformance and property suite any Store
+// must pass:
+//
+//	func TestMyStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) licensing.Store { return mystore.New(t) })
+//	}
+//
+// Grow a store through optional interfaces found by type assertion, never by
+// changing Store.
+package licensing

@@ -1,0 +1,413 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/licensing-go/licensing"
+)
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitOther    = 1
+	exitInvalid  = 2
+	exitNotFound = 3
+	exitConflict = 4
+)
+
+// globals are the flags every subcommand accepts.
+type globals struct {
+	db   string
+	as   string
+	now  string
+	key  string
+	json bool
+}
+
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.db, "db", g.db, "the database: a SQLite file or a postgres:// URL (env LICENSING_DB)")
+	fs.StringVar(&g.as, "as", g.as, "the actor: system, partner:<id> or company:<id>, with an optional /<user> (env LICENSING_AS)")
+	fs.StringVar(&g.now, "now", g.now, "the clock for this invocation, RFC 3339 or YYYY-MM-DD (env LICENSING_NOW)")
+	fs.StringVar(&g.key, "key", g.key, "an idempotency key for the command")
+	fs.BoolVar(&g.json, "json", g.json, "print JSON")
+}
+
+// env is what a subcommand runs with.
+type env struct {
+	g      globals
+	actor  licensing.Actor
+	clock  licensing.Clock // nil: the system clock
+	ledger *licensing.Ledger
+	store  *openStore
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one subcommand. setup registers the subcommand's own flags on
+// fs and returns the function that runs it with the positional arguments.
+type command struct {
+	name  string
+	args  string // synopsis of the positional arguments and flags
+	help  string
+	local bool // runs without opening the database
+	setup func(fs *flag.FlagSet) func(ctx context.Context, e *env, args []string) (any, error)
+}
+
+// run runs the command line args and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := globals{
+		db: envOr("LICENSING_DB", "licensing.db"),
+		as: envOr("LICENSING_AS", "system"),
+		// An empty --now is the system clock.
+		now: os.Getenv("LICENSING_NOW"),
+	}
+	root := flag.NewFlagSet("licensing", flag.ContinueOnError)
+	root.SetOutput(io.Discard)
+	g.register(root)
+	if err := root.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return exitOK
+		}
+		return fail(stderr, g.json, usageErr("", "%v", err))
+	}
+	rest := root.Args()
+	if len(rest) == 0 || rest[0] == "help" {
+		if len(rest) > 1 {
+			if c, _ := lookup(rest[1:]); c != nil {
+				commandUsage(stdout, c)
+				return exitOK
+			}
+		}
+		usage(stdout)
+		if len(rest) == 0 {
+			return exitInvalid
+		}
+		return exitOK
+	}
+	c, rest := lookup(rest)
+	if c == nil {
+		return fail(stderr, g.json, usageErr("command", "unknown command %q; see licensing help", strings.Join(rest, " ")))
+	}
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	g.register(fs)
+	exec := c.setup(fs)
+	pos, err := parseInterspersed(fs, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		commandUsage(stdout, c)
+		return exitOK
+	}
+	if err != nil {
+		return fail(stderr, g.json, usageErr("", "%s: %v", c.name, err))
+	}
+	e := &env{g: g, stdout: stdout, stderr: stderr}
+	if err := e.init(ctx, c.local); err != nil {
+		return fail(stderr, g.json, err)
+	}
+	defer e.close()
+	out, err := exec(ctx, e, pos)
+	if err != nil {
+		return fail(stderr, g.json, err)
+	}
+	if out != nil {
+		if err := print(stdout, g.json, out); err != nil {
+			return fail(stderr, g.json, err)
+		}
+	}
+	return exitOK
+}
+
+// init parses the actor and the clock and, unless the command is local,
+// opens the database and the ledger.
+func (e *env) init(ctx context.Context, local bool) error {
+	a, err := parseActor(e.g.as)
+	if err != nil {
+		return err
+	}
+	e.actor = a
+	if e.g.now != "" {
+		t, err := parseTime("now", e.g.now)
+		if err != nil {
+			return err
+		}
+		e.clock = fixedClock(t)
+	}
+	if local {
+		return nil
+	}
+	s, err := open(ctx, e.g.db)
+	if err != nil {
+		return err
+	}
+	e.store = s
+	cfg := &licensing.Config{Clock: e.clock}
+	if os.Getenv("LICENSING_IDS") == "sequential" {
+		if cfg.NewID, err = sequentialIDs(ctx, s.Store); err != nil {
+			s.Close()
+			return err
+		}
+	}
+	e.ledger, err = licensing.New(s.Store, cfg)
+	if err != nil {
+		s.Close()
+	}
+	return err
+}
+
+func (e *env) close() {
+	if e.store != nil {
+		e.store.Close()
+	}
+}
+
+// lookup finds the subcommand named by the first one or two words of args
+// and returns it with the arguments that follow its name.
+func lookup(args []string) (*command, []string) {
+	if len(args) > 1 {
+		if c := find(args[0] + " " + args[1]); c != nil {
+			return c, args[2:]
+		}
+	}
+	if c := find(args[0]); c != nil {
+		return c, args[1:]
+	}
+	return nil, args
+}
+
+func find(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// parseInterspersed parses flags that may come before, between or after
+// the positional arguments, and returns the positional arguments. Every
+// argument after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos, tail []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, tail = args[:i], args[i+1:]
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return append(pos, tail...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "Usage: licensing [global flags] <command> [flags] [args]\n\nCommands:\n")
+	names := make([]string, 0, len(commands))
+	width := 0
+	for _, c := range commands {
+		names = append(names, c.name)
+		width = max(width, len(c.name))
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, find(n).help)
+	}
+	fmt.Fprint(w, "\nGlobal flags:\n")
+	fs := flag.NewFlagSet("licensing", flag.ContinueOnError)
+	new(globals).register(fs)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, "\nRun \"licensing help <command>\" for a command's flags.\n")
+}
+
+func commandUsage(w io.Writer, c *command) {
+	fmt.Fprintf(w, "Usage: licensing %s %s\n\n%s\n\nFlags:\n", c.name, c.args, c.help)
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	c.setup(fs)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, "\nand the global flags (licensing help).\n")
+}
+
+// fail prints err on stderr with its stable code and returns the exit
+// status for it.
+func fail(w io.Writer, asJSON bool, err error) int {
+	code := licensing.ErrorCode(err)
+	if asJSON {
+		body := struct {
+			Code string `json:"code"`
+			*licensing.Error
+		}{Code: code}
+		var le *licensing.Error
+		if errors.As(err, &le) {
+			body.Error = le
+		} else {
+			body.Error = &licensing.Error{Message: err.Error()}
+		}
+		b, _ := json.Marshal(map[string]any{"error": body})
+		fmt.Fprintf(w, "%s\n", b)
+	} else {
+		fmt.Fprintf(w, "licensing: %s: %v\n", code, err)
+	}
+	return exitStatus(err)
+}
+
+// exitStatus maps an error to the exit status of its kind.
+func exitStatus(err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, licensing.ErrInvalid):
+		return exitInvalid
+	case errors.Is(err, licensing.ErrNotFound), errors.Is(err, licensing.ErrForbidden):
+		return exitNotFound
+	case errors.Is(err, licensing.ErrConflict), errors.Is(err, licensing.ErrOrderState),
+		errors.Is(err, licensing.ErrAlreadyLicensed), errors.Is(err, licensing.ErrInsufficient),
+		errors.Is(err, licensing.ErrNotEligible), errors.Is(err, licensing.ErrIdempotencyReused):
+		return exitConflict
+	}
+	return exitOther
+}
+
+// usageErr is an invalid-argument error of the command line.
+func usageErr(field, format string, args ...any) error {
+	return &licensing.Error{Kind: licensing.ErrInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// parseActor parses "system", "partner:<id>" or "company:<id>", each with
+// an optional "/<user>". The ledger checks the ids.
+func parseActor(s string) (licensing.Actor, error) {
+	who, user, _ := strings.Cut(s, "/")
+	kind, id, hasID := strings.Cut(who, ":")
+	var a licensing.Actor
+	switch {
+	case kind == "system" && !hasID:
+		a = licensing.System()
+	case kind == "partner" && id != "":
+		a = licensing.PartnerManager(id, "")
+	case kind == "company" && id != "":
+		a = licensing.CompanyManager(id, "")
+	default:
+		return a, usageErr("as", "%q is not system, partner:<id> or company:<id>, with an optional /<user>", s)
+	}
+	if strings.Contains(s, "/") && user == "" {
+		return a, usageErr("as", "%q names an empty user", s)
+	}
+	a.User = user
+	return a, nil
+}
+
+// parseTime parses an RFC 3339 instant or a date (midnight UTC).
+func parseTime(field, s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usageErr(field, "%q is not an RFC 3339 time (2006-01-02T15:04:05Z) or a date (2006-01-02)", s)
+}
+
+// timeFlag is a flag holding an optional instant.
+type timeFlag struct {
+	name string
+	t    *time.Time
+}
+
+func (f timeFlag) String() string {
+	if f.t == nil || f.t.IsZero() {
+		return ""
+	}
+	return f.t.Format(time.RFC3339Nano)
+}
+
+func (f timeFlag) Set(s string) error {
+	t, err := parseTime(f.name, s)
+	if err != nil {
+		return errors.New(err.(*licensing.Error).Message)
+	}
+	*f.t = t
+	return nil
+}
+
+func timeVar(fs *flag.FlagSet, t *time.Time, name, usage string) {
+	fs.Var(timeFlag{name: name, t: t}, name, usage)
+}
+
+// contactsFlag collects repeated "Name <email>" or "email" values.
+type contactsFlag struct{ cs *[]licensing.Contact }
+
+func (f contactsFlag) String() string {
+	if f.cs == nil {
+		return ""
+	}
+	var parts []string
+	for _, c := range *f.cs {
+		parts = append(parts, (&mail.Address{Name: c.Name, Address: c.Email}).String())
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (f contactsFlag) Set(s string) error {
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return fmt.Errorf("%q is not an email address or \"Name <email>\"", s)
+	}
+	*f.cs = append(*f.cs, licensing.Contact{Name: a.Name, Email: a.Address})
+	return nil
+}
+
+func contactsVar(fs *flag.FlagSet, cs *[]licensing.Contact, name, usage string) {
+	fs.Var(contactsFlag{cs: cs}, name, usage)
+}
+
+// args checks the number of positional arguments, named by names.
+func wantArgs(args []string, names ...string) error {
+	if len(args) != len(names) {
+		if len(names) == 0 {
+			return usageErr("args", "takes no arguments, got %q", strings.Join(args, " "))
+		}
+		return usageErr("args", "want %s, got %d argument(s)", strings.Join(names, " "), len(args))
+	}
+	return nil
+}
+
+// atLeastArgs checks that there is at least one positional argument.
+func atLeastArgs(args []string, name string) error {
+	if len(args) == 0 {
+		return usageErr("args", "want one or more %s", name)
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// fixedClock is the clock of an invocation given --now.
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+
+// itoa is strconv.Itoa, short for tables.
+func itoa(n int) string { return strconv.Itoa(n) }

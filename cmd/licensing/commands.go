@@ -1,0 +1,396 @@
+package main
+
+import (
+	"context"
+	"flag"
+
+	"github.com/licensing-go/licensing"
+)
+
+// runFunc runs a subcommand with its positional arguments and returns what
+// to print.
+type runFunc = func(ctx context.Context, e *env, args []string) (any, error)
+
+// commands is the table of subcommands, named after the partner guide.
+var commands []command
+
+func init() {
+	commands = []command{
+		{name: "tier add", args: "NAME [--months N | --days N] [--description TEXT]",
+			help: "register a tier (system)", setup: tierAdd},
+		{name: "tiers", help: "list the tiers", setup: tiers},
+		{name: "partner add", args: "--name NAME [--id ID] [--parent ID] [--contact 'Name <email>']...",
+			help: "create a partner, or a sub-partner beneath another", setup: partnerAdd},
+		{name: "company add", args: "--name NAME [--id ID] [--partner ID] [--manager 'Name <email>']... [--po REF --quantity N [--tier T] [--assign]]",
+			help: "create a company, with an order from its purchase order", setup: companyAdd},
+		{name: "company set", args: "COMPANY [--name NAME] [--manager 'Name <email>']... [--auto-allocate TIER|off]",
+			help: "set a company's name, managers and auto-allocation", setup: companySet},
+		{name: "order request", args: "--company ID --quantity N [--tier T] [--po REF]",
+			help: "request licences: a company manager, or a partner manager in manage mode", setup: orderRequest},
+		{name: "orders", args: "[--status S] [--company ID] [--partner ID] [--tier T] [--po REF] [time ranges] [--limit N] [--after CURSOR]",
+			help: "list and filter orders (the Requested Orders view)", setup: orders},
+		{name: "order show", args: "ORDER", help: "show an order", setup: orderShow},
+		{name: "order assign", args: "ORDER", help: "assign a requested order, starting its countdown (partner)", setup: orderAction(assign)},
+		{name: "order reject", args: "ORDER --reason TEXT", help: "reject a requested order (partner)", setup: orderAction(reject)},
+		{name: "order cancel", args: "ORDER", help: "cancel a requested order", setup: orderAction(cancel)},
+		{name: "learner add", args: "--company ID LEARNER [--at TIME]", help: "record that a learner joined (system)", setup: learnerFact(joined)},
+		{name: "learner login", args: "--company ID LEARNER [--at TIME]", help: "record that a learner logged in (system)", setup: learnerFact(loggedIn)},
+		{name: "learner leave", args: "--company ID LEARNER [--at TIME]", help: "record that a learner left the company (system)", setup: learnerFact(left)},
+		{name: "allocate", args: "--company ID [--tier T] [--order ID] LEARNER...",
+			help: "give learners licences, from the first-expiring order unless --order", setup: allocate},
+		{name: "reallocate", args: "--company ID [--tier T] FROM TO",
+			help: "move the licence of a learner who left or never logged in to another", setup: reallocate},
+		{name: "release", args: "--company ID [--tier T] LEARNER",
+			help: "give the licence of a learner who left or never logged in back to its order", setup: release},
+		{name: "licences", args: "--company ID [--learner ID] [--order ID] [--limit N] [--after ID]",
+			help: "list a company's licences", setup: licences},
+		{name: "entitlement", args: "--company ID [--tier T] LEARNER",
+			help: "does the learner hold a live licence now, until when, from which order", setup: entitlement},
+		{name: "summary", args: "--company ID | --partner ID", help: "available, allocated, expiring, expired and requested, per tier", setup: summary},
+		{name: "events", args: "[--company ID | --partner ID] [--after SEQ] [--limit N]", help: "the audit trail", setup: events},
+		{name: "sweep", help: "record expiries and queue the reminders that are due (system)", setup: sweep},
+		{name: "migrate", help: "create or update the database schema", setup: migrate},
+		{name: "demo", args: "[--db PATH] [--quiet]", local: true,
+			help: "the partner guide, end to end, on a throwaway database", setup: demo},
+	}
+}
+
+func tierAdd(fs *flag.FlagSet) runFunc {
+	var t licensing.Tier
+	fs.IntVar(&t.Term.Months, "months", 0, "the term in calendar months")
+	fs.IntVar(&t.Term.Days, "days", 0, "the term in days (neither: never expires)")
+	fs.StringVar(&t.Description, "description", "", "what the tier gives")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args, "NAME"); err != nil {
+			return nil, err
+		}
+		t.Name = args[0]
+		return e.ledger.RegisterTier(ctx, e.actor, t, e.g.key)
+	}
+}
+
+func tiers(fs *flag.FlagSet) runFunc {
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		return e.ledger.Tiers(ctx, e.actor)
+	}
+}
+
+func partnerAdd(fs *flag.FlagSet) runFunc {
+	var in licensing.NewPartner
+	fs.StringVar(&in.ID, "id", "", "the partner's id (default generated)")
+	fs.StringVar(&in.Parent, "parent", "", "the partner above (a partner manager: default its own)")
+	fs.StringVar(&in.Name, "name", "", "the partner's name")
+	contactsVar(fs, &in.Contacts, "contact", "a contact notified of requests, `Name <email>` (repeatable)")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		in.IdempotencyKey = e.g.key
+		return e.ledger.CreatePartner(ctx, e.actor, in)
+	}
+}
+
+func companyAdd(fs *flag.FlagSet) runFunc {
+	var in licensing.NewCompany
+	var po licensing.PurchaseOrder
+	fs.StringVar(&in.ID, "id", "", "the company's id (default generated)")
+	fs.StringVar(&in.Partner, "partner", "", "the partner that owns it (a partner manager: default its own)")
+	fs.StringVar(&in.Name, "name", "", "the company's name")
+	contactsVar(fs, &in.Managers, "manager", "a company manager, `Name <email>` (repeatable)")
+	fs.StringVar(&in.AutoAllocate, "auto-allocate", "", "give each learner who joins a licence of this `tier`")
+	fs.StringVar(&po.Reference, "po", "", "the purchase-order `reference`: places an order with the company")
+	fs.IntVar(&po.Quantity, "quantity", 0, "the purchase order's number of licences")
+	fs.StringVar(&po.Tier, "tier", "", "the purchase order's tier (default premium)")
+	fs.BoolVar(&po.Assign, "assign", false, "assign the purchase order at once, starting its countdown")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if po.Reference == "" && (po.Quantity != 0 || po.Tier != "" || po.Assign) {
+			return nil, usageErr("po", "--quantity, --tier and --assign need --po")
+		}
+		if po.Reference != "" {
+			in.PurchaseOrder = &po
+		}
+		in.IdempotencyKey = e.g.key
+		return e.ledger.CreateCompany(ctx, e.actor, in)
+	}
+}
+
+func companySet(fs *flag.FlagSet) runFunc {
+	var name, auto string
+	var managers []licensing.Contact
+	var clear bool
+	fs.StringVar(&name, "name", "", "the new name")
+	contactsVar(fs, &managers, "manager", "a company manager, `Name <email>` (repeatable; replaces the list)")
+	fs.BoolVar(&clear, "no-managers", false, "remove every manager")
+	fs.StringVar(&auto, "auto-allocate", "", "a `tier` to give each learner who joins, or off")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args, "COMPANY"); err != nil {
+			return nil, err
+		}
+		in := licensing.CompanySettings{Company: args[0], IdempotencyKey: e.g.key}
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if set["name"] {
+			in.Name = &name
+		}
+		if set["manager"] && clear {
+			return nil, usageErr("no-managers", "--manager and --no-managers exclude each other")
+		}
+		if set["manager"] || clear {
+			if managers == nil {
+				managers = []licensing.Contact{}
+			}
+			in.Managers = &managers
+		}
+		if set["auto-allocate"] {
+			if auto == "off" {
+				auto = ""
+			}
+			in.AutoAllocate = &auto
+		}
+		return e.ledger.UpdateCompany(ctx, e.actor, in)
+	}
+}
+
+func orderRequest(fs *flag.FlagSet) runFunc {
+	var in licensing.LicenceRequest
+	fs.StringVar(&in.Company, "company", "", "the company")
+	fs.IntVar(&in.Quantity, "quantity", 0, "the number of licences")
+	fs.StringVar(&in.Tier, "tier", "", "the tier (default premium)")
+	fs.StringVar(&in.PurchaseOrder, "po", "", "a purchase-order `reference`")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		in.IdempotencyKey = e.g.key
+		return e.ledger.RequestLicences(ctx, e.actor, in)
+	}
+}
+
+func orders(fs *flag.FlagSet) runFunc {
+	var f licensing.OrderFilter
+	var status string
+	fs.StringVar(&f.Company, "company", "", "only this company's orders")
+	fs.StringVar(&f.Partner, "partner", "", "only the orders of this partner's companies, and beneath")
+	fs.StringVar(&status, "status", "", "requested, assigned, expired, rejected or cancelled")
+	fs.StringVar(&f.Tier, "tier", "", "only this tier")
+	fs.StringVar(&f.PurchaseOrder, "po", "", "only this purchase-order `reference`")
+	timeVar(fs, &f.RequestedFrom, "requested-from", "requested at or after this `time`")
+	timeVar(fs, &f.RequestedBefore, "requested-before", "requested before this `time`")
+	timeVar(fs, &f.AssignedFrom, "assigned-from", "assigned at or after this `time`")
+	timeVar(fs, &f.AssignedBefore, "assigned-before", "assigned before this `time`")
+	timeVar(fs, &f.ExpiresBefore, "expires-before", "assigned orders that expire before this `time`")
+	fs.StringVar(&f.After, "after", "", "the `cursor` printed as next by the previous page")
+	fs.IntVar(&f.Limit, "limit", 0, "the page size, 1 to 1000 (default 50)")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		f.Status = licensing.Status(status)
+		return e.ledger.Orders(ctx, e.actor, f)
+	}
+}
+
+func orderShow(fs *flag.FlagSet) runFunc {
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args, "ORDER"); err != nil {
+			return nil, err
+		}
+		return e.ledger.Order(ctx, e.actor, args[0])
+	}
+}
+
+type orderVerb int
+
+const (
+	assign orderVerb = iota
+	reject
+	cancel
+)
+
+func orderAction(verb orderVerb) func(fs *flag.FlagSet) runFunc {
+	return func(fs *flag.FlagSet) runFunc {
+		var reason string
+		if verb == reject {
+			fs.StringVar(&reason, "reason", "", "why the request is rejected (required)")
+		}
+		return func(ctx context.Context, e *env, args []string) (any, error) {
+			if err := wantArgs(args, "ORDER"); err != nil {
+				return nil, err
+			}
+			in := licensing.OrderAction{Order: args[0], Reason: reason, IdempotencyKey: e.g.key}
+			switch verb {
+			case assign:
+				return e.ledger.AssignOrder(ctx, e.actor, in)
+			case reject:
+				return e.ledger.RejectOrder(ctx, e.actor, in)
+			}
+			return e.ledger.CancelOrder(ctx, e.actor, in)
+		}
+	}
+}
+
+type learnerVerb int
+
+const (
+	joined learnerVerb = iota
+	loggedIn
+	left
+)
+
+func learnerFact(verb learnerVerb) func(fs *flag.FlagSet) runFunc {
+	return func(fs *flag.FlagSet) runFunc {
+		var in licensing.LearnerFact
+		fs.StringVar(&in.Company, "company", "", "the learner's company")
+		timeVar(fs, &in.At, "at", "when it happened (default now)")
+		return func(ctx context.Context, e *env, args []string) (any, error) {
+			if err := wantArgs(args, "LEARNER"); err != nil {
+				return nil, err
+			}
+			in.Learner, in.IdempotencyKey = args[0], e.g.key
+			switch verb {
+			case joined:
+				return e.ledger.LearnerJoined(ctx, e.actor, in)
+			case loggedIn:
+				return e.ledger.LearnerLoggedIn(ctx, e.actor, in)
+			}
+			return e.ledger.LearnerLeft(ctx, e.actor, in)
+		}
+	}
+}
+
+func allocate(fs *flag.FlagSet) runFunc {
+	var in licensing.Allocation
+	fs.StringVar(&in.Company, "company", "", "the learners' company")
+	fs.StringVar(&in.Tier, "tier", "", "the tier (default premium)")
+	fs.StringVar(&in.Order, "order", "", "take every seat from this order")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := atLeastArgs(args, "LEARNER"); err != nil {
+			return nil, err
+		}
+		in.Learners, in.IdempotencyKey = args, e.g.key
+		return e.ledger.Allocate(ctx, e.actor, in)
+	}
+}
+
+func reallocate(fs *flag.FlagSet) runFunc {
+	var in licensing.Reallocation
+	fs.StringVar(&in.Company, "company", "", "the learners' company")
+	fs.StringVar(&in.Tier, "tier", "", "the tier (default premium)")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args, "FROM", "TO"); err != nil {
+			return nil, err
+		}
+		in.From, in.To, in.IdempotencyKey = args[0], args[1], e.g.key
+		return e.ledger.Reallocate(ctx, e.actor, in)
+	}
+}
+
+func release(fs *flag.FlagSet) runFunc {
+	var in licensing.Release
+	fs.StringVar(&in.Company, "company", "", "the learner's company")
+	fs.StringVar(&in.Tier, "tier", "", "the tier (default premium)")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args, "LEARNER"); err != nil {
+			return nil, err
+		}
+		in.Learner, in.IdempotencyKey = args[0], e.g.key
+		return e.ledger.ReleaseLicence(ctx, e.actor, in)
+	}
+}
+
+func licences(fs *flag.FlagSet) runFunc {
+	var f licensing.LicenceFilter
+	fs.StringVar(&f.Company, "company", "", "the company")
+	fs.StringVar(&f.Learner, "learner", "", "only this learner's licences")
+	fs.StringVar(&f.Order, "order", "", "only this order's licences")
+	fs.StringVar(&f.After, "after", "", "only licences with a greater `id`")
+	fs.IntVar(&f.Limit, "limit", 0, "at most this many, 1 to 1000 (default 50)")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		return e.ledger.Licences(ctx, e.actor, f)
+	}
+}
+
+func entitlement(fs *flag.FlagSet) runFunc {
+	var company, tier string
+	fs.StringVar(&company, "company", "", "the learner's company")
+	fs.StringVar(&tier, "tier", licensing.Premium.Name, "the tier")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args, "LEARNER"); err != nil {
+			return nil, err
+		}
+		return e.ledger.Entitlement(ctx, e.actor, company, args[0], tier)
+	}
+}
+
+func summary(fs *flag.FlagSet) runFunc {
+	var company, partner string
+	fs.StringVar(&company, "company", "", "a company's summary")
+	fs.StringVar(&partner, "partner", "", "a partner's summary: its companies and those beneath, added up")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		switch {
+		case company != "" && partner != "":
+			return nil, usageErr("company", "--company and --partner exclude each other")
+		case partner != "":
+			return e.ledger.PartnerSummary(ctx, e.actor, partner)
+		case company == "" && e.actor.Kind == licensing.KindCompany:
+			company = e.actor.Company
+		case company == "" && e.actor.Kind == licensing.KindPartner:
+			return e.ledger.PartnerSummary(ctx, e.actor, e.actor.Partner)
+		}
+		if company == "" {
+			return nil, usageErr("company", "name --company or --partner")
+		}
+		return e.ledger.CompanySummary(ctx, e.actor, company)
+	}
+}
+
+func events(fs *flag.FlagSet) runFunc {
+	var f licensing.EventFilter
+	fs.StringVar(&f.Company, "company", "", "only this company's events")
+	fs.StringVar(&f.Partner, "partner", "", "only the events of this partner and beneath")
+	fs.Int64Var(&f.After, "after", 0, "only events with a greater sequence number")
+	fs.IntVar(&f.Limit, "limit", 0, "at most this many, 1 to 1000 (default 50)")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		return e.ledger.Events(ctx, e.actor, f)
+	}
+}
+
+func sweep(fs *flag.FlagSet) runFunc {
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		return e.ledger.Sweep(ctx, e.actor)
+	}
+}
+
+func migrate(fs *flag.FlagSet) runFunc {
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if err := e.store.Migrate(ctx); err != nil {
+			return nil, err
+		}
+		return message("migrated " + e.store.name), nil
+	}
+}
+
+// message is a line of output; as JSON, {"message": ...}.
+type message string
+

@@ -241,7 +241,9 @@ func (l *Ledger) Allocate(ctx context.Context, a Actor, in Allocation) ([]Licenc
 				return nil, orderState("order %s is %s, not assigned and live", o.ID, o.at(now).Status)
 			}
 			orders = []Order{o}
-		} else if orders, err = tx.FreeOrders(c.ID, in.Tier, now, 0); err != nil {
+		} else if orders, err = tx.FreeOrders(c.ID, in.Tier, now, need); err != nil {
+			// Each order listed has a free seat, so need orders are enough;
+			// fewer means these are all, and their sum is the true free count.
 			return nil, err
 		}
 		free := 0

@@ -242,10 +242,11 @@ func (l *Ledger) Allocate(ctx context.Context, a Actor, in Allocation) ([]Licenc
 			}
 			orders = []Order{o}
 		} else if orders, err = tx.FreeOrders(c.ID, in.Tier, now, need); err != nil {
-			// Each order listed has a free seat, so need orders are enough;
-			// fewer means these are all, and their sum is the true free count.
 			return nil, err
 		}
+		// Each order FreeOrders lists has a free seat, so need orders are
+		// enough; fewer means these are all, and their sum is the true free
+		// count.
 		free := 0
 		for _, o := range orders {
 			free += o.Free()

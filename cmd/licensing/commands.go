@@ -393,4 +393,3 @@ func migrate(fs *flag.FlagSet) runFunc {
 
 // message is a line of output; as JSON, {"message": ...}.
 type message string
-

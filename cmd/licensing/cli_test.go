@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/licensing-go/licensing"
+)
+
+func TestParseActor(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want licensing.Actor
+	}{
+		{"system", licensing.System()},
+		{"system/cron", licensing.Actor{Kind: licensing.KindSystem, User: "cron"}},
+		{"partner:acme", licensing.PartnerManager("acme", "")},
+		{"partner:acme/pam@acme.example", licensing.PartnerManager("acme", "pam@acme.example")},
+		{"company:globex/mia", licensing.CompanyManager("globex", "mia")},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			got, err := parseActor(c.in)
+			if err != nil {
+				t.Fatalf("parseActor(%q): %v", c.in, err)
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("parseActor(%q) (-want +got):\n%s", c.in, diff)
+			}
+		})
+	}
+	for _, in := range []string{"", "root", "system:x", "partner", "partner:", "company:", "company:c/", "learner:x"} {
+		t.Run("Invalid/"+in, func(t *testing.T) {
+			_, err := parseActor(in)
+			if !errors.Is(err, licensing.ErrInvalid) {
+				t.Fatalf("parseActor(%q) = %v, want ErrInvalid", in, err)
+			}
+		})
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want time.Time
+	}{
+		{"2024-02-29T09:00:00Z", time.Date(2024, 2, 29, 9, 0, 0, 0, time.UTC)},
+		{"2024-02-29T10:00:00+01:00", time.Date(2024, 2, 29, 9, 0, 0, 0, time.UTC)},
+		{"2025-02-28T08:59:59.999999Z", time.Date(2025, 2, 28, 8, 59, 59, 999999000, time.UTC)},
+		{"2024-02-29", time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			got, err := parseTime("now", c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Equal(c.want) || got.Location() != time.UTC {
+				t.Errorf("parseTime(%q) = %v, want %v in UTC", c.in, got, c.want)
+			}
+		})
+	}
+	for _, in := range []string{"", "now", "2024-02-30", "29/02/2024", "2024-02-29 09:00"} {
+		t.Run("Invalid/"+in, func(t *testing.T) {
+			_, err := parseTime("now", in)
+			var le *licensing.Error
+			if !errors.As(err, &le) || le.Field != "now" || !errors.Is(err, licensing.ErrInvalid) {
+				t.Fatalf("parseTime(%q) = %v, want ErrInvalid of field now", in, err)
+			}
+		})
+	}
+}
+
+func TestExitStatus(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want int
+	}{
+		{nil, exitOK},
+		{licensing.ErrInvalid, exitInvalid},
+		{licensing.ErrNotFound, exitNotFound},
+		{licensing.ErrForbidden, exitNotFound},
+		{licensing.ErrConflict, exitConflict},
+		{licensing.ErrOrderState, exitConflict},
+		{licensing.ErrAlreadyLicensed, exitConflict},
+		{licensing.ErrInsufficient, exitConflict},
+		{licensing.ErrNotEligible, exitConflict},
+		{licensing.ErrIdempotencyReused, exitConflict},
+		{&licensing.Error{Kind: licensing.ErrInsufficient, Needed: 3, Free: 1}, exitConflict},
+		{fmt.Errorf("wrapped: %w", licensing.ErrNotFound), exitNotFound},
+		{errors.New("disk on fire"), exitOther},
+	} {
+		t.Run(licensing.ErrorCode(c.err), func(t *testing.T) {
+			if got := exitStatus(c.err); got != c.want {
+				t.Errorf("exitStatus(%v) = %d, want %d", c.err, got, c.want)
+			}
+		})
+	}
+}
+
+func TestParseInterspersed(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		args    []string
+		wantPos []string
+		wantCo  string
+		wantAt  bool
+	}{
+		{"FlagsFirst", []string{"--company", "c", "a", "b"}, []string{"a", "b"}, "c", false},
+		{"FlagsLast", []string{"a", "b", "--company", "c", "--assign"}, []string{"a", "b"}, "c", true},
+		{"FlagsBetween", []string{"a", "--company=c", "b"}, []string{"a", "b"}, "c", false},
+		{"DashDash", []string{"--company", "c", "--", "--assign", "x"}, []string{"--assign", "x"}, "c", false},
+		{"None", nil, nil, "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			co := fs.String("company", "", "")
+			at := fs.Bool("assign", false, "")
+			pos, err := parseInterspersed(fs, c.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(c.wantPos, pos); diff != "" {
+				t.Errorf("positional (-want +got):\n%s", diff)
+			}
+			if *co != c.wantCo || *at != c.wantAt {
+				t.Errorf("company %q assign %v, want %q %v", *co, *at, c.wantCo, c.wantAt)
+			}
+		})
+	}
+}
+
+// TestCommandsTable checks that every subcommand has help, sets up its
+// flags without clashing with the global ones, and is found by its name.
+func TestCommandsTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			if seen[c.name] {
+				t.Fatalf("%q is in the table twice", c.name)
+			}
+			seen[c.name] = true
+			if c.help == "" {
+				t.Errorf("%q has no help", c.name)
+			}
+			fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+			new(globals).register(fs)
+			c.setup(fs) // panics on a flag defined twice
+			got, rest := lookup(append(strings.Fields(c.name), "x"))
+			if got == nil || got.name != c.name || len(rest) != 1 {
+				t.Errorf("lookup(%q) = %v, %q", c.name, got, rest)
+			}
+		})
+	}
+}
+
+// runCLI runs the command line in-process and returns its exit status and
+// outputs.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errw bytes.Buffer
+	code := run(context.Background(), args, &out, &errw)
+	return code, out.String(), errw.String()
+}
+
+func TestRunUsage(t *testing.T) {
+	t.Setenv("LICENSING_DB", ":memory:")
+	for _, c := range []struct {
+		name     string
+		args     []string
+		want     int
+		wantErr  string
+		wantOut  string
+		wantNone bool
+	}{
+		{name: "NoCommand", args: nil, want: exitInvalid, wantOut: "Usage: licensing"},
+		{name: "Help", args: []string{"help"}, want: exitOK, wantOut: "order assign"},
+		{name: "HelpCommand", args: []string{"help", "company", "add"}, want: exitOK, wantOut: "-po reference"},
+		{name: "CommandDashH", args: []string{"orders", "-h"}, want: exitOK, wantOut: "-expires-before time"},
+		{name: "Unknown", args: []string{"frobnicate"}, want: exitInvalid, wantErr: `licensing: invalid_argument: invalid argument (command): unknown command "frobnicate"`},
+		{name: "BadFlag", args: []string{"orders", "--colour", "red"}, want: exitInvalid, wantErr: "flag provided but not defined: -colour"},
+		{name: "BadActor", args: []string{"--as", "root", "orders"}, want: exitInvalid, wantErr: "invalid argument (as)"},
+		{name: "BadNow", args: []string{"orders", "--now", "yesterday"}, want: exitInvalid, wantErr: "invalid argument (now)"},
+		{name: "TooManyArgs", args: []string{"order", "assign", "a", "b"}, want: exitInvalid, wantErr: "want ORDER, got 2 argument(s)"},
+		{name: "NotFound", args: []string{"--as", "partner:p", "order", "assign", "ord_x"}, want: exitNotFound, wantErr: "licensing: not_found: "},
+		{name: "Forbidden", args: []string{"--as", "company:c", "order", "assign", "ord_x"}, want: exitNotFound, wantErr: "licensing: permission_denied: "},
+		{name: "JSONError", args: []string{"--json", "tier", "add", "premium"}, want: exitConflict,
+			wantErr: `{"error":{"code":"conflict","field":"tier.name","message":"\"premium\" is a built-in tier"}}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, c.args...)
+			if code != c.want {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, c.want, errs)
+			}
+			if !strings.Contains(errs, c.wantErr) {
+				t.Errorf("stderr %q does not contain %q", errs, c.wantErr)
+			}
+			if !strings.Contains(out, c.wantOut) {
+				t.Errorf("stdout does not contain %q:\n%s", c.wantOut, out)
+			}
+			if c.want != exitOK && c.wantOut == "" && out != "" {
+				t.Errorf("failed command printed on stdout:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestDemoInMemory runs the whole demo on the in-memory store and checks
+// that the story reaches its end with the rules of the guide holding; the
+// testscript demo scenario runs it on SQLite from the command line.
+func TestDemoInMemory(t *testing.T) {
+	var out bytes.Buffer
+	s, err := open(context.Background(), ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runDemo(context.Background(), &out, s.Store); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"[1/13] A partner joins the platform",
+		"[13/13] Past the 12 months of the second order too",
+		"ord_0001  globex   premium  5    0          assigned  PO-1001",
+		"2025-02-28T09:15:00Z", // 29 February + 12 months
+		"> email to carol@globex.example\n      > Subject: 3 premium licences are ready to allocate",
+		"refused: not_eligible",
+		"emma: insufficient_licences: needed 1, free 0",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo does not print %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("demo output:\n%s", text)
+	}
+}

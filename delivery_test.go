@@ -599,7 +599,7 @@ func ExampleLedger_Deliver() {
 	sys := licensing.System()
 	_, _ = l.CreatePartner(ctx, sys, licensing.NewPartner{ID: "p", Name: "Partner"})
 	_, _ = l.CreateCompany(ctx, sys, licensing.NewCompany{ID: "c", Partner: "p", Name: "Acme",
-		Managers: []licensing.Contact{{Email: "boss@acme.example"}},
+		Managers:      []licensing.Contact{{Email: "boss@acme.example"}},
 		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-1", Quantity: 10, Assign: true}})
 
 	res, err := l.Deliver(ctx)

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/licensing-go/licensing"
+)
+
+var _ licensing.Store = (*Store)(nil)
+
+// Store wraps another licensing.Store and counts what goes through it:
+// transactions, their outcomes and time, and every call of a Tx method. It
+// logs each failed transaction. Being a Store of its own, it passes
+// storetest.Run like any other (see main_test.go).
+type Store struct {
+	next licensing.Store
+	log  *slog.Logger
+
+	mu    sync.Mutex
+	stats Stats
+}
+
+// Stats are the counts of a Store.
+type Stats struct {
+	// Updates, Views and Failed count transactions: read-write, read-only,
+	// and those of either kind that returned an error.
+	Updates, Views, Failed int
+	// Busy is the time spent inside transactions.
+	Busy time.Duration
+	// Calls counts the calls of each method of licensing.Tx, and
+	// CurrentLicence outside a transaction as "Store.CurrentLicence".
+	Calls map[string]int
+}
+
+// New returns a Store that counts the calls to next and logs failed
+// transactions to log (nil: slog.Default()).
+func New(next licensing.Store, log *slog.Logger) *Store {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Store{next: next, log: log, stats: Stats{Calls: map[string]int{}}}
+}
+
+// Stats returns a copy of the counts so far.
+func (s *Store) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.stats
+	out.Calls = make(map[string]int, len(s.stats.Calls))
+	for k, v := range s.stats.Calls {
+		out.Calls[k] = v
+	}
+	return out
+}
+
+// Methods returns the names of the methods called so far, most called
+// first, then by name.
+func (st Stats) Methods() []string {
+	names := make([]string, 0, len(st.Calls))
+	for k := range st.Calls {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if st.Calls[names[i]] != st.Calls[names[j]] {
+			return st.Calls[names[i]] > st.Calls[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+// Update counts a read-write transaction of the wrapped store.
+func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	start := time.Now()
+	err := s.next.Update(ctx, func(tx licensing.Tx) error { return fn(&countingTx{tx: tx, s: s}) })
+	s.done("update", start, err, func(st *Stats) { st.Updates++ })
+	return err
+}
+
+// View counts a read-only transaction of the wrapped store.
+func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	start := time.Now()
+	err := s.next.View(ctx, func(tx licensing.Tx) error { return fn(&countingTx{tx: tx, s: s}) })
+	s.done("view", start, err, func(st *Stats) { st.Views++ })
+	return err
+}
+
+// CurrentLicence counts the entitlement read of the wrapped store.
+func (s *Store) CurrentLicence(ctx context.Context, company, learner, tier string) (licensing.Licence, error) {
+	s.count("Store.CurrentLicence")
+	return s.next.CurrentLicence(ctx, company, learner, tier)
+}
+
+func (s *Store) done(kind string, start time.Time, err error, add func(*Stats)) {
+	d := time.Since(start)
+	s.mu.Lock()
+	add(&s.stats)
+	s.stats.Busy += d
+	if err != nil {
+		s.stats.Failed++
+	}
+	s.mu.Unlock()
+	// A rule the ledger refused is an outcome, not a failure of the store:
+	// log those at debug level, anything else as an error.
+	var le *licensing.Error
+	if errors.As(err, &le) {
+		s.log.Debug("transaction refused", "kind", kind, "code", le.Code(), "error", err)
+	} else if err != nil {
+		s.log.Error("transaction failed", "kind", kind, "error", err, "took", d)
+	}
+}
+
+func (s *Store) count(method string) {
+	s.mu.Lock()
+	s.stats.Calls[method]++
+	s.mu.Unlock()
+}
+
+// countingTx counts each call and hands it to the wrapped transaction.
+type countingTx struct {
+	tx licensing.Tx
+	s  *Store
+}
+
+func (t *countingTx) Tier(name string) (licensing.Tier, error) {
+	t.s.count("Tier")
+	return t.tx.Tier(name)
+}
+
+func (t *countingTx) Tiers() ([]licensing.Tier, error) {
+	t.s.count("Tiers")
+	return t.tx.Tiers()
+}
+
+func (t *countingTx) InsertTier(tr licensing.Tier) error {
+	t.s.count("InsertTier")
+	return t.tx.InsertTier(tr)
+}
+
+func (t *countingTx) Partner(id string) (licensing.Partner, error) {
+	t.s.count("Partner")
+	return t.tx.Partner(id)
+}
+
+func (t *countingTx) PutPartner(p licensing.Partner) error {
+	t.s.count("PutPartner")
+	return t.tx.PutPartner(p)
+}
+
+func (t *countingTx) Partners(parent string) ([]licensing.Partner, error) {
+	t.s.count("Partners")
+	return t.tx.Partners(parent)
+}
+
+func (t *countingTx) Company(id string) (licensing.Company, error) {
+	t.s.count("Company")
+	return t.tx.Company(id)
+}
+
+func (t *countingTx) PutCompany(c licensing.Company) error {
+	t.s.count("PutCompany")
+	return t.tx.PutCompany(c)
+}
+
+func (t *countingTx) Companies(partner string) ([]licensing.Company, error) {
+	t.s.count("Companies")
+	return t.tx.Companies(partner)
+}
+
+func (t *countingTx) Order(id string) (licensing.Order, error) {
+	t.s.count("Order")
+	return t.tx.Order(id)
+}
+
+func (t *countingTx) PutOrder(o licensing.Order) error {
+	t.s.count("PutOrder")
+	return t.tx.PutOrder(o)
+}
+
+func (t *countingTx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
+	t.s.count("Orders")
+	return t.tx.Orders(q)
+}
+
+func (t *countingTx) FreeOrders(company, tier string, now time.Time, limit int) ([]licensing.Order, error) {
+	t.s.count("FreeOrders")
+	return t.tx.FreeOrders(company, tier, now, limit)
+}
+
+func (t *countingTx) Learner(company, id string) (licensing.Learner, error) {
+	t.s.count("Learner")
+	return t.tx.Learner(company, id)
+}
+
+func (t *countingTx) PutLearner(l licensing.Learner) error {
+	t.s.count("PutLearner")
+	return t.tx.PutLearner(l)
+}
+
+func (t *countingTx) Licence(id string) (licensing.Licence, error) {
+	t.s.count("Licence")
+	return t.tx.Licence(id)
+}
+
+func (t *countingTx) CurrentLicence(company, learner, tier string) (licensing.Licence, error) {
+	t.s.count("CurrentLicence")
+	return t.tx.CurrentLicence(company, learner, tier)
+}
+
+func (t *countingTx) PutLicence(l licensing.Licence) error {
+	t.s.count("PutLicence")
+	return t.tx.PutLicence(l)
+}
+
+func (t *countingTx) Licences(q licensing.LicenceQuery) ([]licensing.Licence, error) {
+	t.s.count("Licences")
+	return t.tx.Licences(q)
+}
+
+func (t *countingTx) AppendEvent(e *licensing.Event) error {
+	t.s.count("AppendEvent")
+	return t.tx.AppendEvent(e)
+}
+
+func (t *countingTx) Events(q licensing.EventQuery) ([]licensing.Event, error) {
+	t.s.count("Events")
+	return t.tx.Events(q)
+}
+
+func (t *countingTx) Notification(id string) (licensing.Notification, error) {
+	t.s.count("Notification")
+	return t.tx.Notification(id)
+}
+
+func (t *countingTx) PutNotification(n licensing.Notification) error {
+	t.s.count("PutNotification")
+	return t.tx.PutNotification(n)
+}
+
+func (t *countingTx) Notifications(q licensing.NotificationQuery) ([]licensing.Notification, error) {
+	t.s.count("Notifications")
+	return t.tx.Notifications(q)
+}
+
+func (t *countingTx) Idempotency(scope, key string) (licensing.IdempotencyRecord, error) {
+	t.s.count("Idempotency")
+	return t.tx.Idempotency(scope, key)
+}
+
+func (t *countingTx) PutIdempotency(r licensing.IdempotencyRecord) error {
+	t.s.count("PutIdempotency")
+	return t.tx.PutIdempotency(r)
+}

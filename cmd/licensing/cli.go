@@ -48,7 +48,8 @@ func (g *globals) register(fs *flag.FlagSet) {
 type env struct {
 	g      globals
 	actor  licensing.Actor
-	clock  licensing.Clock // nil: the system clock
+	clock  licensing.Clock  // nil: the system clock
+	cfg    licensing.Config // the ledger's configuration
 	ledger *licensing.Ledger
 	store  *openStore
 	stdout io.Writer
@@ -114,10 +115,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, g.json, usageErr("", "%s: %v", c.name, err))
 	}
 	e := &env{g: g, stdout: stdout, stderr: stderr}
+	defer e.close()
 	if err := e.init(ctx, c.local); err != nil {
 		return fail(stderr, g.json, err)
 	}
-	defer e.close()
 	out, err := exec(ctx, e, pos)
 	if err != nil {
 		return fail(stderr, g.json, err)
@@ -153,17 +154,13 @@ func (e *env) init(ctx context.Context, local bool) error {
 		return err
 	}
 	e.store = s
-	cfg := &licensing.Config{Clock: e.clock}
+	e.cfg = licensing.Config{Clock: e.clock}
 	if os.Getenv("LICENSING_IDS") == "sequential" {
-		if cfg.NewID, err = sequentialIDs(ctx, s.Store); err != nil {
-			s.Close()
+		if e.cfg.NewID, err = sequentialIDs(ctx, s.Store); err != nil {
 			return err
 		}
 	}
-	e.ledger, err = licensing.New(s.Store, cfg)
-	if err != nil {
-		s.Close()
-	}
+	e.ledger, err = licensing.New(s.Store, &e.cfg)
 	return err
 }
 

@@ -49,6 +49,11 @@ func init() {
 		{name: "summary", args: "--company ID | --partner ID", help: "available, allocated, expiring, expired and requested, per tier", setup: summary},
 		{name: "events", args: "[--company ID | --partner ID] [--after SEQ] [--limit N]", help: "the audit trail", setup: events},
 		{name: "sweep", help: "record expiries and queue the reminders that are due (system)", setup: sweep},
+		{name: "notifications", args: "[--state pending|delivered|parked] [--after ID] [--limit N]",
+			help: "list the notification outbox (system)", setup: notifications},
+		{name: "notification requeue", args: "ID", help: "send a parked notification back to be delivered (system)", setup: requeue},
+		{name: "deliver", args: "[--smtp HOST:PORT --from ADDRESS | --webhook URL]",
+			help: "deliver the notifications that are due: to stdout, an SMTP server or a webhook (system)", setup: deliver},
 		{name: "migrate", help: "create or update the database schema", setup: migrate},
 		{name: "demo", args: "[--db PATH] [--quiet]", local: true,
 			help: "the partner guide, end to end, on a throwaway database", setup: demo},
@@ -376,6 +381,31 @@ func sweep(fs *flag.FlagSet) runFunc {
 			return nil, err
 		}
 		return e.ledger.Sweep(ctx, e.actor)
+	}
+}
+
+func notifications(fs *flag.FlagSet) runFunc {
+	var f licensing.NotificationFilter
+	var state string
+	fs.StringVar(&state, "state", "", "only notifications in this delivery `state`: pending, delivered or parked")
+	fs.StringVar(&f.After, "after", "", "only notifications with a greater `id`")
+	fs.IntVar(&f.Limit, "limit", 0, "at most this many, 1 to 1000 (default 50)")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		f.State = licensing.DeliveryState(state)
+		return e.ledger.Notifications(ctx, e.actor, f)
+	}
+}
+
+func requeue(fs *flag.FlagSet) runFunc {
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args, "ID"); err != nil {
+			return nil, err
+		}
+		n, err := e.ledger.Requeue(ctx, e.actor, args[0])
+		return []licensing.Notification{n}, err
 	}
 }
 

@@ -356,36 +356,7 @@ func (s *story) deliver() error {
 
 // email is the demo's Notifier: it prints the notification as an email.
 func (s *story) email(_ context.Context, n licensing.Notification) error {
-	subject, body := describe(n)
-	fmt.Fprintf(s.w, "      > email to %s\n", strings.Join(n.To, ", "))
-	fmt.Fprintf(s.w, "      > Subject: %s\n", subject)
-	for _, line := range body {
-		fmt.Fprintf(s.w, "      >   %s\n", line)
-	}
-	return nil
-}
-
-// describe renders a notification as a subject and lines of text.
-func describe(n licensing.Notification) (string, []string) {
-	switch n.Kind {
-	case licensing.NotifyAssigned:
-		return fmt.Sprintf("%d %s licences are ready to allocate", n.Quantity, n.Tier),
-			[]string{fmt.Sprintf("Order %s for %s was assigned. Its licences expire %s.", n.Order, n.CompanyName, when(n.ExpiresAt))}
-	case licensing.NotifyRequested:
-		return fmt.Sprintf("%s requests %d %s licences", n.CompanyName, n.Quantity, n.Tier),
-			[]string{fmt.Sprintf("Order %s is waiting in Requested Orders to be assigned.", n.Order)}
-	case licensing.NotifyRejected:
-		return fmt.Sprintf("Your request for %d %s licences was rejected", n.Quantity, n.Tier),
-			[]string{"Reason: " + n.Reason}
-	case licensing.NotifyReminder:
-		subject := fmt.Sprintf("%d %s licences expire in %d days", n.Quantity, n.Tier, n.Days)
-		if n.Days == 0 {
-			subject = fmt.Sprintf("%d %s licences expired today", n.Quantity, n.Tier)
-		}
-		return subject, []string{fmt.Sprintf("Order %s of %s expires %s: %d allocated, %d unallocated.",
-			n.Order, n.CompanyName, when(n.ExpiresAt), n.Allocated, n.Unallocated)}
-	}
-	return string(n.Kind), nil
+	return writeEmail(s.w, "      ", n)
 }
 
 // shortIDs numbers ids from 0001; they sort in order up to 9999, plenty

@@ -150,6 +150,18 @@ func tables(v any) []table {
 				dash(e.Company), dash(e.Order), dash(e.Learner), itoa(e.Count), dash(e.Detail)})
 		}
 		return []table{t}
+	case delivery:
+		return []table{{notes: []string{fmt.Sprintf("delivered %d, failed %d, parked %d", v.Delivered, v.Failed, v.Parked)}}}
+	case []licensing.Notification:
+		if len(v) == 0 {
+			return []table{{notes: []string{"no notifications"}}}
+		}
+		t := table{header: []string{"NOTIFICATION", "KIND", "STATE", "ATTEMPTS", "TO", "COMPANY", "ORDER", "NEXT ATTEMPT", "LAST ERROR"}}
+		for _, n := range v {
+			t.rows = append(t.rows, []string{n.ID, string(n.Kind), string(n.State), itoa(n.Attempts), dash(strings.Join(n.To, ",")),
+				dash(n.Company), dash(n.Order), when(n.NextAttempt), dash(n.LastError)})
+		}
+		return []table{t}
 	case licensing.SweepResult:
 		return []table{{notes: []string{fmt.Sprintf("swept: %s expired, %s queued", plural(v.Expired, "order"), plural(v.Reminders, "reminder"))}}}
 	}

@@ -31,12 +31,22 @@ var outboxStart = time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
 
 func newOutbox(t *testing.T, st licensing.Store, cfg licensing.Config) *outbox {
 	t.Helper()
+	clk := clock.NewMock()
+	clk.Set(outboxStart)
+	return newOutboxOn(t, st, cfg, clk)
+}
+
+// newOutboxOn is newOutbox with a clock of the caller's, which cfg.Clock may
+// wrap.
+func newOutboxOn(t *testing.T, st licensing.Store, cfg licensing.Config, clk *clock.Mock) *outbox {
+	t.Helper()
 	if st == nil {
 		st = memstore.New()
 	}
-	clk := clock.NewMock()
-	clk.Set(outboxStart)
-	cfg.Clock, cfg.NewID = clk, licensing.SequentialIDs()
+	if cfg.Clock == nil {
+		cfg.Clock = clk
+	}
+	cfg.NewID = licensing.SequentialIDs()
 	l, err := licensing.New(st, &cfg)
 	if err != nil {
 		t.Fatal(err)

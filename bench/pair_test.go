@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"runtime"
+	"testing"
+	"time"
+)
+
+// side is one half of a pair: the ledger or its raw baseline. A side owns
+// the state its operations need and renews it when it runs out, so that its
+// cost per operation does not depend on how many operations the benchmark
+// asks for.
+type side struct {
+	// ready prepares, untimed, between 1 and want operations (learners to
+	// allocate to, orders to assign, a fresh world when the last one is
+	// used up) and returns how many may run. Nil: want.
+	ready func(want int) int
+	// do runs n operations; it is timed.
+	do func(n int)
+}
+
+// tally adds up what one side cost.
+type tally struct {
+	elapsed        time.Duration
+	ops            int
+	mallocs, bytes uint64
+}
+
+// measure runs n operations of s, timing only s.do and counting the heap
+// allocations made meanwhile.
+func (t *tally) measure(s side, n int) {
+	for n > 0 {
+		k := n
+		if s.ready != nil {
+			k = s.ready(n)
+		}
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		start := time.Now()
+		s.do(k)
+		t.elapsed += time.Since(start)
+		runtime.ReadMemStats(&m1)
+		t.mallocs += m1.Mallocs - m0.Mallocs
+		t.bytes += m1.TotalAlloc - m0.TotalAlloc
+		t.ops += k
+		n -= k
+	}
+}
+
+func (t *tally) nsPerOp() float64 { return float64(t.elapsed.Nanoseconds()) / float64(t.ops) }
+
+// pair runs b.N operations of the ledger and b.N of its baseline, in up to
+// eight interleaved rounds (the first side alternating), and reports the
+// ledger's time and allocations as ns/op, B/op and allocs/op, the
+// baseline's as raw-ns/op, raw-B/op and raw-allocs/op, and the ratio of the
+// times as ledger/raw.
+func pair(b *testing.B, ledger, raw side) {
+	b.Helper()
+	var l, r tally
+	rounds := min(b.N, 8)
+	for i := range rounds {
+		n := b.N*(i+1)/rounds - b.N*i/rounds
+		if i%2 == 0 {
+			l.measure(ledger, n)
+			r.measure(raw, n)
+		} else {
+			r.measure(raw, n)
+			l.measure(ledger, n)
+		}
+	}
+	reportPair(b, l, r)
+}
+
+func reportPair(b *testing.B, l, r tally) {
+	b.Helper()
+	b.ReportMetric(l.nsPerOp(), "ns/op")
+	b.ReportMetric(float64(l.bytes)/float64(l.ops), "B/op")
+	b.ReportMetric(float64(l.mallocs)/float64(l.ops), "allocs/op")
+	b.ReportMetric(r.nsPerOp(), "raw-ns/op")
+	b.ReportMetric(float64(r.bytes)/float64(r.ops), "raw-B/op")
+	b.ReportMetric(float64(r.mallocs)/float64(r.ops), "raw-allocs/op")
+	b.ReportMetric(l.nsPerOp()/r.nsPerOp(), "ledger/raw")
+}

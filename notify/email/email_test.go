@@ -1,0 +1,606 @@
+package email_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"math/big"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+	"github.com/google/go-cmp/cmp"
+	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/notify/email"
+	"github.com/licensing-go/licensing/store/memstore"
+)
+
+const (
+	smtpUser     = "licensing"
+	smtpPassword = "s3cret"
+)
+
+// received is one message the test server accepted.
+type received struct {
+	from string
+	to   []string
+	data []byte
+	user string
+	tls  bool
+}
+
+// smtpServer is an SMTP server on loopback, built on go-smtp, that records
+// the messages it accepts.
+type smtpServer struct {
+	host     string
+	port     int
+	roots    *x509.CertPool
+	mu       sync.Mutex
+	msgs     []received
+	sessions int
+	failData int // refuse the next failData messages with a 451
+}
+
+type serverOptions struct {
+	starttls    bool // offer STARTTLS
+	implicitTLS bool // speak TLS from the first byte
+	requireAuth bool
+}
+
+func newSMTPServer(t *testing.T, opt serverOptions) *smtpServer {
+	t.Helper()
+	cert, roots := selfSigned(t)
+	srv := &smtpServer{host: "127.0.0.1", roots: roots}
+	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		srv.mu.Lock()
+		srv.sessions++
+		srv.mu.Unlock()
+		return &session{srv: srv, conn: c, requireAuth: opt.requireAuth}, nil
+	}))
+	s.Domain = "localhost"
+	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if opt.starttls {
+		s.TLSConfig = tlsConfig
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.implicitTLS {
+		s.TLSConfig = tlsConfig
+		l = tls.NewListener(l, tlsConfig)
+	}
+	srv.port = l.Addr().(*net.TCPAddr).Port
+	go func() { _ = s.Serve(l) }()
+	t.Cleanup(func() { _ = s.Close() })
+	return srv
+}
+
+func (srv *smtpServer) messages() []received {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return append([]received(nil), srv.msgs...)
+}
+
+func (srv *smtpServer) sessionCount() int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.sessions
+}
+
+// selfSigned returns a certificate for 127.0.0.1 and a pool that trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "smtp test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(parsed)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
+}
+
+type session struct {
+	srv         *smtpServer
+	conn        *smtp.Conn
+	requireAuth bool
+	user        string
+	from        string
+	to          []string
+}
+
+func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *session) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, username, password string) error {
+		if username != smtpUser || password != smtpPassword {
+			return smtp.ErrAuthFailed
+		}
+		s.user = username
+		return nil
+	}), nil
+}
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if s.requireAuth && s.user == "" {
+		return smtp.ErrAuthRequired
+	}
+	s.from = from
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	if s.srv.failData > 0 {
+		s.srv.failData--
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
+	_, isTLS := s.conn.TLSConnectionState()
+	s.srv.msgs = append(s.srv.msgs, received{from: s.from, to: s.to, data: data, user: s.user, tls: isTLS})
+	return nil
+}
+
+func (s *session) Reset()        { s.from, s.to = "", nil }
+func (s *session) Logout() error { return nil }
+
+// message is a received message taken apart.
+type message struct {
+	header mail.Header
+	to     []string
+	text   string
+	html   string
+}
+
+func parse(t *testing.T, data []byte) message {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := message{header: m.Header}
+	addrs, err := m.Header.AddressList("To")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		out.to = append(out.to, a.Address)
+	}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" {
+		t.Fatalf("Content-Type %q (%v), want multipart/alternative", m.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(p) // NextPart decodes quoted-printable
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Text travels with CRLF line ends.
+		body = bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
+		switch pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); pt {
+		case "text/plain":
+			out.text = string(body)
+		case "text/html":
+			out.html = string(body)
+		default:
+			t.Errorf("unexpected part %s", pt)
+		}
+	}
+	return out
+}
+
+func (m message) subject(t *testing.T) string {
+	t.Helper()
+	s, err := new(mime.WordDecoder).DecodeHeader(m.header.Get("Subject"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func newNotifier(t *testing.T, srv *smtpServer, cfg email.Config) *email.Notifier {
+	t.Helper()
+	cfg.Host, cfg.Port = srv.host, srv.port
+	if cfg.From == "" {
+		cfg.From = "Licences <licences@platform.example>"
+	}
+	if cfg.TLSConfig == nil {
+		cfg.TLSConfig = &tls.Config{RootCAs: srv.roots, MinVersion: tls.VersionTLS12}
+	}
+	cfg.Timeout = 10 * time.Second
+	n, err := email.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var expires = time.Date(2025, 2, 28, 10, 0, 0, 0, time.UTC)
+
+func notification(kind licensing.NotificationKind) licensing.Notification {
+	return licensing.Notification{ID: "ntf_01JH" + strings.ToUpper(strings.ReplaceAll(string(kind), ".", "")),
+		Kind: kind, CreatedAt: expires.AddDate(-1, 0, 0), To: []string{"mia@acme.example", "max@acme.example"},
+		Partner: "p", Company: "acme", CompanyName: "Acme & Co", Order: "ord_01JH42", Tier: "premium",
+		Quantity: 25, ExpiresAt: expires, Allocated: 18, Unallocated: 7, Days: 7, Reason: "budget <frozen>",
+		State: licensing.DeliveryPending, Attempts: 1}
+}
+
+func TestSend(t *testing.T) {
+	srv := newSMTPServer(t, serverOptions{starttls: true, requireAuth: true})
+	mailer := newNotifier(t, srv, email.Config{Username: smtpUser, Password: smtpPassword})
+	for _, c := range []struct {
+		kind    licensing.NotificationKind
+		subject string
+		// text and html are fragments each body must hold.
+		text, html []string
+	}{
+		{licensing.NotifyAssigned, "25 premium licences ready to allocate for Acme & Co",
+			[]string{"25 premium licences have been assigned to Acme & Co and are ready to allocate",
+				"Order:     ord_01JH42\n", "Quantity:  25\n", "Expires:   28 February 2025 10:00 UTC\n"},
+			[]string{"<strong>Acme &amp; Co</strong>", "<th align=\"left\">Quantity</th><td>25</td>",
+				"<th align=\"left\">Expires</th><td>28 February 2025 10:00 UTC</td>", "ord_01JH42"}},
+		{licensing.NotifyRequested, "Acme & Co requested 25 premium licences",
+			[]string{"Acme & Co has requested 25 premium licences", "Company:   Acme & Co (acme)\n", "Order:     ord_01JH42\n"},
+			[]string{"<strong>25 premium</strong>", "<td>Acme &amp; Co (acme)</td>", "<td>ord_01JH42</td>"}},
+		{licensing.NotifyRejected, "Your request for 25 premium licences for Acme & Co was rejected",
+			[]string{"Reason:    budget <frozen>\n", "Order:     ord_01JH42\n"},
+			[]string{"<td>budget &lt;frozen&gt;</td>"}},
+		{licensing.NotifyReminder, "25 premium licences for Acme & Co expire in 7 days",
+			[]string{"expire in 7 days, on 28 February 2025 10:00 UTC", "Allocated:    18\n", "Unallocated:  7\n",
+				"7 of them are not allocated yet"},
+			[]string{"expire in 7 days, on 28 February 2025 10:00 UTC", "<th align=\"left\">Allocated</th><td>18</td>",
+				"<th align=\"left\">Unallocated</th><td>7</td>"}},
+	} {
+		t.Run(string(c.kind), func(t *testing.T) {
+			n := notification(c.kind)
+			before := len(srv.messages())
+			if err := mailer.Deliver(context.Background(), n); err != nil {
+				t.Fatal(err)
+			}
+			msgs := srv.messages()
+			if len(msgs) != before+1 {
+				t.Fatalf("%d messages arrived, want 1", len(msgs)-before)
+			}
+			r := msgs[before]
+			if !r.tls || r.user != smtpUser || r.from != "licences@platform.example" {
+				t.Errorf("envelope: tls %v, user %q, from %q; want STARTTLS, %q, licences@platform.example", r.tls, r.user, r.from, smtpUser)
+			}
+			if diff := cmp.Diff(n.To, r.to); diff != "" {
+				t.Errorf("envelope recipients (-want +got):\n%s", diff)
+			}
+			m := parse(t, r.data)
+			if diff := cmp.Diff(n.To, m.to); diff != "" {
+				t.Errorf("To header (-want +got):\n%s", diff)
+			}
+			if got := m.subject(t); got != c.subject {
+				t.Errorf("Subject %q, want %q", got, c.subject)
+			}
+			if got, want := m.header.Get("Message-Id"), "<"+n.ID+"@platform.example>"; got != want {
+				t.Errorf("Message-ID %q, want %q", got, want)
+			}
+			if got := m.header.Get("Auto-Submitted"); got != "auto-generated" {
+				t.Errorf("Auto-Submitted %q", got)
+			}
+			for _, f := range c.text {
+				if !strings.Contains(m.text, f) {
+					t.Errorf("text body lacks %q:\n%s", f, m.text)
+				}
+			}
+			for _, f := range c.html {
+				if !strings.Contains(m.html, f) {
+					t.Errorf("HTML body lacks %q:\n%s", f, m.html)
+				}
+			}
+		})
+	}
+}
+
+func TestReminderOnTheDay(t *testing.T) {
+	n := notification(licensing.NotifyReminder)
+	n.Days = 0
+	subject, text, html, err := email.DefaultTemplates().Render(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "25 premium licences for Acme & Co have expired" {
+		t.Errorf("subject %q", subject)
+	}
+	for _, body := range []string{text, html} {
+		if !strings.Contains(body, "expired on 28 February 2025 10:00 UTC") || strings.Contains(body, "not allocated yet") {
+			t.Errorf("body:\n%s", body)
+		}
+	}
+}
+
+func TestTLSPolicy(t *testing.T) {
+	t.Run("STARTTLSRequiredRefusesPlainServer", func(t *testing.T) {
+		srv := newSMTPServer(t, serverOptions{})
+		err := newNotifier(t, srv, email.Config{}).Deliver(context.Background(), notification(licensing.NotifyAssigned))
+		if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+			t.Errorf("Deliver to a server without STARTTLS: %v, want a STARTTLS error", err)
+		}
+		if got := len(srv.messages()); got != 0 {
+			t.Errorf("%d messages sent in the clear", got)
+		}
+	})
+	t.Run("STARTTLSOpportunistic", func(t *testing.T) {
+		srv := newSMTPServer(t, serverOptions{})
+		mailer := newNotifier(t, srv, email.Config{TLSPolicy: email.STARTTLSOpportunistic})
+		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err != nil {
+			t.Fatal(err)
+		}
+		if msgs := srv.messages(); len(msgs) != 1 || msgs[0].tls {
+			t.Errorf("messages %+v, want one in the clear", msgs)
+		}
+	})
+	t.Run("NoTLS", func(t *testing.T) {
+		srv := newSMTPServer(t, serverOptions{starttls: true})
+		mailer := newNotifier(t, srv, email.Config{TLSPolicy: email.NoTLS})
+		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err != nil {
+			t.Fatal(err)
+		}
+		if msgs := srv.messages(); len(msgs) != 1 || msgs[0].tls {
+			t.Errorf("messages %+v, want one in the clear", msgs)
+		}
+	})
+	t.Run("ImplicitTLS", func(t *testing.T) {
+		srv := newSMTPServer(t, serverOptions{implicitTLS: true, requireAuth: true})
+		mailer := newNotifier(t, srv, email.Config{ImplicitTLS: true, Username: smtpUser, Password: smtpPassword})
+		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err != nil {
+			t.Fatal(err)
+		}
+		if msgs := srv.messages(); len(msgs) != 1 || !msgs[0].tls || msgs[0].user != smtpUser {
+			t.Errorf("messages %+v, want one over TLS, authenticated", msgs)
+		}
+	})
+	t.Run("UntrustedCertificate", func(t *testing.T) {
+		srv := newSMTPServer(t, serverOptions{starttls: true})
+		mailer := newNotifier(t, srv, email.Config{TLSConfig: &tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS12}})
+		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err == nil {
+			t.Error("Deliver trusted a certificate outside its roots")
+		}
+		if got := len(srv.messages()); got != 0 {
+			t.Errorf("%d messages sent", got)
+		}
+	})
+}
+
+func TestAuth(t *testing.T) {
+	t.Run("WrongPassword", func(t *testing.T) {
+		srv := newSMTPServer(t, serverOptions{starttls: true, requireAuth: true})
+		mailer := newNotifier(t, srv, email.Config{Username: smtpUser, Password: "guess"})
+		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err == nil {
+			t.Error("Deliver with a wrong password succeeded")
+		}
+		if got := len(srv.messages()); got != 0 {
+			t.Errorf("%d messages sent", got)
+		}
+	})
+	t.Run("Plain", func(t *testing.T) {
+		srv := newSMTPServer(t, serverOptions{starttls: true, requireAuth: true})
+		mailer := newNotifier(t, srv, email.Config{Username: smtpUser, Password: smtpPassword, Auth: "PLAIN"})
+		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err != nil {
+			t.Fatal(err)
+		}
+		if msgs := srv.messages(); len(msgs) != 1 || msgs[0].user != smtpUser {
+			t.Errorf("messages %+v, want one authenticated", msgs)
+		}
+	})
+}
+
+func TestNoRecipients(t *testing.T) {
+	srv := newSMTPServer(t, serverOptions{starttls: true})
+	n := notification(licensing.NotifyAssigned)
+	n.To = nil
+	if err := newNotifier(t, srv, email.Config{}).Deliver(context.Background(), n); err != nil {
+		t.Errorf("Deliver with no recipients: %v, want nil", err)
+	}
+	if got := srv.sessionCount(); got != 0 {
+		t.Errorf("%d SMTP sessions for a notification with no recipients, want 0", got)
+	}
+}
+
+func TestRecipients(t *testing.T) {
+	srv := newSMTPServer(t, serverOptions{starttls: true})
+	users := map[string]string{"user-42": "pam@partner.example"}
+	mailer := newNotifier(t, srv, email.Config{Recipients: func(_ context.Context, n licensing.Notification) ([]string, error) {
+		var out []string
+		for _, u := range n.To {
+			a, ok := users[u]
+			if !ok {
+				return nil, errors.New("unknown user " + u)
+			}
+			out = append(out, a)
+		}
+		return out, nil
+	}})
+	n := notification(licensing.NotifyRejected)
+	n.To = []string{"user-42"}
+	if err := mailer.Deliver(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := srv.messages(); len(msgs) != 1 || cmp.Diff([]string{"pam@partner.example"}, msgs[0].to) != "" {
+		t.Errorf("messages %+v, want one to pam@partner.example", msgs)
+	}
+	n.To = []string{"user-7"}
+	if err := mailer.Deliver(context.Background(), n); err == nil || !strings.Contains(err.Error(), "unknown user user-7") {
+		t.Errorf("Deliver to an unknown user: %v", err)
+	}
+}
+
+func TestCustomTemplates(t *testing.T) {
+	srv := newSMTPServer(t, serverOptions{starttls: true})
+	tpl := email.DefaultTemplates()
+	template.Must(tpl.Text.New(string(licensing.NotifyAssigned)).Parse("{{.Quantity}} seats of {{.Tier}} until {{.Expires}}.\n"))
+	template.Must(tpl.Subject.New(string(licensing.NotifyAssigned)).Parse("Seats for {{.CompanyName}}"))
+	mailer := newNotifier(t, srv, email.Config{Templates: tpl, MessageIDDomain: "ids.example"})
+	n := notification(licensing.NotifyAssigned)
+	if err := mailer.Deliver(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	m := parse(t, srv.messages()[0].data)
+	if m.text != "25 seats of premium until 28 February 2025 10:00 UTC.\n" {
+		t.Errorf("text body %q", m.text)
+	}
+	if got := m.subject(t); got != "Seats for Acme & Co" {
+		t.Errorf("subject %q", got)
+	}
+	if !strings.Contains(m.html, "<td>25</td>") {
+		t.Errorf("the default HTML body is gone:\n%s", m.html)
+	}
+	if got := m.header.Get("Message-Id"); got != "<"+n.ID+"@ids.example>" {
+		t.Errorf("Message-ID %q", got)
+	}
+}
+
+func TestNew(t *testing.T) {
+	for name, cfg := range map[string]email.Config{
+		"NoHost":           {From: "a@b.example"},
+		"NoFrom":           {Host: "smtp.example"},
+		"BadFrom":          {Host: "smtp.example", From: "not an address"},
+		"BadPort":          {Host: "smtp.example", From: "a@b.example", Port: 70000},
+		"NegativeTimeout":  {Host: "smtp.example", From: "a@b.example", Timeout: -1},
+		"MissingTemplates": {Host: "smtp.example", From: "a@b.example", Templates: &email.Templates{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := email.New(cfg); err == nil {
+				t.Error("New accepted the config")
+			}
+		})
+	}
+	t.Run("TemplateMissingAKind", func(t *testing.T) {
+		tpl := email.DefaultTemplates()
+		tpl.Subject = template.Must(template.New("s").Parse(`{{define "licences.assigned"}}x{{end}}`))
+		_, err := email.New(email.Config{Host: "smtp.example", From: "a@b.example", Templates: tpl})
+		if err == nil || !strings.Contains(err.Error(), "licences.requested") {
+			t.Errorf("New with a subject set lacking kinds: %v", err)
+		}
+	})
+}
+
+// TestLedgerDeliversByEmail wires the notifier into a ledger: the server
+// refuses the first message, the ledger retries it, and each notification
+// arrives once with its id as the Message-ID.
+func TestLedgerDeliversByEmail(t *testing.T) {
+	ctx := context.Background()
+	srv := newSMTPServer(t, serverOptions{starttls: true, requireAuth: true})
+	srv.failData = 1
+	mailer := newNotifier(t, srv, email.Config{Username: smtpUser, Password: smtpPassword})
+	clk := clock.NewMock()
+	clk.Set(time.Date(2024, 2, 29, 10, 0, 0, 0, time.UTC))
+	l, err := licensing.New(memstore.New(), &licensing.Config{Clock: clk, Notifier: mailer,
+		RetryBase: time.Minute, RetryMax: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := licensing.System()
+	if _, err := l.CreatePartner(ctx, sys, licensing.NewPartner{ID: "p", Name: "Reseller",
+		Contacts: []licensing.Contact{{Email: "pam@reseller.example"}}}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := l.CreateCompany(ctx, licensing.PartnerManager("p", "pam"), licensing.NewCompany{ID: "acme", Name: "Acme",
+		Managers:      []licensing.Contact{{Name: "Mia", Email: "mia@acme.example"}},
+		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-7", Quantity: 40, Assign: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.Deliver(ctx)
+	if err != nil || res != (licensing.DeliveryResult{Delivered: 1, Failed: 1}) {
+		t.Fatalf("first pass: %+v, %v; want one delivered, one refused", res, err)
+	}
+	clk.Add(time.Minute)
+	if res, err := l.Deliver(ctx); err != nil || res != (licensing.DeliveryResult{Delivered: 1}) {
+		t.Fatalf("second pass: %+v, %v; want the refused one delivered", res, err)
+	}
+	clk.Add(time.Hour)
+	if res, err := l.Deliver(ctx); err != nil || res != (licensing.DeliveryResult{}) {
+		t.Fatalf("third pass: %+v, %v; want nothing", res, err)
+	}
+
+	ns, err := l.Notifications(ctx, sys, licensing.NotificationFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]received{}
+	for _, r := range srv.messages() {
+		m := parse(t, r.data)
+		id := strings.TrimSuffix(strings.TrimPrefix(m.header.Get("Message-Id"), "<"), "@platform.example>")
+		if _, dup := byID[id]; dup {
+			t.Errorf("notification %s arrived twice", id)
+		}
+		byID[id] = r
+	}
+	if len(byID) != len(ns) || len(ns) != 2 {
+		t.Fatalf("%d messages for %d notifications, want 2 of each", len(byID), len(ns))
+	}
+	for _, n := range ns {
+		r, ok := byID[n.ID]
+		if !ok {
+			t.Fatalf("no message for notification %s", n.ID)
+		}
+		want := map[licensing.NotificationKind]string{licensing.NotifyRequested: "pam@reseller.example",
+			licensing.NotifyAssigned: "mia@acme.example"}[n.Kind]
+		if diff := cmp.Diff([]string{want}, r.to); diff != "" {
+			t.Errorf("%s recipients (-want +got):\n%s", n.Kind, diff)
+		}
+		m := parse(t, r.data)
+		if n.Kind == licensing.NotifyAssigned {
+			if got, want := m.subject(t), "40 premium licences ready to allocate for Acme"; got != want {
+				t.Errorf("subject %q, want %q", got, want)
+			}
+			// 2024-02-29 + 12 months: the last day of February 2025.
+			if !strings.Contains(m.text, "Expires:   28 February 2025 10:00 UTC") || !strings.Contains(m.html, "28 February 2025 10:00 UTC") {
+				t.Errorf("bodies lack the expiry of order %s:\n%s\n%s", created.Order.ID, m.text, m.html)
+			}
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/store/sqlstore"
+)
+
+// pgEnv names the variable that points the tests at a PostgreSQL server.
+const pgEnv = "LICENSING_TEST_POSTGRES"
+
+// dialects lists the dialects to test, each with a function that opens a
+// fresh, migrated store.
+var dialects = []struct {
+	name string
+	open func(t *testing.T, cfg *sqlstore.Config) *sqlstore.Store
+}{
+	{"SQLite", func(t *testing.T, cfg *sqlstore.Config) *sqlstore.Store { return newSQLite(t, cfg).store }},
+	{"Postgres", func(t *testing.T, cfg *sqlstore.Config) *sqlstore.Store { return newPostgres(t, cfg).store }},
+}
+
+// testDB is a fresh, migrated database of a test.
+type testDB struct {
+	store *sqlstore.Store
+	// reopen opens another pool on the same database (closed at cleanup).
+	reopen func(t testing.TB) *sql.DB
+}
+
+// newSQLite returns a migrated store on a new SQLite file in a temp dir.
+func newSQLite(t *testing.T, cfg *sqlstore.Config) testDB {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	reopen := func(t testing.TB) *sql.DB {
+		t.Helper()
+		db, err := sqlstore.OpenSQLite(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	return testDB{store: migrated(t, reopen(t), sqlstore.SQLite, cfg), reopen: reopen}
+}
+
+func migrated(t testing.TB, db *sql.DB, d sqlstore.Dialect, cfg *sqlstore.Config) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.NewConfig(db, d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// postgresURL returns the server's URL, or skips the test.
+func postgresURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(pgEnv)
+	if u == "" {
+		t.Skip(pgEnv + " is not set; skipping the PostgreSQL tests")
+	}
+	return u
+}
+
+var adminDB struct {
+	once sync.Once
+	db   *sql.DB
+	err  error
+}
+
+// admin returns a pool on the server's default schema, shared by the tests,
+// to create and drop their schemas.
+func admin(t testing.TB) *sql.DB {
+	t.Helper()
+	u := postgresURL(t)
+	adminDB.once.Do(func() {
+		adminDB.db, adminDB.err = sql.Open("pgx", u)
+		if adminDB.err == nil {
+			adminDB.err = adminDB.db.Ping()
+		}
+	})
+	if adminDB.err != nil {
+		t.Fatalf("postgres at %s: %v", u, adminDB.err)
+	}
+	return adminDB.db
+}
+
+// newSchema creates a schema of its own for the test, dropped at cleanup,
+// and returns its name.
+func newSchema(t testing.TB) string {
+	t.Helper()
+	adm := admin(t)
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "sqlstore_test_" + hex.EncodeToString(b[:])
+	if _, err := adm.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := adm.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+// openSchema opens a pool on the test server whose every connection uses
+// schema, closed at cleanup (before the schema is dropped). The tests turn
+// synchronous_commit off: they need no durability from the server.
+func openSchema(t testing.TB, schema string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", withParams(t, postgresURL(t), map[string]string{
+		"search_path": schema, "synchronous_commit": "off"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxIdleConns(64)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// withParams adds run-time parameters to a URL or key=value connection
+// string: pgx sends them when it opens each connection.
+func withParams(t testing.TB, dsn string, params map[string]string) string {
+	t.Helper()
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		for k, v := range params {
+			q.Set(k, v)
+		}
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	for k, v := range params {
+		dsn += " " + k + "=" + v
+	}
+	return dsn
+}
+
+// newPostgres returns a migrated store in a new schema.
+func newPostgres(t *testing.T, cfg *sqlstore.Config) testDB {
+	t.Helper()
+	schema := newSchema(t)
+	reopen := func(t testing.TB) *sql.DB { return openSchema(t, schema) }
+	return testDB{store: migrated(t, reopen(t), sqlstore.Postgres, cfg), reopen: reopen}
+}
+
+// fixedClock is a clock that stands still unless moved.
+type fixedClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fixedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fixedClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+var start = time.Date(2024, 2, 29, 9, 30, 0, 123456000, time.UTC)
+
+// fixture is a ledger on a store with one partner and one company.
+type fixture struct {
+	ledger  *licensing.Ledger
+	store   *sqlstore.Store
+	clock   *fixedClock
+	partner licensing.Actor
+	company licensing.Actor
+}
+
+const (
+	partnerID = "ptn_a"
+	companyID = "cmp_a"
+)
+
+func newFixture(t *testing.T, s *sqlstore.Store) *fixture {
+	t.Helper()
+	clk := &fixedClock{t: start}
+	l, err := licensing.New(s, &licensing.Config{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{ledger: l, store: s, clock: clk,
+		partner: licensing.PartnerManager(partnerID, "pam"),
+		company: licensing.CompanyManager(companyID, "cm")}
+	ctx := context.Background()
+	if _, err := l.CreatePartner(ctx, licensing.System(), licensing.NewPartner{ID: partnerID, Name: "Partner A",
+		Contacts: []licensing.Contact{{Name: "P", Email: "p@example.com"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.CreateCompany(ctx, f.partner, licensing.NewCompany{ID: companyID, Name: "Company A",
+		Managers: []licensing.Contact{{Email: "m@example.com"}}}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// order places and assigns an order of qty Premium seats.
+func (f *fixture) order(t testing.TB, qty int) licensing.Order {
+	t.Helper()
+	ctx := context.Background()
+	o, err := f.ledger.RequestLicences(ctx, f.company, licensing.LicenceRequest{Company: companyID, Quantity: qty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err = f.ledger.AssignOrder(ctx, f.partner, licensing.OrderAction{Order: o.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// learners adds n learners to the company, named prefix-0 ..., in one
+// transaction of the store (no events: a fixture, not a command).
+func (f *fixture) learners(t testing.TB, prefix string, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	err := f.store.Update(context.Background(), func(tx licensing.Tx) error {
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%s-%d", prefix, i)
+			if err := tx.PutLearner(licensing.Learner{Company: companyID, ID: ids[i], JoinedAt: start}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}

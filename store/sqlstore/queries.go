@@ -1,0 +1,171 @@
+package sqlstore
+
+import (
+	"strings"
+)
+
+// The columns of each table, in the order the scan functions read them.
+var (
+	tierCols    = []string{"name", "term_months", "term_days", "description"}
+	partnerCols = []string{"id", "parent", "ancestors", "name", "contacts", "created_at"}
+	companyCols = []string{"id", "partner", "name", "managers", "auto_allocate", "created_at"}
+	orderCols   = []string{"id", "company", "partner", "tier", "quantity", "purchase_order", "status",
+		"requested_at", "requested_by", "assigned_at", "assigned_by", "expires_at",
+		"closed_at", "closed_by", "reason", "allocated", "reminded"}
+	learnerCols = []string{"company", "id", "joined_at", "last_login_at", "left_at"}
+	licenceCols = []string{"id", "company", "learner", "tier", "order_id", "allocated_at", "allocated_by",
+		"expires_at", "released_at", "from_licence", "to_licence"}
+	eventCols = []string{"seq", "at", "type", "actor", "partner", "company", "order_id", "learner",
+		"licence", "tier", "count", "expires_at", "detail"}
+	noteCols = []string{"id", "kind", "created_at", "recipients", "partner", "company", "company_name",
+		"order_id", "tier", "quantity", "expires_at", "allocated", "unallocated", "days", "reason",
+		"state", "attempts", "next_attempt", "delivered_at", "last_error"}
+	idemCols = []string{"scope", "key", "command", "hash", "result", "created_at"}
+)
+
+// queries are the fixed statements of one dialect, placeholders bound.
+type queries struct {
+	lockLedger string
+	nextSeq    string
+
+	tier, tiers, insertTier         string
+	partner, partners, putPartner   string
+	company, companies, putCompany  string
+	order, putOrder                 string
+	freeOrders, freeOrdersLimit     string
+	learner, putLearner             string
+	licence, currentLicence, putLic string
+	insertEvent                     string
+	notification, putNotification   string
+	idempotency, putIdempotency     string
+	orderSelect, licenceSelect      string
+	eventSelect, notificationSelect string
+}
+
+func newQueries(d Dialect) queries {
+	sel := func(cols []string, table string) string {
+		return "SELECT " + strings.Join(cols, ", ") + " FROM " + table
+	}
+	r := func(q string) string { return rebind(d, q) }
+	// status = 'assigned' is a literal so that the partial index
+	// orders_free provably applies.
+	freeOrders := sel(orderCols, "orders") + " WHERE company = ? AND tier = ? AND status = 'assigned'" +
+		" AND expires_at > ? AND allocated < quantity ORDER BY expires_at, assigned_at, id"
+	q := queries{
+		lockLedger: "SELECT seq FROM event_seq WHERE id = 1 FOR UPDATE",
+		nextSeq:    "UPDATE event_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq",
+
+		tier:       r(sel(tierCols, "tiers") + " WHERE name = ?"),
+		tiers:      sel(tierCols, "tiers") + " ORDER BY name",
+		insertTier: r(insert("tiers", tierCols)),
+
+		partner:    r(sel(partnerCols, "partners") + " WHERE id = ?"),
+		partners:   r(sel(partnerCols, "partners") + " WHERE parent = ? ORDER BY id"),
+		putPartner: r(upsert("partners", partnerCols, []string{"id"}, []string{"parent"})),
+
+		company:    r(sel(companyCols, "companies") + " WHERE id = ?"),
+		companies:  r(sel(companyCols, "companies") + " WHERE partner = ? ORDER BY id"),
+		putCompany: r(upsert("companies", companyCols, []string{"id"}, []string{"partner"})),
+
+		order:           r(sel(orderCols, "orders") + " WHERE id = ?"),
+		putOrder:        r(upsert("orders", orderCols, []string{"id"}, []string{"company"})),
+		freeOrders:      r(freeOrders),
+		freeOrdersLimit: r(freeOrders + " LIMIT ?"),
+
+		learner:    r(sel(learnerCols, "learners") + " WHERE company = ? AND id = ?"),
+		putLearner: r(upsert("learners", learnerCols, []string{"company", "id"}, nil)),
+
+		licence: r(sel(licenceCols, "licences") + " WHERE id = ?"),
+		currentLicence: r(sel(licenceCols, "licences") + " WHERE company = ? AND learner = ? AND tier = ?" +
+			" AND released_at IS NULL ORDER BY expires_at DESC, id DESC LIMIT 1"),
+		putLic: r(upsert("licences", licenceCols, []string{"id"}, []string{"company", "learner", "tier"})),
+
+		insertEvent: r(insert("events", eventCols)),
+
+		notification:    r(sel(noteCols, "notifications") + " WHERE id = ?"),
+		putNotification: r(upsert("notifications", noteCols, []string{"id"}, nil)),
+
+		idempotency:    r(sel(idemCols, "idempotency") + " WHERE scope = ? AND key = ?"),
+		putIdempotency: r(upsert("idempotency", idemCols, []string{"scope", "key"}, nil)),
+
+		orderSelect:        sel(orderCols, "orders"),
+		licenceSelect:      sel(licenceCols, "licences"),
+		eventSelect:        sel(eventCols, "events"),
+		notificationSelect: sel(noteCols, "notifications"),
+	}
+	if d == SQLite {
+		// BEGIN IMMEDIATE already holds the write lock.
+		q.lockLedger = ""
+	}
+	return q
+}
+
+func insert(table string, cols []string) string {
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" +
+		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+}
+
+// upsert inserts a row or replaces the one with the same key, unless that
+// one differs in a column of fixed: then it changes nothing, and the caller
+// sees no row affected.
+func upsert(table string, cols, key, fixed []string) string {
+	var set []string
+	for _, c := range cols {
+		if !contains(key, c) {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	q := insert(table, cols) + " ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+	if len(fixed) > 0 {
+		var where []string
+		for _, c := range fixed {
+			where = append(where, table+"."+c+" = excluded."+c)
+		}
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return q
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// where builds the WHERE clause of a listing.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// in adds "col IN (?, ...)" for the values.
+func (w *where) in(col string, vals []string) {
+	w.conds = append(w.conds, col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")")
+	for _, v := range vals {
+		w.args = append(w.args, v)
+	}
+}
+
+// query returns base with the clause, the order and the limit, placeholders
+// bound for d.
+func (w *where) query(d Dialect, base, orderBy string, limit int) (string, []any) {
+	q := base
+	if len(w.conds) > 0 {
+		q += " WHERE " + strings.Join(w.conds, " AND ")
+	}
+	q += " ORDER BY " + orderBy
+	args := w.args
+	if limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, limit)
+	}
+	return rebind(d, q), args
+}

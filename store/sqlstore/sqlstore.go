@@ -1,0 +1,373 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/licensing-go/licensing"
+)
+
+var _ licensing.Store = (*Store)(nil)
+
+// Dialect names the SQL database a Store talks to.
+type Dialect string
+
+// The dialects.
+const (
+	// SQLite is SQLite 3.37 or later, opened with OpenSQLite (tested with
+	// modernc.org/sqlite, driver name "sqlite").
+	SQLite Dialect = "sqlite"
+	// Postgres is PostgreSQL 13 or later, or an engine that speaks its
+	// dialect (tested with github.com/jackc/pgx/v5/stdlib, driver name "pgx").
+	Postgres Dialect = "postgres"
+)
+
+func (d Dialect) valid() bool { return d == SQLite || d == Postgres }
+
+// Locking says how Update keeps concurrent writers on PostgreSQL from
+// interfering. Whatever the choice, Update retries the whole transaction
+// on a serialization failure or deadlock (SQLSTATE 40001, 40P01), so the
+// store is also correct on engines that abort transactions at will. It has
+// no effect on SQLite, where BEGIN IMMEDIATE lets one writer in at a time.
+type Locking int
+
+const (
+	// LockLedger, the default, runs Update at READ COMMITTED and first
+	// locks the ledger's one sequence row (SELECT ... FOR UPDATE), which
+	// every change must update anyway to number its events in commit
+	// order. Writers queue on that lock instead of aborting, and each one
+	// reads the state every earlier writer committed.
+	LockLedger Locking = iota
+	// Serializable runs Update at SERIALIZABLE with no explicit lock. Any two
+	// writers that overlap conflict (on the sequence row at least); one of
+	// them aborts with 40001 and is run again.
+	Serializable
+)
+
+// String returns "lock-ledger" or "serializable".
+func (l Locking) String() string {
+	switch l {
+	case LockLedger:
+		return "lock-ledger"
+	case Serializable:
+		return "serializable"
+	}
+	return "Locking(" + strconv.Itoa(int(l)) + ")"
+}
+
+// Config configures a Store. The zero Config, or nil, gives the defaults
+// documented on each field.
+type Config struct {
+	// Locking is the PostgreSQL concurrency control. Zero: LockLedger.
+	Locking Locking
+	// MaxAttempts bounds how many times Update runs its closure when the
+	// database reports a serialization failure, deadlock, or (SQLite) a busy
+	// database. Zero: 10. When they are spent Update returns an error that
+	// matches licensing.ErrConflict.
+	MaxAttempts int
+	// RetryBase and RetryMax bound the backoff between attempts: full jitter
+	// over an exponential from RetryBase, capped at RetryMax. Zero: 1ms and
+	// 50ms.
+	RetryBase, RetryMax time.Duration
+}
+
+// Store is a licensing.Store over database/sql. It is safe for concurrent
+// use; it does not own the *sql.DB and does not close it.
+type Store struct {
+	db          *sql.DB
+	d           Dialect
+	locking     Locking
+	maxAttempts int
+	retryBase   time.Duration
+	retryMax    time.Duration
+	q           queries
+	writeOpts   *sql.TxOptions
+	readOpts    *sql.TxOptions
+	// writer, on SQLite, lets one Update of this Store at a time reach
+	// BEGIN IMMEDIATE: the others wait their turn here rather than poll
+	// SQLite's busy handler. Writers of other Stores and processes still
+	// wait on the busy timeout.
+	writer chan struct{}
+}
+
+// New returns a Store over db, which speaks dialect d, with the default
+// Config. It does not touch the database: call Migrate to create or
+// upgrade the schema.
+func New(db *sql.DB, d Dialect) (*Store, error) { return NewConfig(db, d, nil) }
+
+// NewConfig is New with a Config; cfg may be nil.
+func NewConfig(db *sql.DB, d Dialect, cfg *Config) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: nil *sql.DB")
+	}
+	if !d.valid() {
+		return nil, fmt.Errorf("sqlstore: unknown dialect %q", d)
+	}
+	var c Config
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.Locking != LockLedger && c.Locking != Serializable {
+		return nil, fmt.Errorf("sqlstore: unknown locking %v", c.Locking)
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 10
+	}
+	if c.RetryBase == 0 {
+		c.RetryBase = time.Millisecond
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = 50 * time.Millisecond
+	}
+	if c.MaxAttempts < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase {
+		return nil, errors.New("sqlstore: MaxAttempts and RetryBase must not be negative, RetryMax not below RetryBase")
+	}
+	s := &Store{db: db, d: d, locking: c.Locking, maxAttempts: c.MaxAttempts,
+		retryBase: c.RetryBase, retryMax: c.RetryMax, q: newQueries(d)}
+	switch {
+	case d == SQLite:
+		// OpenSQLite's DSN makes every read-write transaction BEGIN
+		// IMMEDIATE; a read-only one is a deferred BEGIN, which in WAL mode
+		// reads one snapshot.
+		s.writeOpts = &sql.TxOptions{}
+		s.readOpts = &sql.TxOptions{ReadOnly: true}
+		s.writer = make(chan struct{}, 1)
+	case c.Locking == Serializable:
+		s.writeOpts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+		s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	default:
+		s.writeOpts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+		s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	return s, nil
+}
+
+// Dialect returns the store's dialect.
+func (s *Store) Dialect() Dialect { return s.d }
+
+// DB returns the database the store uses.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Update runs fn in a read-write transaction and commits it. If the
+// database reports a serialization failure or a deadlock, anywhere in the
+// transaction or at commit, Update rolls back and runs fn again, up to
+// Config.MaxAttempts times with a short jittered backoff; the error fn
+// returns is otherwise returned unchanged.
+func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err, retry := s.update(ctx, fn)
+		if !retry {
+			return err
+		}
+		if attempt >= s.maxAttempts {
+			return &licensing.Error{Kind: licensing.ErrConflict,
+				Message: fmt.Sprintf("sqlstore: transaction still conflicted after %d attempts", attempt)}
+		}
+		if err := s.backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// update runs one attempt of Update. retry reports a serialization failure,
+// after which fn must run again.
+func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error) (err error, retry bool) {
+	if s.writer != nil {
+		select {
+		case s.writer <- struct{}{}:
+			defer func() { <-s.writer }()
+		case <-ctx.Done():
+			return ctx.Err(), false
+		}
+	}
+	sqlTx, err := s.db.BeginTx(ctx, s.writeOpts)
+	if err != nil {
+		return s.dbErr(ctx, "begin", err), retryable(err)
+	}
+	defer sqlTx.Rollback()
+	t := &tx{s: s, tx: sqlTx, ctx: ctx, write: true}
+	if s.d == Postgres && s.locking == LockLedger {
+		var seq int64
+		if err := sqlTx.QueryRowContext(ctx, s.q.lockLedger).Scan(&seq); err != nil {
+			return s.dbErr(ctx, "lock ledger", err), retryable(err)
+		}
+	}
+	ferr := fn(t)
+	t.done()
+	if t.retry {
+		return nil, true
+	}
+	if ferr != nil {
+		return ferr, false
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return s.dbErr(ctx, "commit", err), retryable(err)
+	}
+	return nil, false
+}
+
+func (s *Store) backoff(ctx context.Context, attempt int) error {
+	d := s.retryBase << min(attempt-1, 20)
+	if d > s.retryMax || d <= 0 {
+		d = s.retryMax
+	}
+	if d > 0 {
+		d = rand.N(d) + 1
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// View runs fn in a read-only transaction over one snapshot: on PostgreSQL
+// REPEATABLE READ READ ONLY, on SQLite a deferred transaction in WAL mode.
+// A serialization failure (possible on engines that abort at will) is
+// returned as licensing.ErrConflict, not retried.
+func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	sqlTx, err := s.db.BeginTx(ctx, s.readOpts)
+	if err != nil {
+		return s.dbErr(ctx, "begin", err)
+	}
+	defer sqlTx.Rollback()
+	t := &tx{s: s, tx: sqlTx, ctx: ctx}
+	ferr := fn(t)
+	t.done()
+	if t.retry {
+		return &licensing.Error{Kind: licensing.ErrConflict, Message: "sqlstore: read transaction aborted by a concurrent change"}
+	}
+	if ferr != nil {
+		return ferr
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return s.dbErr(ctx, "commit", err)
+	}
+	return nil
+}
+
+// CurrentLicence reads the learner's current licence of the tier in one
+// statement, through the index that serves the entitlement check.
+func (s *Store) CurrentLicence(ctx context.Context, company, learner, tier string) (licensing.Licence, error) {
+	for attempt := 1; ; attempt++ {
+		l, err := scanLicence(s.db.QueryRowContext(ctx, s.q.currentLicence, company, learner, tier))
+		if err == nil {
+			return l, nil
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return licensing.Licence{}, licensing.ErrNotFound
+		}
+		if !retryable(err) || attempt >= s.maxAttempts {
+			return licensing.Licence{}, s.dbErr(ctx, "current licence", err)
+		}
+		if err := s.backoff(ctx, attempt); err != nil {
+			return licensing.Licence{}, err
+		}
+	}
+}
+
+// dbErr turns a driver error into one the store may return: the context's
+// error if it is done, ErrConflict for a serialization failure, else a
+// plain error that keeps the driver's message but not its type.
+func (s *Store) dbErr(ctx context.Context, op string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+	}
+	if retryable(err) {
+		return &licensing.Error{Kind: licensing.ErrConflict, Message: "sqlstore: " + op + ": concurrent change"}
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return fmt.Errorf("sqlstore: %s: %v", op, err)
+}
+
+// errRetry is what a Tx method returns after a serialization failure; the
+// transaction is marked, and Update runs fn again whatever fn returns.
+var errRetry = &licensing.Error{Kind: licensing.ErrConflict, Message: "sqlstore: serialization failure; the transaction will be retried"}
+
+// The codes this store acts on. PostgreSQL's errors carry a SQLSTATE
+// (pgconn.PgError, and lib/pq's error, have a SQLState method); SQLite's
+// carry an extended result code (modernc.org/sqlite's Error has Code).
+const (
+	stateSerialization = "40001"
+	stateDeadlock      = "40P01"
+	stateUnique        = "23505"
+
+	sqliteBusy                 = 5
+	sqliteLocked               = 6
+	sqliteConstraintPrimaryKey = 1555
+	sqliteConstraintUnique     = 2067
+)
+
+type sqlStater interface{ SQLState() string }
+type sqliteCoder interface{ Code() int }
+
+// retryable reports a serialization failure, a deadlock, or a busy SQLite
+// database: the transaction failed as a whole and may be run again.
+func retryable(err error) bool {
+	var pe sqlStater
+	if errors.As(err, &pe) {
+		switch pe.SQLState() {
+		case stateSerialization, stateDeadlock:
+			return true
+		}
+		return false
+	}
+	var se sqliteCoder
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqliteBusy, sqliteLocked:
+			return true
+		}
+	}
+	return false
+}
+
+// uniqueViolation reports a duplicate key.
+func uniqueViolation(err error) bool {
+	var pe sqlStater
+	if errors.As(err, &pe) {
+		return pe.SQLState() == stateUnique
+	}
+	var se sqliteCoder
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqliteConstraintPrimaryKey || c == sqliteConstraintUnique
+	}
+	return false
+}
+
+// rebind turns ? placeholders into $1, $2, ... for PostgreSQL. The queries
+// of this package have no ? in literals.
+func rebind(d Dialect, q string) string {
+	if d != Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

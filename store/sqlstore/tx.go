@@ -1,0 +1,473 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/licensing-go/licensing"
+)
+
+// errReadOnly is returned by a write inside View.
+var errReadOnly = errors.New("sqlstore: write in a read-only transaction")
+
+// tx is one transaction of a Store.
+type tx struct {
+	s     *Store
+	tx    *sql.Tx
+	ctx   context.Context
+	write bool
+	// retry is set when a statement failed with a serialization failure:
+	// the transaction is lost and Update runs fn again.
+	retry bool
+	// closed is set when fn has returned; a Tx kept beyond it fails.
+	closed bool
+}
+
+func (t *tx) done() { t.closed = true }
+
+// fail translates err from a statement of op: sql.ErrNoRows is
+// ErrNotFound; a serialization failure marks the transaction for a retry.
+func (t *tx) fail(op string, err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return licensing.ErrNotFound
+	}
+	if retryable(err) {
+		t.retry = true
+		return errRetry
+	}
+	return t.s.dbErr(t.ctx, op, err)
+}
+
+func (t *tx) usable() error {
+	if t.closed {
+		return errors.New("sqlstore: transaction used after its closure returned")
+	}
+	return nil
+}
+
+func (t *tx) writable() error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if !t.write {
+		return errReadOnly
+	}
+	return nil
+}
+
+func (t *tx) queryRow(q string, args ...any) *sql.Row { return t.tx.QueryRowContext(t.ctx, q, args...) }
+
+// exec runs a write that must affect exactly one row; if it affects none,
+// the record's fixed columns (named in what) differ from the stored ones.
+func (t *tx) exec(op, what, q string, args ...any) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	res, err := t.tx.ExecContext(t.ctx, q, args...)
+	if err != nil {
+		return t.fail(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return t.fail(op, err)
+	}
+	if n != 1 {
+		return fmt.Errorf("sqlstore: %s: %s", op, what)
+	}
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// list runs a query and scans every row with scan.
+func list[T any](t *tx, op, q string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(t.ctx, q, args...)
+	if err != nil {
+		return nil, t.fail(op, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, t.fail(op, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(op, err)
+	}
+	return out, nil
+}
+
+// one runs a query for one row.
+func one[T any](t *tx, op, q string, args []any, scan func(scanner) (T, error)) (T, error) {
+	if err := t.usable(); err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := scan(t.queryRow(q, args...))
+	if err != nil {
+		var zero T
+		return zero, t.fail(op, err)
+	}
+	return v, nil
+}
+
+// Tiers.
+
+func scanTier(r scanner) (licensing.Tier, error) {
+	var v licensing.Tier
+	err := r.Scan(&v.Name, &v.Term.Months, &v.Term.Days, &v.Description)
+	return v, err
+}
+
+func (t *tx) Tier(name string) (licensing.Tier, error) {
+	return one(t, "tier", t.s.q.tier, []any{name}, scanTier)
+}
+
+func (t *tx) Tiers() ([]licensing.Tier, error) {
+	return list(t, "tiers", t.s.q.tiers, nil, scanTier)
+}
+
+func (t *tx) InsertTier(v licensing.Tier) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	_, err := t.tx.ExecContext(t.ctx, t.s.q.insertTier, v.Name, v.Term.Months, v.Term.Days, v.Description)
+	if err != nil && uniqueViolation(err) {
+		return &licensing.Error{Kind: licensing.ErrConflict, Field: "tier",
+			Message: fmt.Sprintf("tier %q is registered", v.Name)}
+	}
+	if err != nil {
+		return t.fail("insert tier", err)
+	}
+	return nil
+}
+
+// Partners.
+
+func scanPartner(r scanner) (licensing.Partner, error) {
+	var v licensing.Partner
+	err := r.Scan(&v.ID, &v.Parent, jsonCol{&v.Ancestors}, &v.Name, jsonCol{&v.Contacts}, timeCol{&v.CreatedAt})
+	return v, err
+}
+
+func (t *tx) Partner(id string) (licensing.Partner, error) {
+	return one(t, "partner", t.s.q.partner, []any{id}, scanPartner)
+}
+
+func (t *tx) PutPartner(p licensing.Partner) error {
+	anc, err := jsonArg(p.Ancestors, p.Ancestors == nil)
+	if err != nil {
+		return err
+	}
+	contacts, err := jsonArg(p.Contacts, p.Contacts == nil)
+	if err != nil {
+		return err
+	}
+	return t.exec("put partner", "a partner's parent does not change", t.s.q.putPartner,
+		p.ID, p.Parent, anc, p.Name, contacts, t.s.timeArg(p.CreatedAt))
+}
+
+func (t *tx) Partners(parent string) ([]licensing.Partner, error) {
+	return list(t, "partners", t.s.q.partners, []any{parent}, scanPartner)
+}
+
+// Companies.
+
+func scanCompany(r scanner) (licensing.Company, error) {
+	var v licensing.Company
+	err := r.Scan(&v.ID, &v.Partner, &v.Name, jsonCol{&v.Managers}, &v.AutoAllocate, timeCol{&v.CreatedAt})
+	return v, err
+}
+
+func (t *tx) Company(id string) (licensing.Company, error) {
+	return one(t, "company", t.s.q.company, []any{id}, scanCompany)
+}
+
+func (t *tx) PutCompany(c licensing.Company) error {
+	managers, err := jsonArg(c.Managers, c.Managers == nil)
+	if err != nil {
+		return err
+	}
+	return t.exec("put company", "a company's partner does not change", t.s.q.putCompany,
+		c.ID, c.Partner, c.Name, managers, c.AutoAllocate, t.s.timeArg(c.CreatedAt))
+}
+
+func (t *tx) Companies(partner string) ([]licensing.Company, error) {
+	return list(t, "companies", t.s.q.companies, []any{partner}, scanCompany)
+}
+
+// Orders.
+
+func scanOrder(r scanner) (licensing.Order, error) {
+	var v licensing.Order
+	var status string
+	err := r.Scan(&v.ID, &v.Company, &v.Partner, &v.Tier, &v.Quantity, strCol{&v.PurchaseOrder}, &status,
+		timeCol{&v.RequestedAt}, jsonCol{&v.RequestedBy}, timeCol{&v.AssignedAt}, jsonCol{&v.AssignedBy},
+		timeCol{&v.ExpiresAt}, timeCol{&v.ClosedAt}, jsonCol{&v.ClosedBy}, &v.Reason, &v.Allocated,
+		jsonCol{&v.Reminded})
+	v.Status = licensing.Status(status)
+	return v, err
+}
+
+func (t *tx) Order(id string) (licensing.Order, error) {
+	return one(t, "order", t.s.q.order, []any{id}, scanOrder)
+}
+
+func (t *tx) PutOrder(o licensing.Order) error {
+	reqBy, err := actorArg(o.RequestedBy)
+	if err != nil {
+		return err
+	}
+	asgBy, err := actorArg(o.AssignedBy)
+	if err != nil {
+		return err
+	}
+	closedBy, err := actorArg(o.ClosedBy)
+	if err != nil {
+		return err
+	}
+	reminded, err := jsonArg(o.Reminded, o.Reminded == nil)
+	if err != nil {
+		return err
+	}
+	s := t.s
+	return t.exec("put order", "an order's company does not change", s.q.putOrder,
+		o.ID, o.Company, o.Partner, o.Tier, o.Quantity, nullStr(o.PurchaseOrder), string(o.Status),
+		s.timeArg(o.RequestedAt), reqBy, s.timeArg(o.AssignedAt), asgBy, s.timeArg(o.ExpiresAt),
+		s.timeArg(o.ClosedAt), closedBy, o.Reason, o.Allocated, reminded)
+}
+
+func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
+	var w where
+	s := t.s
+	if q.Company != "" {
+		w.add("company = ?", q.Company)
+	}
+	if len(q.Partners) > 0 {
+		w.in("partner", q.Partners)
+	}
+	if len(q.Statuses) > 0 {
+		st := make([]string, len(q.Statuses))
+		for i, v := range q.Statuses {
+			st[i] = string(v)
+		}
+		w.in("status", st)
+	}
+	if q.Tier != "" {
+		w.add("tier = ?", q.Tier)
+	}
+	if q.PurchaseOrder != "" {
+		w.add("purchase_order = ?", q.PurchaseOrder)
+	}
+	s.timeRange(&w, "requested_at", q.RequestedFrom, q.RequestedBefore)
+	s.timeRange(&w, "assigned_at", q.AssignedFrom, q.AssignedBefore)
+	s.timeRange(&w, "expires_at", q.ExpiresFrom, q.ExpiresBefore)
+	if q.After != "" {
+		w.add("id > ?", q.After)
+	}
+	sqlq, args := w.query(s.d, s.q.orderSelect, "id", q.Limit)
+	return list(t, "orders", sqlq, args, scanOrder)
+}
+
+// timeRange adds from <= col < before; a zero bound is open. A NULL col
+// (a zero time) lies in no bounded range, as the comparisons say.
+func (s *Store) timeRange(w *where, col string, from, before time.Time) {
+	if !from.IsZero() {
+		w.add(col+" >= ?", s.timeArg(from))
+	}
+	if !before.IsZero() {
+		w.add(col+" < ?", s.timeArg(before))
+	}
+}
+
+func (t *tx) FreeOrders(company, tier string, now time.Time, limit int) ([]licensing.Order, error) {
+	q, args := t.s.q.freeOrders, []any{company, tier, t.s.timeArg(now)}
+	if limit > 0 {
+		q, args = t.s.q.freeOrdersLimit, append(args, limit)
+	}
+	return list(t, "free orders", q, args, scanOrder)
+}
+
+// Learners.
+
+func scanLearner(r scanner) (licensing.Learner, error) {
+	var v licensing.Learner
+	err := r.Scan(&v.Company, &v.ID, timeCol{&v.JoinedAt}, timeCol{&v.LastLoginAt}, timeCol{&v.LeftAt})
+	return v, err
+}
+
+func (t *tx) Learner(company, id string) (licensing.Learner, error) {
+	return one(t, "learner", t.s.q.learner, []any{company, id}, scanLearner)
+}
+
+func (t *tx) PutLearner(l licensing.Learner) error {
+	s := t.s
+	return t.exec("put learner", "", s.q.putLearner,
+		l.Company, l.ID, s.timeArg(l.JoinedAt), s.timeArg(l.LastLoginAt), s.timeArg(l.LeftAt))
+}
+
+// Licences.
+
+func scanLicence(r scanner) (licensing.Licence, error) {
+	var v licensing.Licence
+	err := r.Scan(&v.ID, &v.Company, &v.Learner, &v.Tier, &v.Order, timeCol{&v.AllocatedAt},
+		jsonCol{&v.AllocatedBy}, timeCol{&v.ExpiresAt}, timeCol{&v.ReleasedAt}, &v.From, &v.To)
+	return v, err
+}
+
+func (t *tx) Licence(id string) (licensing.Licence, error) {
+	return one(t, "licence", t.s.q.licence, []any{id}, scanLicence)
+}
+
+func (t *tx) CurrentLicence(company, learner, tier string) (licensing.Licence, error) {
+	return one(t, "current licence", t.s.q.currentLicence, []any{company, learner, tier}, scanLicence)
+}
+
+func (t *tx) PutLicence(l licensing.Licence) error {
+	by, err := actorArg(l.AllocatedBy)
+	if err != nil {
+		return err
+	}
+	s := t.s
+	return t.exec("put licence", "a licence's company, learner and tier do not change", s.q.putLic,
+		l.ID, l.Company, l.Learner, l.Tier, l.Order, s.timeArg(l.AllocatedAt), by,
+		s.timeArg(l.ExpiresAt), s.timeArg(l.ReleasedAt), l.From, l.To)
+}
+
+func (t *tx) Licences(q licensing.LicenceQuery) ([]licensing.Licence, error) {
+	var w where
+	w.add("company = ?", q.Company)
+	if q.Learner != "" {
+		w.add("learner = ?", q.Learner)
+	}
+	if q.Order != "" {
+		w.add("order_id = ?", q.Order)
+	}
+	if q.After != "" {
+		w.add("id > ?", q.After)
+	}
+	sqlq, args := w.query(t.s.d, t.s.q.licenceSelect, "id", q.Limit)
+	return list(t, "licences", sqlq, args, scanLicence)
+}
+
+// Events.
+
+func scanEvent(r scanner) (licensing.Event, error) {
+	var v licensing.Event
+	var typ string
+	err := r.Scan(&v.Seq, timeCol{&v.At}, &typ, jsonCol{&v.Actor}, &v.Partner, &v.Company, &v.Order,
+		&v.Learner, &v.Licence, &v.Tier, &v.Count, timeCol{&v.ExpiresAt}, &v.Detail)
+	v.Type = licensing.EventType(typ)
+	return v, err
+}
+
+// AppendEvent advances the ledger's sequence row and stores e with the new
+// number. The row stays locked until the transaction ends, so numbers are
+// handed out in commit order with no gaps.
+func (t *tx) AppendEvent(e *licensing.Event) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	var seq int64
+	if err := t.queryRow(t.s.q.nextSeq).Scan(&seq); err != nil {
+		return t.fail("append event", err)
+	}
+	actor, err := actorArg(e.Actor)
+	if err != nil {
+		return err
+	}
+	s := t.s
+	if err := t.exec("append event", "", s.q.insertEvent, seq, s.timeArg(e.At), string(e.Type), actor,
+		e.Partner, e.Company, e.Order, e.Learner, e.Licence, e.Tier, e.Count, s.timeArg(e.ExpiresAt),
+		e.Detail); err != nil {
+		return err
+	}
+	e.Seq = seq
+	return nil
+}
+
+func (t *tx) Events(q licensing.EventQuery) ([]licensing.Event, error) {
+	var w where
+	if q.Company != "" {
+		w.add("company = ?", q.Company)
+	}
+	if len(q.Partners) > 0 {
+		w.in("partner", q.Partners)
+	}
+	if q.After > 0 {
+		w.add("seq > ?", q.After)
+	}
+	sqlq, args := w.query(t.s.d, t.s.q.eventSelect, "seq", q.Limit)
+	return list(t, "events", sqlq, args, scanEvent)
+}
+
+// Notifications.
+
+func scanNote(r scanner) (licensing.Notification, error) {
+	var v licensing.Notification
+	var kind, state string
+	err := r.Scan(&v.ID, &kind, timeCol{&v.CreatedAt}, jsonCol{&v.To}, &v.Partner, &v.Company,
+		&v.CompanyName, &v.Order, &v.Tier, &v.Quantity, timeCol{&v.ExpiresAt}, &v.Allocated,
+		&v.Unallocated, &v.Days, &v.Reason, &state, &v.Attempts, timeCol{&v.NextAttempt},
+		timeCol{&v.DeliveredAt}, &v.LastError)
+	v.Kind, v.State = licensing.NotificationKind(kind), licensing.DeliveryState(state)
+	return v, err
+}
+
+func (t *tx) Notification(id string) (licensing.Notification, error) {
+	return one(t, "notification", t.s.q.notification, []any{id}, scanNote)
+}
+
+func (t *tx) PutNotification(n licensing.Notification) error {
+	to, err := jsonArg(n.To, n.To == nil)
+	if err != nil {
+		return err
+	}
+	s := t.s
+	return t.exec("put notification", "", s.q.putNotification, n.ID, string(n.Kind), s.timeArg(n.CreatedAt),
+		to, n.Partner, n.Company, n.CompanyName, n.Order, n.Tier, n.Quantity, s.timeArg(n.ExpiresAt),
+		n.Allocated, n.Unallocated, n.Days, n.Reason, string(n.State), n.Attempts,
+		s.timeArg(n.NextAttempt), s.timeArg(n.DeliveredAt), n.LastError)
+}
+
+func (t *tx) Notifications(q licensing.NotificationQuery) ([]licensing.Notification, error) {
+	var w where
+	if q.State != "" {
+		w.add("state = ?", string(q.State))
+	}
+	if !q.DueBy.IsZero() {
+		// A notification with no NextAttempt is due at once.
+		w.add("(next_attempt IS NULL OR next_attempt <= ?)", t.s.timeArg(q.DueBy))
+	}
+	if q.After != "" {
+		w.add("id > ?", q.After)
+	}
+	sqlq, args := w.query(t.s.d, t.s.q.notificationSelect, "id", q.Limit)
+	return list(t, "notifications", sqlq, args, scanNote)
+}
+
+// Idempotency records.
+
+func scanIdem(r scanner) (licensing.IdempotencyRecord, error) {
+	var v licensing.IdempotencyRecord
+	err := r.Scan(&v.Scope, &v.Key, &v.Command, &v.Hash, bytesCol{&v.Result}, timeCol{&v.CreatedAt})
+	return v, err
+}
+
+func (t *tx) Idempotency(scope, key string) (licensing.IdempotencyRecord, error) {
+	return one(t, "idempotency", t.s.q.idempotency, []any{scope, key}, scanIdem)
+}
+
+func (t *tx) PutIdempotency(r licensing.IdempotencyRecord) error {
+	return t.exec("put idempotency", "", t.s.q.putIdempotency, r.Scope, r.Key, r.Command, r.Hash,
+		bytesArg(r.Result), t.s.timeArg(r.CreatedAt))
+}

@@ -22,6 +22,16 @@ func (s *Store) timeArg(t time.Time) any {
 	return t
 }
 
+// boundArg is an instant to compare columns with: like timeArg, but the
+// zero time is itself (the earliest instant), not NULL.
+func (s *Store) boundArg(t time.Time) any {
+	t = t.UTC().Truncate(time.Microsecond)
+	if s.d == SQLite {
+		return t.UnixMicro()
+	}
+	return t
+}
+
 // timeCol scans an instant written by timeArg.
 type timeCol struct{ t *time.Time }
 

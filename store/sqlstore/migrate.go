@@ -169,4 +169,3 @@ func (s *Store) migrateOnce(ctx context.Context, m Migration, opts *sql.TxOption
 	}
 	return tx.Commit()
 }
-

@@ -50,7 +50,7 @@ func newQueries(d Dialect) queries {
 	// status = 'assigned' is a literal so that the partial index
 	// orders_free provably applies.
 	freeOrders := sel(orderCols, "orders") + " WHERE company = ? AND tier = ? AND status = 'assigned'" +
-		" AND expires_at > ? AND allocated < quantity ORDER BY expires_at, assigned_at, id"
+		" AND expires_at > ? AND allocated < quantity ORDER BY expires_at, assigned_at" + nullsFirst(d) + ", id"
 	q := queries{
 		lockLedger: "SELECT seq FROM event_seq WHERE id = 1 FOR UPDATE",
 		nextSeq:    "UPDATE event_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq",
@@ -77,7 +77,7 @@ func newQueries(d Dialect) queries {
 
 		licence: r(sel(licenceCols, "licences") + " WHERE id = ?"),
 		currentLicence: r(sel(licenceCols, "licences") + " WHERE company = ? AND learner = ? AND tier = ?" +
-			" AND released_at IS NULL ORDER BY expires_at DESC, id DESC LIMIT 1"),
+			" AND released_at IS NULL ORDER BY expires_at DESC" + nullsLast(d) + ", id DESC LIMIT 1"),
 		putLic: r(upsert("licences", licenceCols, []string{"id"}, []string{"company", "learner", "tier"})),
 
 		insertEvent: r(insert("events", eventCols)),
@@ -98,6 +98,23 @@ func newQueries(d Dialect) queries {
 		q.lockLedger = ""
 	}
 	return q
+}
+
+// nullsFirst and nullsLast make PostgreSQL sort a NULL (zero) instant
+// before every other, as SQLite does and as the zero time.Time is; the
+// indexes of the PostgreSQL schema are declared in the same order.
+func nullsFirst(d Dialect) string {
+	if d == Postgres {
+		return " NULLS FIRST"
+	}
+	return ""
+}
+
+func nullsLast(d Dialect) string {
+	if d == Postgres {
+		return " NULLS LAST"
+	}
+	return ""
 }
 
 func insert(table string, cols []string) string {

@@ -290,7 +290,7 @@ func (s *Store) timeRange(w *where, col string, from, before time.Time) {
 }
 
 func (t *tx) FreeOrders(company, tier string, now time.Time, limit int) ([]licensing.Order, error) {
-	q, args := t.s.q.freeOrders, []any{company, tier, t.s.timeArg(now)}
+	q, args := t.s.q.freeOrders, []any{company, tier, t.s.boundArg(now)}
 	if limit > 0 {
 		q, args = t.s.q.freeOrdersLimit, append(args, limit)
 	}

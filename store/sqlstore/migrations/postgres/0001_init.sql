@@ -3,7 +3,9 @@
 -- Ids are text in the "C" collation, so that ORDER BY id is byte order: the
 -- order of the ids the ledger makes, and of every other store. Instants are
 -- timestamptz (microseconds, UTC); a zero time is NULL. Lists and actors are
--- jsonb; NULL is a nil list or the zero actor.
+-- jsonb; NULL is a nil list or the zero actor. A NULL instant sorts before
+-- every other, like the zero time (NULLS FIRST ascending, NULLS LAST
+-- descending), in the queries and in the indexes that serve them.
 
 CREATE TABLE tiers (
 	name        text COLLATE "C" PRIMARY KEY,
@@ -62,7 +64,7 @@ CREATE INDEX orders_purchase_order ON orders (purchase_order, id) WHERE purchase
 -- The sweep and the "expiring before" filter.
 CREATE INDEX orders_status_expiry ON orders (status, expires_at);
 -- FreeOrders: a company's live orders of a tier, the first to expire first.
-CREATE INDEX orders_free ON orders (company, tier, expires_at, assigned_at, id) WHERE status = 'assigned';
+CREATE INDEX orders_free ON orders (company, tier, expires_at, assigned_at NULLS FIRST, id) WHERE status = 'assigned';
 
 CREATE TABLE learners (
 	company       text COLLATE "C" NOT NULL REFERENCES companies (id),
@@ -91,7 +93,7 @@ CREATE INDEX licences_learner ON licences (company, learner, id);
 CREATE INDEX licences_order ON licences (order_id, id);
 -- The entitlement check: the learner's unreleased licence of a tier that
 -- expires last.
-CREATE INDEX licences_current ON licences (company, learner, tier, expires_at, id) WHERE released_at IS NULL;
+CREATE INDEX licences_current ON licences (company, learner, tier, expires_at DESC NULLS LAST, id DESC) WHERE released_at IS NULL;
 
 CREATE TABLE events (
 	seq        bigint PRIMARY KEY,

@@ -324,7 +324,7 @@ func TestListingsAgainstMemstore(t *testing.T) {
 						return err
 					}
 					n := licensing.Notification{ID: fmt.Sprintf("n%04d-%d", rng.IntN(10000), i),
-						State: []licensing.DeliveryState{licensing.DeliveryPending, licensing.DeliveryDelivered, licensing.DeliveryParked}[rng.IntN(3)],
+						State:       []licensing.DeliveryState{licensing.DeliveryPending, licensing.DeliveryDelivered, licensing.DeliveryParked}[rng.IntN(3)],
 						NextAttempt: inst()}
 					if err := tx.PutNotification(n); err != nil {
 						return err

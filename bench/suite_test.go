@@ -87,7 +87,7 @@ type ledgerWorld struct {
 	s licensing.Store
 }
 
-func newLedgerWorld(b *testing.B, s licensing.Store) *ledgerWorld {
+func newLedgerWorld(b testing.TB, s licensing.Store) *ledgerWorld {
 	b.Helper()
 	l, err := licensing.New(s, nil)
 	if err != nil {
@@ -106,7 +106,7 @@ func newLedgerWorld(b *testing.B, s licensing.Store) *ledgerWorld {
 }
 
 // putOrders stores orders directly, through the store: setup, not commands.
-func (w *ledgerWorld) putOrders(b *testing.B, os ...licensing.Order) {
+func (w *ledgerWorld) putOrders(b testing.TB, os ...licensing.Order) {
 	b.Helper()
 	if err := w.s.Update(ctx, func(tx licensing.Tx) error {
 		for _, o := range os {
@@ -121,7 +121,7 @@ func (w *ledgerWorld) putOrders(b *testing.B, os ...licensing.Order) {
 }
 
 // putLearners stores learners who joined at now and never logged in.
-func (w *ledgerWorld) putLearners(b *testing.B, ids []string, now time.Time) {
+func (w *ledgerWorld) putLearners(b testing.TB, ids []string, now time.Time) {
 	b.Helper()
 	if err := w.s.Update(ctx, func(tx licensing.Tx) error {
 		for _, id := range ids {
@@ -141,7 +141,7 @@ type rawWorld struct {
 	r raw
 }
 
-func newRawWorld(b *testing.B, r raw) *rawWorld {
+func newRawWorld(b testing.TB, r raw) *rawWorld {
 	b.Helper()
 	w := &rawWorld{world: newWorld(), r: r}
 	if err := r.addPartner(w.partner, []string{"pam@partner.example"}); err != nil {

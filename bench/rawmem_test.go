@@ -56,7 +56,7 @@ type rmLearner struct {
 }
 
 type rmLicence struct {
-	id, company, learner, tier, order string
+	id, company, learner, tier, order  string
 	allocatedAt, expiresAt, releasedAt time.Time
 	allocatedBy                        licensing.Actor
 	from, to                           string
@@ -67,12 +67,12 @@ func (l *rmLicence) live(now time.Time) bool {
 }
 
 type rmEvent struct {
-	seq                                     int64
-	at                                      time.Time
-	typ                                     licensing.EventType
-	actor                                   licensing.Actor
+	seq                                    int64
+	at                                     time.Time
+	typ                                    licensing.EventType
+	actor                                  licensing.Actor
 	company, order, learner, licence, tier string
-	count                                   int
+	count                                  int
 }
 
 type rmNote struct {

@@ -247,35 +247,82 @@ func (t *tx) PutOrder(o licensing.Order) error {
 }
 
 func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
+	sqlq, args := t.s.ordersQuery(q)
+	return list(t, "orders", sqlq, args, scanOrder)
+}
+
+// ordersQuery is the statement of a listing: its filters, then the id
+// cursor, in id order, so that a page is a walk of an index in id order
+// that stops after Limit rows, never a sort of every match. The indexes in
+// id order are the primary key and (company, id), (partner, id),
+// (purchase_order, id), (status, id). PostgreSQL's planner picks among them
+// from its statistics. SQLite's would often pick an index on a filter and
+// then sort, so the store names the index that drives the listing (see
+// driver) with INDEXED BY, or, to walk the primary key, writes every filter
+// with SQLite's unary +, which keeps it out of index selection.
+func (s *Store) ordersQuery(q licensing.OrderQuery) (string, []any) {
 	var w where
-	s := t.s
+	drive := ""
+	if s.d == SQLite {
+		drive = driver(q)
+	}
+	col := func(c string) string {
+		if s.d == SQLite && drive == "" {
+			return "+" + c
+		}
+		return c
+	}
 	if q.Company != "" {
-		w.add("company = ?", q.Company)
+		w.add(col("company")+" = ?", q.Company)
 	}
 	if len(q.Partners) > 0 {
-		w.in("partner", q.Partners)
+		w.in(col("partner"), q.Partners)
 	}
 	if len(q.Statuses) > 0 {
 		st := make([]string, len(q.Statuses))
 		for i, v := range q.Statuses {
 			st[i] = string(v)
 		}
-		w.in("status", st)
+		w.in(col("status"), st)
 	}
 	if q.Tier != "" {
-		w.add("tier = ?", q.Tier)
+		w.add(col("tier")+" = ?", q.Tier)
 	}
 	if q.PurchaseOrder != "" {
-		w.add("purchase_order = ?", q.PurchaseOrder)
+		w.add(col("purchase_order")+" = ?", q.PurchaseOrder)
 	}
-	s.timeRange(&w, "requested_at", q.RequestedFrom, q.RequestedBefore)
-	s.timeRange(&w, "assigned_at", q.AssignedFrom, q.AssignedBefore)
-	s.timeRange(&w, "expires_at", q.ExpiresFrom, q.ExpiresBefore)
+	s.timeRange(&w, col("requested_at"), q.RequestedFrom, q.RequestedBefore)
+	s.timeRange(&w, col("assigned_at"), q.AssignedFrom, q.AssignedBefore)
+	s.timeRange(&w, col("expires_at"), q.ExpiresFrom, q.ExpiresBefore)
 	if q.After != "" {
 		w.add("id > ?", q.After)
 	}
-	sqlq, args := w.query(s.d, s.q.orderSelect, "id", q.Limit)
-	return list(t, "orders", sqlq, args, scanOrder)
+	base := s.q.orderSelect
+	if drive != "" {
+		base += " INDEXED BY orders_" + drive
+	}
+	return w.query(s.d, base, "id", q.Limit)
+}
+
+// driver names the index (orders_<driver>) that drives a listing on SQLite:
+// the one of the most selective filter that it serves in id order, or ""
+// for the primary key. One case is not a page but a window: assigned orders that
+// expire before a bound (the sweep) are read through (status, expires_at)
+// and the few in the window sorted ("status_expiry").
+func driver(q licensing.OrderQuery) string {
+	switch {
+	case q.PurchaseOrder != "":
+		return "purchase_order"
+	case q.Company != "":
+		return "company"
+	case len(q.Partners) == 1:
+		return "partner"
+	case len(q.Statuses) == 1 && q.Statuses[0] == licensing.StatusAssigned && !q.ExpiresBefore.IsZero():
+		return "status_expiry"
+	case len(q.Statuses) == 1:
+		return "status"
+	}
+	return ""
 }
 
 // timeRange adds from <= col < before; a zero bound is open. A NULL col
@@ -290,11 +337,16 @@ func (s *Store) timeRange(w *where, col string, from, before time.Time) {
 }
 
 func (t *tx) FreeOrders(company, tier string, now time.Time, limit int) ([]licensing.Order, error) {
-	q, args := t.s.q.freeOrders, []any{company, tier, t.s.boundArg(now)}
-	if limit > 0 {
-		q, args = t.s.q.freeOrdersLimit, append(args, limit)
-	}
+	q, args := t.s.freeOrdersQuery(company, tier, now, limit)
 	return list(t, "free orders", q, args, scanOrder)
+}
+
+func (s *Store) freeOrdersQuery(company, tier string, now time.Time, limit int) (string, []any) {
+	q, args := s.q.freeOrders, []any{company, tier, s.boundArg(now)}
+	if limit > 0 {
+		q, args = s.q.freeOrdersLimit, append(args, limit)
+	}
+	return q, args
 }
 
 // Learners.

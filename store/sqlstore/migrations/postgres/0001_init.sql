@@ -56,12 +56,14 @@ CREATE TABLE orders (
 	reminded       jsonb,
 	CONSTRAINT orders_seats CHECK (allocated >= 0 AND allocated <= quantity)
 );
--- The listing walks an index in id order: the primary key when nothing
--- narrows it, these when a company, a partner or a purchase order does.
+-- A listing walks an index in id order, and stops after a page: the
+-- primary key when nothing narrows it, these when a purchase order, a
+-- company, a partner or a status does.
+CREATE INDEX orders_purchase_order ON orders (purchase_order, id) WHERE purchase_order IS NOT NULL;
 CREATE INDEX orders_company ON orders (company, id);
 CREATE INDEX orders_partner ON orders (partner, id);
-CREATE INDEX orders_purchase_order ON orders (purchase_order, id) WHERE purchase_order IS NOT NULL;
--- The sweep and the "expiring before" filter.
+CREATE INDEX orders_status ON orders (status, id);
+-- The sweep: assigned orders that expire before a bound.
 CREATE INDEX orders_status_expiry ON orders (status, expires_at);
 -- FreeOrders: a company's live orders of a tier, the first to expire first.
 CREATE INDEX orders_free ON orders (company, tier, expires_at, assigned_at NULLS FIRST, id) WHERE status = 'assigned';

@@ -1,0 +1,232 @@
+package sqlstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/store/sqlstore"
+)
+
+// planOrders is how many orders the query-plan test loads: enough for the
+// planner's statistics to tell a walk of an index from a sort of the
+// matches, loaded in a second or two. There are 10 partners of 2 companies
+// each, so a company has 2500 orders; ids follow requested_at (as the
+// ledger's ids do), ten minutes apart over a year; one order in six is
+// requested, three are assigned (those whose time has passed are expired,
+// as the sweep leaves them), one rejected, one cancelled; one in four is a
+// trial (30 days), the rest premium (a year); one in ten has a purchase
+// order; each assigned or expired order has a licence, spread over 5000
+// learners, a third of them released.
+const planOrders = 50_000
+
+var (
+	planStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	planNow   = planStart.AddDate(0, 0, 300)
+)
+
+// planSeed loads the representative tables in SQL, then runs ANALYZE.
+// {{N}} is planOrders; on SQLite, {{T0}} and {{NOW}} are planStart and
+// planNow in Unix microseconds.
+var planSeed = map[sqlstore.Dialect]string{
+	sqlstore.Postgres: `
+INSERT INTO partners (id, parent, name)
+SELECT 'p' || lpad(i::text, 3, '0'), '', 'Partner' FROM generate_series(1, 10) i;
+INSERT INTO companies (id, partner, name, auto_allocate)
+SELECT 'c' || lpad(i::text, 5, '0'), 'p' || lpad((i % 10 + 1)::text, 3, '0'), 'Company', '' FROM generate_series(1, 20) i;
+INSERT INTO orders (id, company, partner, tier, quantity, purchase_order, status, requested_at, assigned_at, expires_at, reason, allocated)
+SELECT 'ord_' || lpad(i::text, 8, '0'), 'c' || lpad((i % 20 + 1)::text, 5, '0'),
+	'p' || lpad(((i % 20 + 1) % 10 + 1)::text, 3, '0'),
+	CASE WHEN i % 4 = 0 THEN 'trial' ELSE 'premium' END, 10,
+	CASE WHEN i % 10 = 0 THEN 'PO-' || i END,
+	(ARRAY['requested', 'assigned', 'assigned', 'assigned', 'rejected', 'cancelled'])[i % 6 + 1],
+	timestamptz '2025-01-01 00:00:00Z' + i * interval '10 minutes',
+	CASE WHEN i % 6 IN (1, 2, 3) THEN timestamptz '2025-01-01 00:00:00Z' + i * interval '10 minutes' + interval '1 day' END,
+	CASE WHEN i % 6 IN (1, 2, 3) THEN timestamptz '2025-01-01 00:00:00Z' + i * interval '10 minutes' + interval '1 day'
+		+ CASE WHEN i % 4 = 0 THEN interval '30 days' ELSE interval '365 days' END END,
+	'', i % 11
+FROM generate_series(1, {{N}}) i;
+UPDATE orders SET status = 'expired' WHERE status = 'assigned' AND expires_at <= timestamptz '2025-10-28 00:00:00Z';
+INSERT INTO licences (id, company, learner, tier, order_id, expires_at, released_at, from_licence, to_licence)
+SELECT 'lic_' || substr(o.id, 5), o.company, 'l' || (substr(o.id, 5)::int % 5000), o.tier, o.id, o.expires_at,
+	CASE WHEN substr(o.id, 5)::int % 3 = 0 THEN o.expires_at END, '', ''
+FROM orders o WHERE o.status IN ('assigned', 'expired');
+ANALYZE;`,
+	sqlstore.SQLite: `
+INSERT INTO partners (id, parent, name)
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 10)
+SELECT printf('p%03d', i), '', 'Partner' FROM s;
+INSERT INTO companies (id, partner, name, auto_allocate)
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 20)
+SELECT printf('c%05d', i), printf('p%03d', i % 10 + 1), 'Company', '' FROM s;
+INSERT INTO orders (id, company, partner, tier, quantity, purchase_order, status, requested_at, assigned_at, expires_at, reason, allocated)
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {{N}})
+SELECT printf('ord_%08d', i), printf('c%05d', i % 20 + 1), printf('p%03d', (i % 20 + 1) % 10 + 1),
+	CASE WHEN i % 4 = 0 THEN 'trial' ELSE 'premium' END, 10,
+	CASE WHEN i % 10 = 0 THEN 'PO-' || i END,
+	CASE i % 6 WHEN 0 THEN 'requested' WHEN 4 THEN 'rejected' WHEN 5 THEN 'cancelled' ELSE 'assigned' END,
+	{{T0}} + i * 600000000,
+	CASE WHEN i % 6 IN (1, 2, 3) THEN {{T0}} + i * 600000000 + 86400000000 END,
+	CASE WHEN i % 6 IN (1, 2, 3) THEN {{T0}} + i * 600000000 + 86400000000
+		+ CASE WHEN i % 4 = 0 THEN 30 ELSE 365 END * 86400000000 END,
+	'', i % 11
+FROM s;
+UPDATE orders SET status = 'expired' WHERE status = 'assigned' AND expires_at <= {{NOW}};
+INSERT INTO licences (id, company, learner, tier, order_id, expires_at, released_at, from_licence, to_licence)
+SELECT 'lic_' || substr(o.id, 5), o.company, 'l' || (CAST(substr(o.id, 5) AS integer) % 5000), o.tier, o.id, o.expires_at,
+	CASE WHEN CAST(substr(o.id, 5) AS integer) % 3 = 0 THEN o.expires_at END, '', ''
+FROM orders o WHERE o.status IN ('assigned', 'expired');
+ANALYZE;`,
+}
+
+// TestQueryPlans loads representative tables and checks that each listing
+// of a page (51 rows, as the ledger asks for 50), under each filter of the
+// order listing, and the entitlement and free-seat queries, walk an index
+// in the order asked for instead of sorting: on SQLite, EXPLAIN QUERY PLAN
+// uses an index and no temp b-tree; on PostgreSQL, after ANALYZE, EXPLAIN
+// shows an index scan and no Sort node (and no sequential scan).
+func TestQueryPlans(t *testing.T) {
+	ctx := context.Background()
+	day := 24 * time.Hour
+	now := planNow
+	queries := []struct {
+		name string
+		q    licensing.OrderQuery
+		// index, if set, is the index the plan must use; sort allows a sort
+		// of the matches (a window, not a page of a listing).
+		index string
+		sort  bool
+	}{
+		{name: "All", q: licensing.OrderQuery{}},
+		{name: "AllAfterCursor", q: licensing.OrderQuery{After: "ord_00025000"}},
+		// A company here has 5% of the orders: PostgreSQL walks the primary
+		// key or (company, id), SQLite (company, id); neither sorts.
+		{name: "Company", q: licensing.OrderQuery{Company: "c00007"}},
+		{name: "CompanyAfterCursor", q: licensing.OrderQuery{Company: "c00007", After: "ord_00020000"}},
+		{name: "CompanyStatus", q: licensing.OrderQuery{Company: "c00007", Statuses: []licensing.Status{licensing.StatusRequested}}},
+		{name: "CompanyTierStatuses", q: licensing.OrderQuery{Company: "c00007", Tier: "premium",
+			Statuses: []licensing.Status{licensing.StatusAssigned, licensing.StatusExpired}}},
+		{name: "Partner", q: licensing.OrderQuery{Partners: []string{"p007"}}},
+		{name: "PartnerSubtree", q: licensing.OrderQuery{Partners: []string{"p007", "p008", "p009"}}},
+		{name: "Status", q: licensing.OrderQuery{Statuses: []licensing.Status{licensing.StatusRequested}}},
+		// The ledger's "assigned" (live) and "expired" filters.
+		{name: "StatusAssigned", q: licensing.OrderQuery{Statuses: []licensing.Status{licensing.StatusAssigned}, ExpiresFrom: now}},
+		{name: "StatusExpired", q: licensing.OrderQuery{Statuses: []licensing.Status{licensing.StatusAssigned, licensing.StatusExpired},
+			ExpiresBefore: now}},
+		{name: "Tier", q: licensing.OrderQuery{Tier: "trial"}},
+		{name: "PurchaseOrder", q: licensing.OrderQuery{PurchaseOrder: "PO-25000"}, index: "orders_purchase_order"},
+		{name: "RequestedRange", q: licensing.OrderQuery{RequestedFrom: planStart.Add(100 * day), RequestedBefore: planStart.Add(190 * day)}},
+		{name: "AssignedRange", q: licensing.OrderQuery{AssignedFrom: planStart.Add(100 * day), AssignedBefore: planStart.Add(190 * day)}},
+		// The sweep reads the assigned orders due within its horizon (30
+		// days), 500 at a time.
+		{name: "Sweep", q: licensing.OrderQuery{Statuses: []licensing.Status{licensing.StatusAssigned},
+			ExpiresBefore: now.AddDate(0, 0, 30), Limit: 500}, index: "orders_status_expiry", sort: true},
+	}
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			s := d.open(t, nil)
+			seed := strings.NewReplacer("{{N}}", fmt.Sprint(planOrders), "{{T0}}", fmt.Sprint(planStart.UnixMicro()),
+				"{{NOW}}", fmt.Sprint(planNow.UnixMicro())).Replace(planSeed[s.Dialect()])
+			if _, err := s.DB().ExecContext(ctx, seed); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range queries {
+				t.Run("Orders/"+c.name, func(t *testing.T) {
+					if c.q.Limit == 0 {
+						c.q.Limit = 51
+					}
+					q, args := sqlstore.OrdersQuery(s, c.q)
+					checkPlan(t, s, c.index, c.sort, q, args)
+				})
+			}
+			// Allocate reads as many free orders as it needs seats.
+			t.Run("FreeOrders", func(t *testing.T) {
+				q, args := sqlstore.FreeOrdersQuery(s, "c00007", "premium", now, 10)
+				checkPlan(t, s, "orders_free", false, q, args)
+			})
+			t.Run("CurrentLicence", func(t *testing.T) {
+				q, args := sqlstore.CurrentLicenceQuery(s, "c00008", "l7", "premium")
+				checkPlan(t, s, "licences_current", false, q, args)
+			})
+		})
+	}
+}
+
+// checkPlan explains q and fails if it sorts (unless sort), scans the table
+// without an index, or uses no index (or not the index named, if one is).
+func checkPlan(t *testing.T, s *sqlstore.Store, index string, sort bool, q string, args []any) {
+	t.Helper()
+	if s.Dialect() == sqlstore.SQLite {
+		rows, err := s.DB().Query("EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		text := strings.Join(plan, "\n")
+		t.Logf("%s", strings.Join(plan, "; "))
+		if !sort && strings.Contains(text, "TEMP B-TREE") || !strings.Contains(text, "USING ") ||
+			index != "" && !strings.Contains(text, "INDEX "+index) {
+			t.Errorf("plan of %s:\n%s\nwant an index walk (%q) with no temp b-tree", q, text, index)
+		}
+		return
+	}
+	var out string
+	if err := s.DB().QueryRow("EXPLAIN (FORMAT JSON) "+q, args...).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	var plans []struct{ Plan pgPlan }
+	if err := json.Unmarshal([]byte(out), &plans); err != nil {
+		t.Fatal(err)
+	}
+	var nodes []string
+	var indexes []string
+	var walk func(p pgPlan)
+	walk = func(p pgPlan) {
+		nodes = append(nodes, p.NodeType)
+		if p.IndexName != "" {
+			indexes = append(indexes, p.IndexName)
+		}
+		for _, c := range p.Plans {
+			walk(c)
+		}
+	}
+	walk(plans[0].Plan)
+	t.Logf("%v on %v", nodes, indexes)
+	bad := false
+	hasIndex := false
+	for _, n := range nodes {
+		switch n {
+		case "Sort", "Incremental Sort":
+			bad = bad || !sort
+		case "Seq Scan":
+			bad = true
+		case "Index Scan", "Index Only Scan":
+			hasIndex = true
+		case "Bitmap Index Scan":
+			hasIndex = hasIndex || sort
+		}
+	}
+	if bad || !hasIndex || index != "" && !strings.Contains(strings.Join(indexes, " "), index) {
+		t.Errorf("plan of %s: nodes %v, indexes %v; want an index scan (%q), no sort, no sequential scan\n%s",
+			q, nodes, indexes, index, out)
+	}
+}
+
+type pgPlan struct {
+	NodeType  string   `json:"Node Type"`
+	IndexName string   `json:"Index Name"`
+	Plans     []pgPlan `json:"Plans"`
+}

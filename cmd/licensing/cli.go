@@ -100,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	c, rest := lookup(rest)
 	if c == nil {
-		return fail(stderr, g.json, usageErr("command", "unknown command %q; see licensing help", strings.Join(rest, " ")))
+		return fail(stderr, g.json, usageErr("command", "unknown command %q; see licensing help", unknownName(rest)))
 	}
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -182,6 +182,17 @@ func lookup(args []string) (*command, []string) {
 		return c, args[1:]
 	}
 	return nil, args
+}
+
+// unknownName is the name of a command not found: its first word, or its
+// first two if the first begins a group such as "order".
+func unknownName(args []string) string {
+	for _, c := range commands {
+		if len(args) > 1 && strings.HasPrefix(c.name, args[0]+" ") {
+			return args[0] + " " + args[1]
+		}
+	}
+	return args[0]
 }
 
 func find(name string) *command {

@@ -78,24 +78,25 @@ func TestParseTime(t *testing.T) {
 
 func TestExitStatus(t *testing.T) {
 	for _, c := range []struct {
+		name string
 		err  error
 		want int
 	}{
-		{nil, exitOK},
-		{licensing.ErrInvalid, exitInvalid},
-		{licensing.ErrNotFound, exitNotFound},
-		{licensing.ErrForbidden, exitNotFound},
-		{licensing.ErrConflict, exitConflict},
-		{licensing.ErrOrderState, exitConflict},
-		{licensing.ErrAlreadyLicensed, exitConflict},
-		{licensing.ErrInsufficient, exitConflict},
-		{licensing.ErrNotEligible, exitConflict},
-		{licensing.ErrIdempotencyReused, exitConflict},
-		{&licensing.Error{Kind: licensing.ErrInsufficient, Needed: 3, Free: 1}, exitConflict},
-		{fmt.Errorf("wrapped: %w", licensing.ErrNotFound), exitNotFound},
-		{errors.New("disk on fire"), exitOther},
+		{"OK", nil, exitOK},
+		{"Invalid", licensing.ErrInvalid, exitInvalid},
+		{"NotFound", licensing.ErrNotFound, exitNotFound},
+		{"Forbidden", licensing.ErrForbidden, exitNotFound},
+		{"Conflict", licensing.ErrConflict, exitConflict},
+		{"OrderState", licensing.ErrOrderState, exitConflict},
+		{"AlreadyLicensed", licensing.ErrAlreadyLicensed, exitConflict},
+		{"Insufficient", licensing.ErrInsufficient, exitConflict},
+		{"NotEligible", licensing.ErrNotEligible, exitConflict},
+		{"IdempotencyReused", licensing.ErrIdempotencyReused, exitConflict},
+		{"TypedError", &licensing.Error{Kind: licensing.ErrInsufficient, Needed: 3, Free: 1}, exitConflict},
+		{"Wrapped", fmt.Errorf("wrapped: %w", licensing.ErrNotFound), exitNotFound},
+		{"Internal", errors.New("disk on fire"), exitOther},
 	} {
-		t.Run(licensing.ErrorCode(c.err), func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			if got := exitStatus(c.err); got != c.want {
 				t.Errorf("exitStatus(%v) = %d, want %d", c.err, got, c.want)
 			}

@@ -60,7 +60,16 @@ func deliver(fs *flag.FlagSet) runFunc {
 			return nil, err
 		}
 		out.DeliveryResult, err = l.Deliver(ctx)
-		return out, err
+		if err != nil {
+			return nil, err
+		}
+		// Show the notifications as the outbox now records them: delivered.
+		for i, n := range out.Notifications {
+			if out.Notifications[i], err = l.Notification(ctx, e.actor, n.ID); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -28,6 +29,10 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") != "",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("LICENSING_IDS", "sequential")
+			// A binary built with -race sleeps a second at exit, by default,
+			// to catch late reports: a second per command of every script.
+			// The command's goroutines are done when it exits.
+			e.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 			for _, name := range []string{"LICENSING_DB", "LICENSING_AS", "LICENSING_NOW"} {
 				e.Setenv(name, "")
 			}

@@ -32,14 +32,20 @@ func print(w io.Writer, asJSON bool, v any) error {
 	return nil
 }
 
-// table is a header, rows, and lines of text after them.
+// table is lines of text, a header and rows, and lines of text after them.
 type table struct {
+	title  []string
 	header []string
 	rows   [][]string
 	notes  []string
 }
 
 func (t table) write(w io.Writer) error {
+	for _, l := range t.title {
+		if _, err := fmt.Fprintln(w, l); err != nil {
+			return err
+		}
+	}
 	if len(t.header) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, strings.Join(t.header, "\t"))
@@ -132,22 +138,21 @@ func tables(v any) []table {
 		}
 		who := "company " + v.Company
 		if v.Partner != "" {
-			who = fmt.Sprintf("partner %s (%d companies)", v.Partner, v.Companies)
+			who = fmt.Sprintf("partner %s (%s)", v.Partner, plural(v.Companies, "company"))
 		}
-		head := table{notes: []string{"summary of " + who + " at " + when(v.At)}}
+		t.title = []string{"summary of " + who + " at " + when(v.At)}
 		if len(v.Tiers) == 0 {
-			head.notes = append(head.notes, "no orders")
-			return []table{head}
+			t.header, t.notes = nil, []string{"no orders"}
 		}
-		return []table{head, t}
+		return []table{t}
 	case []licensing.Event:
 		if len(v) == 0 {
 			return []table{{notes: []string{"no events"}}}
 		}
-		t := table{header: []string{"SEQ", "AT", "TYPE", "ACTOR", "COMPANY", "ORDER", "LEARNER", "COUNT", "DETAIL"}}
+		t := table{header: []string{"SEQ", "AT", "TYPE", "ACTOR", "PARTNER", "COMPANY", "ORDER", "LEARNER", "COUNT", "DETAIL"}}
 		for _, e := range v {
 			t.rows = append(t.rows, []string{fmt.Sprint(e.Seq), when(e.At), string(e.Type), e.Actor.String(),
-				dash(e.Company), dash(e.Order), dash(e.Learner), itoa(e.Count), dash(e.Detail)})
+				dash(e.Partner), dash(e.Company), dash(e.Order), dash(e.Learner), count(e), dash(e.Detail)})
 		}
 		return []table{t}
 	case delivery:
@@ -156,10 +161,17 @@ func tables(v any) []table {
 		if len(v) == 0 {
 			return []table{{notes: []string{"no notifications"}}}
 		}
-		t := table{header: []string{"NOTIFICATION", "KIND", "STATE", "ATTEMPTS", "TO", "COMPANY", "ORDER", "NEXT ATTEMPT", "LAST ERROR"}}
+		t := table{header: []string{"NOTIFICATION", "KIND", "DAYS", "TO", "COMPANY", "ORDER", "STATE", "ATTEMPTS", "DELIVERED", "NEXT ATTEMPT", "LAST ERROR"}}
 		for _, n := range v {
-			t.rows = append(t.rows, []string{n.ID, string(n.Kind), string(n.State), itoa(n.Attempts), dash(strings.Join(n.To, ",")),
-				dash(n.Company), dash(n.Order), when(n.NextAttempt), dash(n.LastError)})
+			next, days := "-", "-"
+			if n.Kind == licensing.NotifyReminder {
+				days = itoa(n.Days)
+			}
+			if n.State == licensing.DeliveryPending {
+				next = when(n.NextAttempt)
+			}
+			t.rows = append(t.rows, []string{n.ID, string(n.Kind), days, dash(strings.Join(n.To, ",")), dash(n.Company), dash(n.Order),
+				string(n.State), itoa(n.Attempts), when(n.DeliveredAt), next, dash(n.LastError)})
 		}
 		return []table{t}
 	case licensing.SweepResult:
@@ -202,10 +214,22 @@ func contacts(cs []licensing.Contact) string {
 	return strings.Join(parts, ",")
 }
 
-// plural returns "1 order", "2 orders".
+// plural returns "1 order", "2 orders", "2 companies".
 func plural(n int, noun string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return "1 " + noun
+	case strings.HasSuffix(noun, "y"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// count is an event's Count for a table: "-" for none, except that a
+// reminder's 0 is the day of expiry.
+func count(e licensing.Event) string {
+	if e.Count == 0 && e.Type != licensing.EventReminderQueued {
+		return "-"
+	}
+	return itoa(e.Count)
 }

@@ -42,7 +42,7 @@ type testDB struct {
 }
 
 // newSQLite returns a migrated store on a new SQLite file in a temp dir.
-func newSQLite(t *testing.T, cfg *sqlstore.Config) testDB {
+func newSQLite(t testing.TB, cfg *sqlstore.Config) testDB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	reopen := func(t testing.TB) *sql.DB {
@@ -159,7 +159,7 @@ func withParams(t testing.TB, dsn string, params map[string]string) string {
 }
 
 // newPostgres returns a migrated store in a new schema.
-func newPostgres(t *testing.T, cfg *sqlstore.Config) testDB {
+func newPostgres(t testing.TB, cfg *sqlstore.Config) testDB {
 	t.Helper()
 	schema := newSchema(t)
 	reopen := func(t testing.TB) *sql.DB { return openSchema(t, schema) }

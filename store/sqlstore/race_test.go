@@ -77,7 +77,7 @@ const racers = 32
 func TestOverAllocation(t *testing.T) {
 	cases := []struct {
 		name   string
-		open   func(t *testing.T, cfg *sqlstore.Config) testDB
+		open   func(t testing.TB, cfg *sqlstore.Config) testDB
 		cfg    *sqlstore.Config
 		trials int
 	}{

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/licensing-go/licensing"
@@ -94,6 +95,8 @@ type Store struct {
 	// SQLite's busy handler. Writers of other Stores and processes still
 	// wait on the busy timeout.
 	writer chan struct{}
+	// retries counts the closures Update has run again.
+	retries atomic.Int64
 }
 
 // New returns a Store over db, which speaks dialect d, with the default
@@ -172,11 +175,17 @@ func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) erro
 			return &licensing.Error{Kind: licensing.ErrConflict,
 				Message: fmt.Sprintf("sqlstore: transaction still conflicted after %d attempts", attempt)}
 		}
+		s.retries.Add(1)
 		if err := s.backoff(ctx, attempt); err != nil {
 			return err
 		}
 	}
 }
+
+// Retries returns how many times Update has run a closure again after a
+// serialization failure, deadlock or busy database, since the store was
+// made: a measure of contention.
+func (s *Store) Retries() int64 { return s.retries.Load() }
 
 // update runs one attempt of Update. retry reports a serialization failure,
 // after which fn must run again.

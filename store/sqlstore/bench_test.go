@@ -1,0 +1,93 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/store/sqlstore"
+)
+
+// BenchmarkAllocate measures Allocate of one learner from many goroutines
+// at once (8 per CPU), on SQLite and on PostgreSQL with each Locking, in
+// two shapes: every goroutine drawing on the same company's orders
+// (Contended), and each on a company of its own (Spread). It reports the
+// retries per allocation.
+//
+//	LICENSING_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
+//		go test ./store/sqlstore -run '^$' -bench Allocate -benchtime 2000x
+func BenchmarkAllocate(b *testing.B) {
+	type setup struct {
+		name string
+		open func(t testing.TB, cfg *sqlstore.Config) testDB
+		cfg  *sqlstore.Config
+	}
+	for _, c := range []setup{
+		{"SQLite", newSQLite, nil},
+		{"Postgres/LockLedger", newPostgres, &sqlstore.Config{Locking: sqlstore.LockLedger}},
+		{"Postgres/Serializable", newPostgres, &sqlstore.Config{Locking: sqlstore.Serializable, MaxAttempts: 1000}},
+	} {
+		for _, spread := range []bool{false, true} {
+			name := c.name + "/Contended"
+			if spread {
+				name = c.name + "/Spread"
+			}
+			b.Run(name, func(b *testing.B) { benchAllocate(b, c.open(b, c.cfg), spread) })
+		}
+	}
+}
+
+func benchAllocate(b *testing.B, db testDB, spread bool) {
+	ctx := context.Background()
+	const companies = 16
+	clk := &fixedClock{t: start}
+	l, err := licensing.New(db.store, &licensing.Config{Clock: clk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pm := licensing.PartnerManager(partnerID, "pam")
+	if _, err := l.CreatePartner(ctx, licensing.System(), licensing.NewPartner{ID: partnerID, Name: "P"}); err != nil {
+		b.Fatal(err)
+	}
+	n := b.N + 1
+	for c := range companies {
+		id := fmt.Sprintf("cmp-%d", c)
+		if _, err := l.CreateCompany(ctx, pm, licensing.NewCompany{ID: id, Name: "C",
+			PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO", Quantity: n, Assign: true}}); err != nil {
+			b.Fatal(err)
+		}
+		err := db.store.Update(ctx, func(tx licensing.Tx) error {
+			for i := range n {
+				if err := tx.PutLearner(licensing.Learner{Company: id, ID: fmt.Sprintf("l%d", i), JoinedAt: start}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next, worker atomic.Int64
+	before := db.store.Retries()
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		company := "cmp-0"
+		if spread {
+			company = fmt.Sprintf("cmp-%d", worker.Add(1)%companies)
+		}
+		cm := licensing.CompanyManager(company, "cm")
+		for pb.Next() {
+			i := next.Add(1)
+			if _, err := l.Allocate(ctx, cm, licensing.Allocation{Company: company, Learners: []string{fmt.Sprintf("l%d", i)}}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(db.store.Retries()-before)/float64(b.N), "retries/op")
+}

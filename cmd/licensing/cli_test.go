@@ -229,7 +229,7 @@ func TestDemoInMemory(t *testing.T) {
 		"[13/13] Past the 12 months of the second order too",
 		"ord_0001  globex   premium  5    0          assigned  PO-1001",
 		"2025-02-28T09:15:00Z", // 29 February + 12 months
-		"licences.assigned to carol@globex.example\n      > Subject: 3 premium licences are ready to allocate",
+		"(licences.assigned)\n      > To: carol@globex.example\n      > Subject: 3 premium licences ready to allocate for Globex",
 		"refused: not_eligible",
 		"emma: insufficient_licences: needed 1, free 0",
 	} {

@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/notify/email"
+	"github.com/licensing-go/licensing/notify/webhook"
+	gomail "github.com/wneessen/go-mail"
 )
 
 // delivery is the output of deliver: what the pass did and, when it
@@ -19,11 +24,20 @@ type delivery struct {
 	Notifications []licensing.Notification `json:"notifications,omitempty"`
 }
 
+// smtpTLS maps --smtp-tls to go-mail's policies.
+var smtpTLS = map[string]gomail.TLSPolicy{
+	"required":      gomail.TLSMandatory,
+	"opportunistic": gomail.TLSOpportunistic,
+	"none":          gomail.NoTLS,
+}
+
 func deliver(fs *flag.FlagSet) runFunc {
-	var smtpAddr, from, webhookURL string
+	var smtpAddr, from, user, tlsPolicy, webhookURL string
 	fs.StringVar(&smtpAddr, "smtp", "", "deliver by email through the SMTP server at `host:port`")
-	fs.StringVar(&from, "from", "", "the sender `address` of the emails")
-	fs.StringVar(&webhookURL, "webhook", "", "deliver by POSTing each notification as JSON to this `URL`")
+	fs.StringVar(&from, "from", "", "the sender of the emails, `\"Name <address>\"`")
+	fs.StringVar(&user, "smtp-user", "", "the SMTP user name (the password is read from LICENSING_SMTP_PASSWORD)")
+	fs.StringVar(&tlsPolicy, "smtp-tls", "required", "STARTTLS: required, opportunistic or none")
+	fs.StringVar(&webhookURL, "webhook", "", "deliver by POSTing each notification as signed JSON to this `URL` (the secret is read from LICENSING_WEBHOOK_SECRET)")
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args); err != nil {
 			return nil, err
@@ -32,24 +46,24 @@ func deliver(fs *flag.FlagSet) runFunc {
 			return nil, &licensing.Error{Kind: licensing.ErrForbidden,
 				Message: fmt.Sprintf("a %s actor may not deliver notifications", e.actor.Kind)}
 		}
-		if smtpAddr != "" && webhookURL != "" {
-			return nil, usageErr("smtp", "--smtp and --webhook exclude each other")
-		}
 		var out delivery
 		var n licensing.Notifier
+		var err error
 		switch {
+		case smtpAddr != "" && webhookURL != "":
+			return nil, usageErr("smtp", "--smtp and --webhook exclude each other")
 		case smtpAddr != "":
-			var err error
-			if n, err = smtpNotifier(smtpAddr, from); err != nil {
-				return nil, err
-			}
+			n, err = smtpNotifier(smtpAddr, from, user, tlsPolicy)
 		case webhookURL != "":
-			var err error
-			if n, err = webhookNotifier(webhookURL); err != nil {
-				return nil, err
+			n, err = webhook.New(webhook.Config{URL: webhookURL, Secret: []byte(os.Getenv("LICENSING_WEBHOOK_SECRET"))})
+			if err != nil {
+				err = usageErr("webhook", "%v", err)
 			}
 		default:
-			n = &stdoutNotifier{w: e.stdout, asJSON: e.g.json, into: &out.Notifications}
+			n = &stdoutNotifier{w: e.stdout, asJSON: e.g.json, into: &out.Notifications, tpl: email.DefaultTemplates()}
+		}
+		if err != nil {
+			return nil, err
 		}
 		cfg := e.cfg
 		cfg.Notifier = n
@@ -59,8 +73,7 @@ func deliver(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return nil, err
 		}
-		out.DeliveryResult, err = l.Deliver(ctx)
-		if err != nil {
+		if out.DeliveryResult, err = l.Deliver(ctx); err != nil {
 			return nil, err
 		}
 		// Show the notifications as the outbox now records them: delivered.
@@ -73,13 +86,35 @@ func deliver(fs *flag.FlagSet) runFunc {
 	}
 }
 
-// stdoutNotifier prints each notification as an email, or collects it for
-// the JSON output.
+func smtpNotifier(addr, from, user, tlsPolicy string) (licensing.Notifier, error) {
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, usageErr("smtp", "%q is not host:port", addr)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, usageErr("smtp", "%q is not a port", portText)
+	}
+	policy, ok := smtpTLS[tlsPolicy]
+	if !ok {
+		return nil, usageErr("smtp-tls", "%q is not required, opportunistic or none", tlsPolicy)
+	}
+	n, err := email.New(email.Config{Host: host, Port: port, TLSPolicy: policy, From: from,
+		Username: user, Password: os.Getenv("LICENSING_SMTP_PASSWORD")})
+	if err != nil {
+		return nil, usageErr("smtp", "%v", err)
+	}
+	return n, nil
+}
+
+// stdoutNotifier prints each notification as the email it would be, or
+// collects it for the JSON output.
 type stdoutNotifier struct {
 	mu     sync.Mutex
 	w      io.Writer
 	asJSON bool
 	into   *[]licensing.Notification
+	tpl    *email.Templates
 }
 
 func (s *stdoutNotifier) Deliver(_ context.Context, n licensing.Notification) error {
@@ -89,52 +124,44 @@ func (s *stdoutNotifier) Deliver(_ context.Context, n licensing.Notification) er
 		*s.into = append(*s.into, n)
 		return nil
 	}
-	return writeEmail(s.w, "", n)
-}
-
-// writeEmail prints a notification as a short email, each line prefixed.
-func writeEmail(w io.Writer, indent string, n licensing.Notification) error {
-	subject, body := describe(n)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s> %s %s to %s\n", indent, n.ID, n.Kind, strings.Join(n.To, ", "))
-	fmt.Fprintf(&b, "%s> Subject: %s\n", indent, subject)
-	for _, line := range body {
-		fmt.Fprintf(&b, "%s>   %s\n", indent, line)
+	if err := writeEmail(s.w, s.tpl, "", n, withoutFooter); err != nil {
+		return err
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := fmt.Fprintln(s.w)
 	return err
 }
 
-// describe renders a notification as a subject and lines of text.
-func describe(n licensing.Notification) (string, []string) {
-	switch n.Kind {
-	case licensing.NotifyAssigned:
-		return fmt.Sprintf("%d %s licences are ready to allocate", n.Quantity, n.Tier),
-			[]string{fmt.Sprintf("Order %s for %s was assigned. Its licences expire %s.", n.Order, n.CompanyName, when(n.ExpiresAt))}
-	case licensing.NotifyRequested:
-		return fmt.Sprintf("%s requests %d %s licences", n.CompanyName, n.Quantity, n.Tier),
-			[]string{fmt.Sprintf("Order %s is waiting in Requested Orders to be assigned.", n.Order)}
-	case licensing.NotifyRejected:
-		return fmt.Sprintf("Your request for %d %s licences was rejected", n.Quantity, n.Tier),
-			[]string{"Reason: " + n.Reason}
-	case licensing.NotifyReminder:
-		subject := fmt.Sprintf("%d %s licences expire in %d days", n.Quantity, n.Tier, n.Days)
-		if n.Days == 0 {
-			subject = fmt.Sprintf("%d %s licences expired today", n.Quantity, n.Tier)
-		}
-		return subject, []string{fmt.Sprintf("Order %s of %s expires %s: %d allocated, %d unallocated.",
-			n.Order, n.CompanyName, when(n.ExpiresAt), n.Allocated, n.Unallocated)}
+// How much of an email writeEmail prints.
+type emailPart int
+
+const (
+	headersOnly emailPart = iota
+	withoutFooter
+)
+
+// writeEmail prints a notification as the plain-text email the email
+// notifier sends, each line quoted with "> " after indent: its headers,
+// and its body without the footer (from the signature line "-- ") that
+// every email ends with.
+func writeEmail(w io.Writer, tpl *email.Templates, indent string, n licensing.Notification, part emailPart) error {
+	subject, text, _, err := tpl.Render(n)
+	if err != nil {
+		return err
 	}
-	b, _ := json.Marshal(n)
-	return string(n.Kind), []string{string(b)}
-}
-
-// smtpNotifier and webhookNotifier are wired to notify/email and
-// notify/webhook once those packages exist.
-func smtpNotifier(addr, from string) (licensing.Notifier, error) {
-	return nil, fmt.Errorf("deliver --smtp %s: email delivery is not built in yet", addr)
-}
-
-func webhookNotifier(url string) (licensing.Notifier, error) {
-	return nil, fmt.Errorf("deliver --webhook %s: webhook delivery is not built in yet", url)
+	text, _, _ = strings.Cut(text, "\n-- \n")
+	if part == headersOnly {
+		text = ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s> Notification: %s (%s)\n", indent, n.ID, n.Kind)
+	fmt.Fprintf(&b, "%s> To: %s\n", indent, dash(strings.Join(n.To, ", ")))
+	fmt.Fprintf(&b, "%s> Subject: %s\n", indent, subject)
+	if text = strings.TrimRight(text, "\n"); text != "" {
+		fmt.Fprintf(&b, "%s>\n", indent)
+		for _, line := range strings.Split(text, "\n") {
+			fmt.Fprintf(&b, "%s", strings.TrimRight(indent+"> "+line, " ")+"\n")
+		}
+	}
+	_, err = io.WriteString(w, b.String())
+	return err
 }

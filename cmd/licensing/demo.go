@@ -14,6 +14,7 @@ import (
 
 	"github.com/benbjohnson/clock"
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/notify/email"
 )
 
 func demo(fs *flag.FlagSet) runFunc {
@@ -64,6 +65,7 @@ type story struct {
 	w      io.Writer
 	clock  *clock.Mock
 	ledger *licensing.Ledger
+	tpl    *email.Templates
 	n, of  int
 }
 
@@ -77,7 +79,7 @@ type step struct {
 func runDemo(ctx context.Context, w io.Writer, store licensing.Store) error {
 	clk := clock.NewMock()
 	clk.Set(demoStart)
-	s := &story{ctx: ctx, w: w, clock: clk}
+	s := &story{ctx: ctx, w: w, clock: clk, tpl: email.DefaultTemplates()}
 	l, err := licensing.New(store, &licensing.Config{
 		Clock: clk,
 		// Short ids that repeat from run to run, so the story reads the same.
@@ -354,9 +356,15 @@ func (s *story) deliver() error {
 	return err
 }
 
-// email is the demo's Notifier: it prints the notification as an email.
+// email is the demo's Notifier: it prints the email the notification
+// would be, with the email notifier's templates; of the partner's emails
+// about requests, only the headers.
 func (s *story) email(_ context.Context, n licensing.Notification) error {
-	return writeEmail(s.w, "      ", n)
+	part := withoutFooter
+	if n.Kind == licensing.NotifyRequested {
+		part = headersOnly
+	}
+	return writeEmail(s.w, s.tpl, "      ", n, part)
 }
 
 // shortIDs numbers ids from 0001; they sort in order up to 9999, plenty

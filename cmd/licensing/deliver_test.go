@@ -1,0 +1,255 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/google/go-cmp/cmp"
+	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/notify/webhook"
+)
+
+// ledgerWithMail sets up, through the command line, a ledger in a SQLite
+// file with two notifications waiting: the partner's "requested" and the
+// company managers' "assigned".
+func ledgerWithMail(t *testing.T) {
+	t.Helper()
+	t.Setenv("LICENSING_DB", filepath.Join(t.TempDir(), "licensing.db"))
+	t.Setenv("LICENSING_NOW", "2025-01-15T09:00:00Z")
+	t.Setenv("LICENSING_AS", "")
+	t.Setenv("LICENSING_IDS", "sequential")
+	for _, args := range [][]string{
+		{"partner", "add", "--id", "acme", "--name", "Acme", "--contact", "pam@acme.example"},
+		{"--as", "partner:acme", "company", "add", "--id", "globex", "--name", "Globex",
+			"--manager", "Mia <mia@globex.example>", "--manager", "ops@globex.example", "--po", "PO-1", "--quantity", "5", "--assign"},
+	} {
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%v: exit %d\n%s", args, code, errs)
+		}
+	}
+}
+
+// outbox returns the notifications as the command lists them.
+func outbox(t *testing.T) []licensing.Notification {
+	t.Helper()
+	code, out, errs := runCLI(t, "--json", "notifications")
+	if code != exitOK {
+		t.Fatalf("notifications: exit %d\n%s", code, errs)
+	}
+	var ns []licensing.Notification
+	if err := json.Unmarshal([]byte(out), &ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+// smtpSink is an SMTP server on loopback that keeps what it is sent.
+type smtpSink struct {
+	addr string
+	mu   sync.Mutex
+	msgs []sunk
+}
+
+type sunk struct {
+	from string
+	to   []string
+	msg  *mail.Message
+	body string
+}
+
+func newSMTPSink(t *testing.T) *smtpSink {
+	t.Helper()
+	sink := &smtpSink{}
+	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: sink}, nil }))
+	s.Domain = "localhost"
+	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink.addr = l.Addr().String()
+	go func() { _ = s.Serve(l) }()
+	t.Cleanup(func() { _ = s.Close() })
+	return sink
+}
+
+func (s *smtpSink) received() []sunk {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.msgs)
+}
+
+type sinkSession struct {
+	sink *smtpSink
+	from string
+	to   []string
+}
+
+func (s *sinkSession) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
+func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error   { s.to = append(s.to, to); return nil }
+func (s *sinkSession) Reset()                                      { s.from, s.to = "", nil }
+func (s *sinkSession) Logout() error                               { return nil }
+
+func (s *sinkSession) Data(r io.Reader) error {
+	m, err := mail.ReadMessage(r)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(m.Body)
+	if err != nil {
+		return err
+	}
+	s.sink.mu.Lock()
+	defer s.sink.mu.Unlock()
+	s.sink.msgs = append(s.sink.msgs, sunk{from: s.from, to: slices.Clone(s.to), msg: m, body: string(body)})
+	return nil
+}
+
+func TestDeliverSMTP(t *testing.T) {
+	ledgerWithMail(t)
+	sink := newSMTPSink(t)
+	args := []string{"deliver", "--smtp", sink.addr, "--smtp-tls", "none", "--from", "Licences <licences@platform.example>"}
+	code, out, errs := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("deliver: exit %d\n%s", code, errs)
+	}
+	if want := "delivered 2, failed 0, parked 0\n"; out != want {
+		t.Errorf("deliver printed %q, want %q", out, want)
+	}
+	type got struct {
+		From, To, Subject, MessageID string
+	}
+	var msgs []got
+	for _, m := range sink.received() {
+		msgs = append(msgs, got{m.from, strings.Join(m.to, ","), m.msg.Header.Get("Subject"), m.msg.Header.Get("Message-Id")})
+	}
+	want := []got{
+		{"licences@platform.example", "pam@acme.example", "Globex requested 5 premium licences", "<ntf_000002-0002@platform.example>"},
+		{"licences@platform.example", "mia@globex.example,ops@globex.example", "5 premium licences ready to allocate for Globex", "<ntf_000002-0003@platform.example>"},
+	}
+	if diff := cmp.Diff(want, msgs); diff != "" {
+		t.Errorf("messages received (-want +got):\n%s", diff)
+	}
+	for _, n := range outbox(t) {
+		if n.State != licensing.DeliveryDelivered || n.Attempts != 1 {
+			t.Errorf("notification %s: state %s after %d attempts, want delivered after 1", n.ID, n.State, n.Attempts)
+		}
+	}
+	// Delivered once: a second pass sends nothing.
+	if code, out, errs := runCLI(t, args...); code != exitOK || out != "delivered 0, failed 0, parked 0\n" {
+		t.Errorf("second deliver: exit %d, %q\n%s", code, out, errs)
+	}
+	if n := len(sink.received()); n != 2 {
+		t.Errorf("the server received %d messages after the second pass, want 2", n)
+	}
+}
+
+// TestDeliverSMTPDown delivers to a port where no server listens: the
+// notifications fail, stay pending with the error recorded, and are
+// delivered by a later pass once their backoff has passed.
+func TestDeliverSMTPDown(t *testing.T) {
+	ledgerWithMail(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := l.Addr().String()
+	l.Close()
+	code, out, errs := runCLI(t, "deliver", "--smtp", down, "--smtp-tls", "none", "--from", "licences@platform.example")
+	if code != exitOK {
+		t.Fatalf("deliver: exit %d\n%s", code, errs)
+	}
+	if want := "delivered 0, failed 2, parked 0\n"; out != want {
+		t.Errorf("deliver printed %q, want %q", out, want)
+	}
+	for _, n := range outbox(t) {
+		if n.State != licensing.DeliveryPending || n.Attempts != 1 || n.LastError == "" {
+			t.Errorf("notification %s: state %s, %d attempts, last error %q; want pending, 1, an error", n.ID, n.State, n.Attempts, n.LastError)
+		}
+	}
+	sink := newSMTPSink(t)
+	// The backoff of a first failure is at most RetryBase (1s) by default.
+	t.Setenv("LICENSING_NOW", "2025-01-15T09:00:02Z")
+	if code, out, errs := runCLI(t, "deliver", "--smtp", sink.addr, "--smtp-tls", "none", "--from", "licences@platform.example"); code != exitOK || out != "delivered 2, failed 0, parked 0\n" {
+		t.Errorf("retry: exit %d, %q\n%s", code, out, errs)
+	}
+}
+
+func TestDeliverWebhook(t *testing.T) {
+	ledgerWithMail(t)
+	secret := "a secret of thirty-two characters"
+	t.Setenv("LICENSING_WEBHOOK_SECRET", secret)
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := webhook.Verify([]byte(secret), r.Header, body, time.Now(), time.Minute); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		var n licensing.Notification
+		if err := json.Unmarshal(body, &n); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		got = append(got, n.ID+" "+string(n.Kind)+" "+strings.Join(n.To, ","))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	code, out, errs := runCLI(t, "deliver", "--webhook", srv.URL)
+	if code != exitOK || out != "delivered 2, failed 0, parked 0\n" {
+		t.Fatalf("deliver: exit %d, %q\n%s", code, out, errs)
+	}
+	want := []string{
+		"ntf_000002-0002 licences.requested pam@acme.example",
+		"ntf_000002-0003 licences.assigned mia@globex.example,ops@globex.example",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("webhook received (-want +got):\n%s", diff)
+	}
+}
+
+func TestDeliverBadTarget(t *testing.T) {
+	ledgerWithMail(t)
+	t.Setenv("LICENSING_WEBHOOK_SECRET", "short")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"WebhookSecret", []string{"deliver", "--webhook", "http://127.0.0.1:1/hook"}, "invalid argument (webhook)"},
+		{"SMTPAddress", []string{"deliver", "--smtp", "mail.example"}, "invalid argument (smtp)"},
+		{"SMTPFrom", []string{"deliver", "--smtp", "127.0.0.1:25"}, "invalid argument (smtp)"},
+		{"SMTPTLS", []string{"deliver", "--smtp", "127.0.0.1:25", "--from", "a@b.example", "--smtp-tls", "maybe"}, "invalid argument (smtp-tls)"},
+		{"Both", []string{"deliver", "--smtp", "127.0.0.1:25", "--webhook", "http://127.0.0.1:1/"}, "invalid argument (smtp)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := runCLI(t, c.args...)
+			if code != exitInvalid || !strings.Contains(errs, c.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, exitInvalid, c.want)
+			}
+		})
+	}
+	// Nothing was attempted.
+	for _, n := range outbox(t) {
+		if n.Attempts != 0 {
+			t.Errorf("notification %s: %d attempts, want 0", n.ID, n.Attempts)
+		}
+	}
+}

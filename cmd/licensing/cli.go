@@ -56,13 +56,22 @@ type env struct {
 	stderr io.Writer
 }
 
+// needs is what a subcommand needs opened before it runs.
+type needs int
+
+const (
+	needsLedger  needs = iota // the database and a ledger on it
+	needsStore                // the database only: the schema may not exist yet
+	needsNothing              // neither: the command opens what it needs
+)
+
 // command is one subcommand. setup registers the subcommand's own flags on
 // fs and returns the function that runs it with the positional arguments.
 type command struct {
 	name  string
 	args  string // synopsis of the positional arguments and flags
 	help  string
-	local bool // runs without opening the database
+	needs needs // what the command runs with
 	setup func(fs *flag.FlagSet) func(ctx context.Context, e *env, args []string) (any, error)
 }
 
@@ -116,7 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	e := &env{g: g, stdout: stdout, stderr: stderr}
 	defer e.close()
-	if err := e.init(ctx, c.local); err != nil {
+	if err := e.init(ctx, c.needs); err != nil {
 		return fail(stderr, g.json, err)
 	}
 	out, err := exec(ctx, e, pos)
@@ -131,9 +140,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// init parses the actor and the clock and, unless the command is local,
-// opens the database and the ledger.
-func (e *env) init(ctx context.Context, local bool) error {
+// init parses the actor and the clock, and opens what the command needs.
+func (e *env) init(ctx context.Context, n needs) error {
 	a, err := parseActor(e.g.as)
 	if err != nil {
 		return err
@@ -146,7 +154,7 @@ func (e *env) init(ctx context.Context, local bool) error {
 		}
 		e.clock = fixedClock(t)
 	}
-	if local {
+	if n == needsNothing {
 		return nil
 	}
 	s, err := open(ctx, e.g.db)
@@ -154,6 +162,9 @@ func (e *env) init(ctx context.Context, local bool) error {
 		return err
 	}
 	e.store = s
+	if n == needsStore {
+		return nil
+	}
 	e.cfg = licensing.Config{Clock: e.clock}
 	if os.Getenv("LICENSING_IDS") == "sequential" {
 		if e.cfg.NewID, err = sequentialIDs(ctx, s.Store); err != nil {

@@ -54,8 +54,8 @@ func init() {
 		{name: "notification requeue", args: "ID", help: "send a parked notification back to be delivered (system)", setup: requeue},
 		{name: "deliver", args: "[--smtp HOST:PORT --from ADDRESS | --webhook URL]",
 			help: "deliver the notifications that are due: to stdout, an SMTP server or a webhook (system)", setup: deliver},
-		{name: "migrate", help: "create or update the database schema", setup: migrate},
-		{name: "demo", args: "[--db PATH] [--quiet]", local: true,
+		{name: "migrate", needs: needsStore, help: "create or update the database schema", setup: migrate},
+		{name: "demo", args: "[--file PATH]", needs: needsNothing,
 			help: "the partner guide, end to end, on a throwaway database", setup: demo},
 	}
 }

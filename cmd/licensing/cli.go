@@ -37,9 +37,9 @@ type globals struct {
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.db, "db", g.db, "the database: a SQLite file or a postgres:// URL (env LICENSING_DB)")
-	fs.StringVar(&g.as, "as", g.as, "the actor: system, partner:<id> or company:<id>, with an optional /<user> (env LICENSING_AS)")
-	fs.StringVar(&g.now, "now", g.now, "the clock for this invocation, RFC 3339 or YYYY-MM-DD (env LICENSING_NOW)")
+	fs.StringVar(&g.db, "db", g.db, "the database: a SQLite file or a postgres:// URL (env LICENSING_DB; default licensing.db)")
+	fs.StringVar(&g.as, "as", g.as, "the actor: system, partner:<id> or company:<id>, with an optional /<user> (env LICENSING_AS; default system)")
+	fs.StringVar(&g.now, "now", g.now, "the clock for this invocation, RFC 3339 or YYYY-MM-DD (env LICENSING_NOW; default the system clock)")
 	fs.StringVar(&g.key, "key", g.key, "an idempotency key for the command")
 	fs.BoolVar(&g.json, "json", g.json, "print JSON")
 }
@@ -53,7 +53,6 @@ type env struct {
 	ledger *licensing.Ledger
 	store  *openStore
 	stdout io.Writer
-	stderr io.Writer
 }
 
 // needs is what a subcommand needs opened before it runs.
@@ -72,7 +71,7 @@ type command struct {
 	args  string // synopsis of the positional arguments and flags
 	help  string
 	needs needs // what the command runs with
-	setup func(fs *flag.FlagSet) func(ctx context.Context, e *env, args []string) (any, error)
+	setup func(fs *flag.FlagSet) runFunc
 }
 
 // run runs the command line args and returns the exit status.
@@ -101,10 +100,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return exitOK
 			}
 		}
-		usage(stdout)
 		if len(rest) == 0 {
+			usage(stderr)
 			return exitInvalid
 		}
+		usage(stdout)
 		return exitOK
 	}
 	c, rest := lookup(rest)
@@ -123,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, g.json, usageErr("", "%s: %v", c.name, err))
 	}
-	e := &env{g: g, stdout: stdout, stderr: stderr}
+	e := &env{g: g, stdout: stdout}
 	defer e.close()
 	if err := e.init(ctx, c.needs); err != nil {
 		return fail(stderr, g.json, err)
@@ -133,7 +133,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, g.json, err)
 	}
 	if out != nil {
-		if err := print(stdout, g.json, out); err != nil {
+		if err := output(stdout, g.json, out); err != nil {
 			return fail(stderr, g.json, err)
 		}
 	}

@@ -179,7 +179,7 @@ func TestRunUsage(t *testing.T) {
 		wantOut  string
 		wantNone bool
 	}{
-		{name: "NoCommand", args: nil, want: exitInvalid, wantOut: "Usage: licensing"},
+		{name: "NoCommand", args: nil, want: exitInvalid, wantErr: "Usage: licensing"},
 		{name: "Help", args: []string{"help"}, want: exitOK, wantOut: "order assign"},
 		{name: "HelpCommand", args: []string{"help", "company", "add"}, want: exitOK, wantOut: "-po reference"},
 		{name: "CommandDashH", args: []string{"orders", "-h"}, want: exitOK, wantOut: "-expires-before time"},

@@ -310,7 +310,7 @@ func (s *story) say(format string, args ...any) {
 // show prints a result's tables, indented.
 func (s *story) show(v any) {
 	var b bytes.Buffer
-	_ = print(&b, false, v)
+	_ = output(&b, false, v)
 	for _, line := range strings.SplitAfter(b.String(), "\n") {
 		if strings.TrimSpace(line) != "" {
 			fmt.Fprint(s.w, "      "+line)

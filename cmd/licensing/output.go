@@ -11,8 +11,8 @@ import (
 	"github.com/licensing-go/licensing"
 )
 
-// print writes v as indented JSON or as human-readable tables.
-func print(w io.Writer, asJSON bool, v any) error {
+// output writes v as indented JSON or as human-readable tables.
+func output(w io.Writer, asJSON bool, v any) error {
 	if asJSON {
 		if m, ok := v.(message); ok {
 			v = map[string]string{"message": string(m)}

@@ -220,7 +220,7 @@ func TestDemoInMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := runDemo(context.Background(), &out, s.Store); err != nil {
+	if err := runDemo(context.Background(), &out, s.Store, "the in-memory store"); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
 	text := out.String()

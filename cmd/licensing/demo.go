@@ -24,6 +24,7 @@ func demo(fs *flag.FlagSet) runFunc {
 		if err := wantArgs(args); err != nil {
 			return nil, err
 		}
+		where := "a throwaway SQLite database"
 		if file == "" {
 			dir, err := os.MkdirTemp("", "licensing-demo-")
 			if err != nil {
@@ -33,16 +34,15 @@ func demo(fs *flag.FlagSet) runFunc {
 			file = filepath.Join(dir, "demo.db")
 		} else if _, err := os.Stat(file); err == nil {
 			return nil, usageErr("file", "%s exists: the demo starts from an empty ledger", file)
+		} else {
+			where = "the SQLite database " + file
 		}
-		s, err := open(ctx, file)
+		s, err := open(ctx, file) // a new SQLite file, migrated
 		if err != nil {
 			return nil, err
 		}
 		defer s.Close()
-		if err := s.Migrate(ctx); err != nil {
-			return nil, err
-		}
-		return nil, runDemo(ctx, e.stdout, s.Store)
+		return nil, runDemo(ctx, e.stdout, s.Store, where)
 	}
 }
 
@@ -75,8 +75,9 @@ type step struct {
 	run   func(s *story) error
 }
 
-// runDemo tells the partner guide, end to end, on store.
-func runDemo(ctx context.Context, w io.Writer, store licensing.Store) error {
+// runDemo tells the partner guide, end to end, on store, which is where
+// says.
+func runDemo(ctx context.Context, w io.Writer, store licensing.Store, where string) error {
 	clk := clock.NewMock()
 	clk.Set(demoStart)
 	s := &story{ctx: ctx, w: w, clock: clk, tpl: email.DefaultTemplates()}
@@ -96,7 +97,7 @@ func runDemo(ctx context.Context, w io.Writer, store licensing.Store) error {
 	steps := demoSteps()
 	s.of = len(steps)
 	fmt.Fprintln(w, "The licence ledger: the partners' guide to ordering licences, end to end.")
-	fmt.Fprintln(w, "A throwaway database and a clock that the demo moves itself.")
+	fmt.Fprintf(w, "The ledger is %s; the demo moves its clock itself.\n", where)
 	for _, st := range steps {
 		s.n++
 		clk.Set(st.at)

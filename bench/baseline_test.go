@@ -383,3 +383,61 @@ func TestDataset(t *testing.T) {
 		check(t, d.ledger, d.raw.listOrders)
 	})
 }
+
+// TestScaleFill checks that the scale benchmark's bulk fill leaves what the
+// ledger's allocations leave: the seats counted, the licences live, the
+// events numbered in sequence, and the rest of the order still allocatable
+// by the ledger, up to its last seat.
+func TestScaleFill(t *testing.T) {
+	for _, bl := range baselines[1:] {
+		t.Run(bl.name, func(t *testing.T) {
+			if bl.name == "Postgres" {
+				postgresURL(t)
+			}
+			s, _ := bl.open(t)
+			w := newLedgerWorld(t, s)
+			o := w.order(licensing.StatusAssigned, 50, utcNow())
+			w.putOrders(t, o)
+			sqlLearners(t, w, "lrn-", 51)
+			sqlFill(t, w, o, "lrn-", 40)
+			for i := 40; i < 50; i++ {
+				if _, err := w.l.Allocate(ctx, w.cm, licensing.Allocation{Company: w.company, Learners: []string{learnerID("lrn-", i)}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := w.l.Allocate(ctx, w.cm, licensing.Allocation{Company: w.company, Learners: []string{learnerID("lrn-", 50)}}); !errors.Is(err, licensing.ErrInsufficient) {
+				t.Errorf("allocating the 51st seat: %v, want %v", err, licensing.ErrInsufficient)
+			}
+			for _, i := range []int{0, 39, 40, 49} {
+				e, err := w.l.Entitlement(ctx, licensing.System(), w.company, learnerID("lrn-", i), licensing.Premium.Name)
+				if err != nil || !e.Entitled || e.Order != o.ID || !e.ExpiresAt.Equal(o.ExpiresAt) {
+					t.Errorf("learner %d: %+v, %v", i, e, err)
+				}
+			}
+			sum, err := w.l.CompanySummary(ctx, w.cm, w.company)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []licensing.TierSummary{{Tier: licensing.Premium.Name, Allocated: 50}}
+			if diff := cmp.Diff(want, sum.Tiers); diff != "" {
+				t.Errorf("summary (-want +got):\n%s", diff)
+			}
+			es, err := w.l.Events(ctx, w.cm, licensing.EventFilter{Company: w.company, Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			allocated := 0
+			for i, e := range es {
+				if i > 0 && e.Seq <= es[i-1].Seq {
+					t.Errorf("event %d: seq %d after %d", i, e.Seq, es[i-1].Seq)
+				}
+				if e.Type == licensing.EventLicenceAllocated {
+					allocated++
+				}
+			}
+			if allocated != 50 {
+				t.Errorf("%d allocation events, want 50", allocated)
+			}
+		})
+	}
+}

@@ -27,8 +27,9 @@ type tally struct {
 }
 
 // measure runs n operations of s, timing only s.do and counting the heap
-// allocations made meanwhile.
-func (t *tally) measure(s side, n int) {
+// allocations made meanwhile. The benchmark's own timer runs only around
+// s.do too, so that b.N is set by the operations, not by their setup.
+func (t *tally) measure(b *testing.B, s side, n int) {
 	for n > 0 {
 		k := n
 		if s.ready != nil {
@@ -36,9 +37,11 @@ func (t *tally) measure(s side, n int) {
 		}
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
+		b.StartTimer()
 		start := time.Now()
 		s.do(k)
 		t.elapsed += time.Since(start)
+		b.StopTimer()
 		runtime.ReadMemStats(&m1)
 		t.mallocs += m1.Mallocs - m0.Mallocs
 		t.bytes += m1.TotalAlloc - m0.TotalAlloc
@@ -56,19 +59,27 @@ func (t *tally) nsPerOp() float64 { return float64(t.elapsed.Nanoseconds()) / fl
 // times as ledger/raw.
 func pair(b *testing.B, ledger, raw side) {
 	b.Helper()
-	var l, r tally
+	l, r := measurePair(b, ledger, raw)
+	reportPair(b, l, r)
+}
+
+// measurePair runs the two sides as pair does and returns their tallies.
+func measurePair(b *testing.B, ledger, raw side) (l, r tally) {
+	b.ResetTimer() // the setup before pair is not the operations' time
+	b.StopTimer()
 	rounds := min(b.N, 8)
 	for i := range rounds {
 		n := b.N*(i+1)/rounds - b.N*i/rounds
 		if i%2 == 0 {
-			l.measure(ledger, n)
-			r.measure(raw, n)
+			l.measure(b, ledger, n)
+			r.measure(b, raw, n)
 		} else {
-			r.measure(raw, n)
-			l.measure(ledger, n)
+			r.measure(b, raw, n)
+			l.measure(b, ledger, n)
 		}
 	}
-	reportPair(b, l, r)
+	b.StartTimer()
+	return l, r
 }
 
 func reportPair(b *testing.B, l, r tally) {

@@ -94,7 +94,9 @@ type faultConn struct {
 	inTx bool
 }
 
-func (c *faultConn) Prepare(q string) (driver.Stmt, error) { return c.c.Prepare(q) }
+func (c *faultConn) Prepare(q string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), q)
+}
 func (c *faultConn) Close() error                          { return c.c.Close() }
 func (c *faultConn) Begin() (driver.Tx, error) {
 	return c.BeginTx(context.Background(), driver.TxOptions{})
@@ -110,7 +112,32 @@ func (c *faultConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 }
 
 func (c *faultConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	return c.c.(driver.ConnPrepareContext).PrepareContext(ctx, q)
+	st, err := c.c.(driver.ConnPrepareContext).PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return &faultStmt{Stmt: st, c: c}, nil
+}
+
+// faultStmt is a prepared statement of a faultConn: it fails like the
+// connection's statements inside a transaction.
+type faultStmt struct {
+	driver.Stmt
+	c *faultConn
+}
+
+func (s *faultStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if s.c.inTx && s.c.f.roll(s.c.f.stmt) {
+		return nil, errSerialization()
+	}
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (s *faultStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if s.c.inTx && s.c.f.roll(s.c.f.stmt) {
+		return nil, errSerialization()
+	}
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
 
 func (c *faultConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {

@@ -1,7 +1,11 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // The columns of each table, in the order the scan functions read them.
@@ -115,6 +119,72 @@ func nullsLast(d Dialect) string {
 		return " NULLS LAST"
 	}
 	return ""
+}
+
+// fixed returns the complete fixed statements, the ones worth preparing.
+func (q *queries) fixed() []string {
+	return []string{q.nextSeq, q.tier, q.tiers, q.insertTier, q.partner, q.partners, q.putPartner,
+		q.company, q.companies, q.putCompany, q.order, q.putOrder, q.freeOrders, q.freeOrdersLimit,
+		q.learner, q.putLearner, q.licence, q.currentLicence, q.putLic, q.insertEvent, q.notification,
+		q.putNotification, q.idempotency, q.putIdempotency}
+}
+
+// statements are a SQLite store's prepared statements, by text.
+type statements struct {
+	mu sync.Mutex // serializes prepare and close
+	m  atomic.Pointer[map[string]*sql.Stmt]
+}
+
+// prepare prepares the fixed statements of a SQLite store, once. It runs
+// before a transaction begins: preparing takes a connection of the pool,
+// which a transaction may be holding. If it fails (the schema is not
+// there yet), statements run unprepared and it tries again next time.
+func (st *statements) prepare(ctx context.Context, s *Store) {
+	if s.d != SQLite || st.m.Load() != nil {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.m.Load() != nil {
+		return
+	}
+	m := map[string]*sql.Stmt{}
+	for _, q := range s.q.fixed() {
+		p, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			for _, p := range m {
+				p.Close()
+			}
+			return
+		}
+		m[q] = p
+	}
+	st.m.Store(&m)
+}
+
+// get returns the statement prepared for q, or nil.
+func (st *statements) get(q string) *sql.Stmt {
+	if m := st.m.Load(); m != nil {
+		return (*m)[q]
+	}
+	return nil
+}
+
+// close closes the statements; the next prepare prepares them again.
+func (st *statements) close() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	m := st.m.Swap(nil)
+	if m == nil {
+		return nil
+	}
+	var err error
+	for _, p := range *m {
+		if e := p.Close(); e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
 }
 
 func insert(table string, cols []string) string {

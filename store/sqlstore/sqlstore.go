@@ -97,6 +97,10 @@ type Store struct {
 	writer chan struct{}
 	// retries counts the closures Update has run again.
 	retries atomic.Int64
+	// stmts, on SQLite, are the fixed statements prepared once (and once on
+	// each connection that runs them): parsing is most of the cost of a
+	// small SQLite statement. PostgreSQL's pgx caches its own.
+	stmts statements
 }
 
 // New returns a Store over db, which speaks dialect d, with the default
@@ -151,6 +155,10 @@ func NewConfig(db *sql.DB, d Dialect, cfg *Config) (*Store, error) {
 	return s, nil
 }
 
+// Close releases the statements the store has prepared. It does not close
+// the *sql.DB, which the caller owns; the store is not to be used after.
+func (s *Store) Close() error { return s.stmts.close() }
+
 // Dialect returns the store's dialect.
 func (s *Store) Dialect() Dialect { return s.d }
 
@@ -198,6 +206,7 @@ func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error) (err
 			return ctx.Err(), false
 		}
 	}
+	s.stmts.prepare(ctx, s)
 	sqlTx, err := s.db.BeginTx(ctx, s.writeOpts)
 	if err != nil {
 		return s.dbErr(ctx, "begin", err), retryable(err)
@@ -247,6 +256,7 @@ func (s *Store) backoff(ctx context.Context, attempt int) error {
 // A serialization failure (possible on engines that abort at will) is
 // returned as licensing.ErrConflict, not retried.
 func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	s.stmts.prepare(ctx, s)
 	sqlTx, err := s.db.BeginTx(ctx, s.readOpts)
 	if err != nil {
 		return s.dbErr(ctx, "begin", err)
@@ -270,8 +280,15 @@ func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) error 
 // CurrentLicence reads the learner's current licence of the tier in one
 // statement, through the index that serves the entitlement check.
 func (s *Store) CurrentLicence(ctx context.Context, company, learner, tier string) (licensing.Licence, error) {
+	s.stmts.prepare(ctx, s)
 	for attempt := 1; ; attempt++ {
-		l, err := scanLicence(s.db.QueryRowContext(ctx, s.q.currentLicence, company, learner, tier))
+		var row *sql.Row
+		if st := s.stmts.get(s.q.currentLicence); st != nil {
+			row = st.QueryRowContext(ctx, company, learner, tier)
+		} else {
+			row = s.db.QueryRowContext(ctx, s.q.currentLicence, company, learner, tier)
+		}
+		l, err := scanLicence(row)
 		if err == nil {
 			return l, nil
 		}

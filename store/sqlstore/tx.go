@@ -58,7 +58,28 @@ func (t *tx) writable() error {
 	return nil
 }
 
-func (t *tx) queryRow(q string, args ...any) *sql.Row { return t.tx.QueryRowContext(t.ctx, q, args...) }
+// queryRow, query and execSQL run q in the transaction, as the statement
+// the store has prepared if it has.
+func (t *tx) queryRow(q string, args ...any) *sql.Row {
+	if st := t.s.stmts.get(q); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, q, args...)
+}
+
+func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
+	if st := t.s.stmts.get(q); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, q, args...)
+}
+
+func (t *tx) execSQL(q string, args ...any) (sql.Result, error) {
+	if st := t.s.stmts.get(q); st != nil {
+		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
+	return t.tx.ExecContext(t.ctx, q, args...)
+}
 
 // exec runs a write that must affect exactly one row; if it affects none,
 // the record's fixed columns (named in what) differ from the stored ones.
@@ -66,7 +87,7 @@ func (t *tx) exec(op, what, q string, args ...any) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(t.ctx, q, args...)
+	res, err := t.execSQL(q, args...)
 	if err != nil {
 		return t.fail(op, err)
 	}
@@ -87,7 +108,7 @@ func list[T any](t *tx, op, q string, args []any, scan func(scanner) (T, error))
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.QueryContext(t.ctx, q, args...)
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, t.fail(op, err)
 	}
@@ -140,7 +161,7 @@ func (t *tx) InsertTier(v licensing.Tier) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	_, err := t.tx.ExecContext(t.ctx, t.s.q.insertTier, v.Name, v.Term.Months, v.Term.Days, v.Description)
+	_, err := t.execSQL(t.s.q.insertTier, v.Name, v.Term.Months, v.Term.Days, v.Description)
 	if err != nil && uniqueViolation(err) {
 		return &licensing.Error{Kind: licensing.ErrConflict, Field: "tier",
 			Message: fmt.Sprintf("tier %q is registered", v.Name)}

@@ -97,7 +97,7 @@ type faultConn struct {
 func (c *faultConn) Prepare(q string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), q)
 }
-func (c *faultConn) Close() error                          { return c.c.Close() }
+func (c *faultConn) Close() error { return c.c.Close() }
 func (c *faultConn) Begin() (driver.Tx, error) {
 	return c.BeginTx(context.Background(), driver.TxOptions{})
 }

@@ -10,11 +10,11 @@ import (
 	"github.com/licensing-go/licensing/store/sqlstore"
 )
 
-// BenchmarkAllocate measures Allocate of one learner from many goroutines
-// at once (8 per CPU), on SQLite and on PostgreSQL with each Locking, in
-// two shapes: every goroutine drawing on the same company's orders
-// (Contended), and each on a company of its own (Spread). It reports the
-// retries per allocation.
+// BenchmarkAllocate measures Allocate of one learner, on SQLite and on
+// PostgreSQL with each Locking, in three shapes: one goroutine (Serial);
+// many at once (8 per CPU) drawing on the same company's orders
+// (Contended); many at once, each on a company of its own (Spread). It
+// reports the retries per allocation.
 //
 //	LICENSING_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
 //		go test ./store/sqlstore -run '^$' -bench Allocate -benchtime 2000x
@@ -29,17 +29,13 @@ func BenchmarkAllocate(b *testing.B) {
 		{"Postgres/LockLedger", newPostgres, &sqlstore.Config{Locking: sqlstore.LockLedger}},
 		{"Postgres/Serializable", newPostgres, &sqlstore.Config{Locking: sqlstore.Serializable, MaxAttempts: 1000}},
 	} {
-		for _, spread := range []bool{false, true} {
-			name := c.name + "/Contended"
-			if spread {
-				name = c.name + "/Spread"
-			}
-			b.Run(name, func(b *testing.B) { benchAllocate(b, c.open(b, c.cfg), spread) })
+		for _, shape := range []string{"Serial", "Contended", "Spread"} {
+			b.Run(c.name+"/"+shape, func(b *testing.B) { benchAllocate(b, c.open(b, c.cfg), shape) })
 		}
 	}
 }
 
-func benchAllocate(b *testing.B, db testDB, spread bool) {
+func benchAllocate(b *testing.B, db testDB, shape string) {
 	ctx := context.Background()
 	const companies = 16
 	clk := &fixedClock{t: start}
@@ -72,11 +68,20 @@ func benchAllocate(b *testing.B, db testDB, spread bool) {
 	}
 	var next, worker atomic.Int64
 	before := db.store.Retries()
-	b.SetParallelism(8)
 	b.ResetTimer()
+	if shape == "Serial" {
+		cm := licensing.CompanyManager("cmp-0", "cm")
+		for i := range b.N {
+			if _, err := l.Allocate(ctx, cm, licensing.Allocation{Company: "cmp-0", Learners: []string{fmt.Sprintf("l%d", i)}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return
+	}
+	b.SetParallelism(8)
 	b.RunParallel(func(pb *testing.PB) {
 		company := "cmp-0"
-		if spread {
+		if shape == "Spread" {
 			company = fmt.Sprintf("cmp-%d", worker.Add(1)%companies)
 		}
 		cm := licensing.CompanyManager(company, "cm")

@@ -1,0 +1,931 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"pgregory.net/rapid"
+
+	"github.com/licensing-go/licensing"
+)
+
+// testModel is the state-machine test: rapid drives random ledger commands
+// by random actors, with the clock jumping across months and leap days, and
+// after every step the store must agree with the reference model.
+func testModel(t *testing.T, newStore func(t *testing.T) licensing.Store, o Options) {
+	withChecks(o.Checks, func() {
+		rapid.Check(t, func(rt *rapid.T) {
+			h := newHarness(rt, newStore(t))
+			rt.Repeat(h.actions())
+		})
+	})
+}
+
+// learnerPool are the learner ids of every company of the Model test.
+var learnerPool = []string{"l1", "l2", "l3", "l4", "l5"}
+
+const (
+	missingCompany = "missing-company"
+	missingPartner = "missing-partner"
+	missingOrder   = "ord_missing"
+)
+
+// harness runs commands on a ledger over the store under test and on the
+// model side by side.
+type harness struct {
+	ctx    context.Context
+	store  licensing.Store
+	clock  *clock.Mock
+	ledger *licensing.Ledger
+	m      *model
+
+	// lastSeq and lastNote are the newest event and notification checked.
+	lastSeq  int64
+	lastNote string
+	// keys are the idempotency keys each tenant has used, and keyed the
+	// commands that succeeded with one.
+	keys    map[mIdemKey][]string
+	keyed   []cmd
+	nextKey int
+	names   int
+}
+
+func newHarness(t *rapid.T, s licensing.Store) *harness {
+	// Start within two days of the leap day 2024-02-29, to the microsecond.
+	start := time.Date(2024, time.February, 27, 0, 0, 0, 0, time.UTC).
+		Add(time.Duration(rapid.Int64Range(0, 4*24*3600-1).Draw(t, "start_second")) * time.Second).
+		Add(time.Duration(rapid.IntRange(0, 999_999).Draw(t, "start_microsecond")) * time.Microsecond)
+	mock := clock.NewMock()
+	mock.Set(start)
+	l, err := licensing.New(s, &licensing.Config{Clock: mock, NewID: licensing.SequentialIDs()})
+	if err != nil {
+		t.Fatalf("licensing.New: %v", err)
+	}
+	h := &harness{ctx: context.Background(), store: s, clock: mock, ledger: l, m: newModel(start), keys: map[mIdemKey][]string{}}
+	for _, tier := range []licensing.Tier{
+		{Name: "monthly", Term: licensing.Term{Months: 1}},
+		{Name: "nfr", Description: "not for resale"},
+	} {
+		if _, err := l.RegisterTier(h.ctx, licensing.System(), tier, ""); err != nil {
+			t.Fatalf("RegisterTier: %v", err)
+		}
+	}
+	es := read(t, s, func(tx licensing.Tx) ([]licensing.Event, error) { return tx.Events(licensing.EventQuery{}) })
+	if len(es) != 2 {
+		t.Fatalf("registering two tiers appended %d events", len(es))
+	}
+	h.lastSeq = es[len(es)-1].Seq
+
+	sys := licensing.System()
+	for _, p := range []struct{ id, parent string }{{"p1", ""}, {"p2", ""}, {"p1a", "p1"}, {"p1b", "p1"}, {"p1a1", "p1a"}} {
+		h.exec(t, cmdCreatePartner{base: base{A: sys}, ID: p.id, Parent: p.parent, Name: "Partner " + p.id,
+			Contacts: []string{"contact@" + p.id + ".test"}})
+	}
+	for _, c := range []struct {
+		id, partner, auto string
+		po                *mPO
+	}{
+		{"c1", "p1a", "", &mPO{Ref: "po-1", Qty: 3, Tier: "premium", Assign: true}},
+		{"c2", "p1a1", "premium", &mPO{Ref: "po-2", Qty: 2, Tier: "premium", Assign: true}},
+		{"c3", "p1b", "", &mPO{Ref: "po-1", Qty: 2, Tier: "trial"}},
+		{"c4", "p2", "monthly", nil},
+	} {
+		h.exec(t, cmdCreateCompany{base: base{A: sys}, ID: c.id, Partner: c.partner, Name: "Company " + c.id,
+			Auto: c.auto, Managers: []string{"manager@" + c.id + ".test"}, PO: c.po})
+	}
+	for _, c := range []string{"c1", "c2", "c3"} {
+		for _, l := range learnerPool[:4] {
+			h.exec(t, cmdFact{base: base{A: sys}, Fact: "joined", Company: c, Learner: l})
+		}
+	}
+	// A second order for c2, which auto-allocates, assigned some days later:
+	// it outlives the first, so a learner whose licence of the first expired
+	// may rejoin while seats are free.
+	h.exec(t, cmdRequest{base: base{A: licensing.CompanyManager("c2", "bob")}, Company: "c2", Qty: 3})
+	h.setNow(t, h.m.now.Add(time.Duration(rapid.IntRange(1, 20).Draw(t, "days to the second order"))*24*time.Hour))
+	var second string
+	for _, id := range sortedKeys(h.m.orders) {
+		if o := h.m.orders[id]; o.company == "c2" && o.status == licensing.StatusRequested {
+			second = id
+		}
+	}
+	h.exec(t, cmdOrderAction{base: base{A: licensing.PartnerManager("p1a1", "ann")}, Act: "assign", Order: second})
+	h.check(t)
+	return h
+}
+
+// exec runs one command on the ledger and checks it against the model.
+func (h *harness) exec(t *rapid.T, c cmd) {
+	t.Helper()
+	t.Logf("at %s: %s", h.m.now.Format(time.RFC3339Nano), describe(c))
+	exp := h.predict(c)
+	res, err := c.do(h.ctx, h.ledger)
+	var events []licensing.Event
+	var notes []licensing.Notification
+	switch {
+	case exp.err != nil:
+		h.checkError(t, c, exp, err)
+		if exp.foreign != "" {
+			h.checkForeign(t, c, exp.foreign, err)
+		}
+	case err != nil:
+		t.Fatalf("%s: unexpected error: %v", describe(c), err)
+	case exp.replay != nil:
+		diff(t, "result of a call repeated with its idempotency key", exp.replay.result, res)
+	default:
+		events, notes = exp.apply(t, res)
+		if c.key() != "" {
+			h.m.idem[idemKeyOf(c.actor(), c.key())] = &mKeyed{cmd: c, result: res}
+			h.keyed = append(h.keyed, c)
+		}
+	}
+	h.checkEvents(t, c, events)
+	h.checkNotes(t, c, notes)
+}
+
+// predict is the model's expectation of a command: the actor's kind, then
+// the idempotency key, then the command's own rules.
+func (h *harness) predict(c cmd) expect {
+	a := c.actor()
+	allowed := false
+	for _, k := range c.allowed() {
+		allowed = allowed || k == a.Kind
+	}
+	if !allowed {
+		return fail(licensing.ErrForbidden, "")
+	}
+	if k := c.key(); k != "" {
+		if rec := h.m.idem[idemKeyOf(a, k)]; rec != nil {
+			if reflect.TypeOf(rec.cmd) == reflect.TypeOf(c) && reflect.DeepEqual(rec.cmd.args(), c.args()) {
+				return expect{replay: rec}
+			}
+			return fail(licensing.ErrIdempotencyReused, "idempotency_key")
+		}
+	}
+	return c.predict(h)
+}
+
+func describe(c cmd) string {
+	return fmt.Sprintf("%T%+v", c, c)
+}
+
+func (h *harness) checkError(t *rapid.T, c cmd, exp expect, err error) {
+	t.Helper()
+	if !errors.Is(err, exp.err) {
+		t.Fatalf("%s: got error %v, want %v", describe(c), err, exp.err)
+	}
+	var le *licensing.Error
+	if !errors.As(err, &le) {
+		t.Fatalf("%s: error %v is not a *licensing.Error", describe(c), err)
+	}
+	if le.Field != exp.field {
+		t.Fatalf("%s: error %v names field %q, want %q", describe(c), err, le.Field, exp.field)
+	}
+	if errors.Is(exp.err, licensing.ErrInsufficient) && (le.Needed != exp.needed || le.Free != exp.free) {
+		t.Fatalf("%s: error %v says %d needed and %d free, want %d and %d", describe(c), err, le.Needed, le.Free, exp.needed, exp.free)
+	}
+}
+
+// checkForeign checks that the error for an object of another tenant is the
+// error for a missing one, id for id.
+func (h *harness) checkForeign(t *rapid.T, c cmd, id string, err error) {
+	t.Helper()
+	missing := "missing-" + id
+	c2 := c.retarget(id, missing).with(base{A: c.actor()})
+	_, err2 := c2.do(h.ctx, h.ledger)
+	shape := func(err error, id string) string {
+		var le *licensing.Error
+		if !errors.As(err, &le) {
+			return fmt.Sprintf("%T %v", err, err)
+		}
+		return fmt.Sprintf("%s (%s) %s", le.Code(), le.Field, strings.ReplaceAll(le.Message, id, "<id>"))
+	}
+	if s1, s2 := shape(err, id), shape(err2, missing); s1 != s2 {
+		t.Fatalf("%s: the error for %s, of another tenant, is %q; for a missing id it is %q", describe(c), id, s1, s2)
+	}
+}
+
+// checkEvents checks the events appended since the last check.
+func (h *harness) checkEvents(t *rapid.T, c cmd, want []licensing.Event) {
+	t.Helper()
+	got := read(t, h.store, func(tx licensing.Tx) ([]licensing.Event, error) {
+		es, err := tx.Events(licensing.EventQuery{After: h.lastSeq})
+		if err != nil {
+			return nil, err
+		}
+		for i, e := range es {
+			if e.Seq <= h.lastSeq || (i > 0 && e.Seq <= es[i-1].Seq) {
+				t.Fatalf("%s: event Seq %d after %d", describe(c), e.Seq, h.lastSeq)
+			}
+			if e.Type != licensing.EventReminderQueued {
+				continue
+			}
+			// A reminder's Detail is the id of its notification.
+			n, err := tx.Notification(e.Detail)
+			if err != nil || n.Kind != licensing.NotifyReminder || n.Order != e.Order || n.Days != e.Count {
+				t.Fatalf("%s: reminder event %+v: notification %+v, %v", describe(c), e, n, err)
+			}
+			es[i].Detail = ""
+		}
+		return es, nil
+	})
+	if !sameSlices(want, got, sameEvent) {
+		t.Fatalf("%s: events appended (-want +got):\n%s", describe(c),
+			explain(want, got, cmpopts.IgnoreFields(licensing.Event{}, "Seq")))
+	}
+	if len(got) > 0 {
+		h.lastSeq = got[len(got)-1].Seq
+	}
+}
+
+// checkNotes checks the notifications queued since the last check.
+func (h *harness) checkNotes(t *rapid.T, c cmd, want []licensing.Notification) {
+	t.Helper()
+	got := read(t, h.store, func(tx licensing.Tx) ([]licensing.Notification, error) {
+		return tx.Notifications(licensing.NotificationQuery{After: h.lastNote})
+	})
+	if !sameSlices(want, got, sameNote) {
+		t.Fatalf("%s: notifications queued (-want +got):\n%s", describe(c),
+			explain(want, got, cmpopts.IgnoreFields(licensing.Notification{}, "ID")))
+	}
+	if len(got) > 0 {
+		h.lastNote = got[len(got)-1].ID
+	}
+}
+
+// check is the invariant check after every step: the store holds what the
+// model holds, seat counts add up, and the ledger's answers agree.
+func (h *harness) check(t *rapid.T) {
+	t.Helper()
+	m := h.m
+	type state struct {
+		Partners  []licensing.Partner
+		Companies []licensing.Company
+		Orders    []licensing.Order
+		Licences  []licensing.Licence
+		Learners  []licensing.Learner
+		Events    map[string][]licensing.Event
+	}
+	got := read(t, h.store, func(tx licensing.Tx) (state, error) {
+		st := state{Events: map[string][]licensing.Event{}}
+		// The partner tree, from the top.
+		parents := []string{""}
+		for len(parents) > 0 {
+			ps, err := tx.Partners(parents[0])
+			if err != nil {
+				return st, err
+			}
+			parents = parents[1:]
+			for _, p := range ps {
+				st.Partners = append(st.Partners, p)
+				parents = append(parents, p.ID)
+				cs, err := tx.Companies(p.ID)
+				if err != nil {
+					return st, err
+				}
+				st.Companies = append(st.Companies, cs...)
+			}
+		}
+		var err error
+		if st.Orders, err = tx.Orders(licensing.OrderQuery{}); err != nil {
+			return st, err
+		}
+		for _, c := range sortedKeys(m.companies) {
+			ls, err := tx.Licences(licensing.LicenceQuery{Company: c})
+			if err != nil {
+				return st, err
+			}
+			st.Licences = append(st.Licences, ls...)
+			for _, id := range learnerPool {
+				l, err := tx.Learner(c, id)
+				switch {
+				case err == nil:
+					st.Learners = append(st.Learners, l)
+				case !errors.Is(err, licensing.ErrNotFound):
+					return st, err
+				}
+			}
+			if st.Events[c], err = tx.Events(licensing.EventQuery{Company: c}); err != nil {
+				return st, err
+			}
+		}
+		return st, nil
+	})
+
+	slices.SortFunc(got.Partners, func(a, b licensing.Partner) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(got.Companies, func(a, b licensing.Company) int { return strings.Compare(a.ID, b.ID) })
+	want := state{Events: got.Events}
+	for _, id := range sortedKeys(m.partners) {
+		want.Partners = append(want.Partners, m.partner(m.partners[id]))
+	}
+	for _, id := range sortedKeys(m.companies) {
+		want.Companies = append(want.Companies, m.company(m.companies[id]))
+	}
+	for _, id := range sortedKeys(m.orders) {
+		want.Orders = append(want.Orders, m.order(m.orders[id]))
+	}
+	for _, c := range sortedKeys(m.companies) {
+		for _, id := range sortedKeys(m.licences) {
+			if l := m.licences[id]; l.company == c {
+				want.Licences = append(want.Licences, m.licence(l))
+			}
+		}
+		for _, id := range learnerPool {
+			if l := m.learners[mLearnerKey{c, id}]; l != nil {
+				want.Learners = append(want.Learners, m.learner(l))
+			}
+		}
+	}
+	reminded := cmpopts.SortSlices(func(a, b int) bool { return a < b })
+	for _, part := range []struct {
+		what      string
+		same      bool
+		want, got any
+	}{
+		{"partners", sameSlices(want.Partners, got.Partners, samePartner), want.Partners, got.Partners},
+		{"companies", sameSlices(want.Companies, got.Companies, sameCompany), want.Companies, got.Companies},
+		{"orders", sameSlices(want.Orders, got.Orders, sameOrder), want.Orders, got.Orders},
+		{"licences", sameSlices(want.Licences, got.Licences, sameLicence), want.Licences, got.Licences},
+		{"learners", sameSlices(want.Learners, got.Learners, sameLearner), want.Learners, got.Learners},
+	} {
+		if !part.same {
+			t.Fatalf("the store's %s differ from the model's (-model +store):\n%s", part.what, explain(part.want, part.got, reminded))
+		}
+	}
+
+	// Seats: no order gives more than its quantity, and its count is the
+	// number of its licences not released.
+	held := map[string]int{}
+	live := map[[3]string]int{}
+	lics := map[string]licensing.Licence{}
+	for _, l := range got.Licences {
+		lics[l.ID] = l
+		if l.ReleasedAt.IsZero() {
+			held[l.Order]++
+		}
+		if l.Live(m.now) {
+			live[[3]string{l.Company, l.Learner, l.Tier}]++
+		}
+	}
+	for _, o := range got.Orders {
+		if held[o.ID] != o.Allocated || o.Allocated > o.Quantity || o.Allocated < 0 {
+			t.Fatalf("order %s of %d seats: Allocated %d, %d licences held", o.ID, o.Quantity, o.Allocated, held[o.ID])
+		}
+		if !o.AssignedAt.IsZero() {
+			if want := modelTiers[o.Tier].expiresAt(o.AssignedAt); !o.ExpiresAt.Equal(want) {
+				t.Fatalf("order %s of tier %s assigned at %s expires at %s, want %s", o.ID, o.Tier,
+					o.AssignedAt.Format(time.RFC3339Nano), o.ExpiresAt.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+			}
+		}
+	}
+	for k, n := range live {
+		if n > 1 {
+			t.Fatalf("learner %s of %s holds %d live licences of %s", k[1], k[0], n, k[2])
+		}
+	}
+	// Reallocation keeps the order and the expiry.
+	for _, l := range got.Licences {
+		if l.From == "" {
+			continue
+		}
+		from, ok := lics[l.From]
+		if !ok || from.To != l.ID || from.Order != l.Order || !from.ExpiresAt.Equal(l.ExpiresAt) || !from.ReleasedAt.Equal(l.AllocatedAt) {
+			t.Fatalf("licence %+v was reallocated from %+v", l, from)
+		}
+	}
+
+	// The ledger's answers: orders by status as they read now, entitlement,
+	// and summaries equal to the model's and to the ones rebuilt from the
+	// events.
+	sys := licensing.System()
+	for _, status := range []licensing.Status{licensing.StatusAssigned, licensing.StatusExpired} {
+		page, err := h.ledger.Orders(h.ctx, sys, licensing.OrderFilter{Status: status, Limit: licensing.MaxPageSize})
+		if err != nil {
+			t.Fatalf("Orders(%s): %v", status, err)
+		}
+		var want, got []string
+		for _, id := range sortedKeys(m.orders) {
+			if m.statusNow(m.orders[id]) == status {
+				want = append(want, id)
+			}
+		}
+		for _, o := range page.Orders {
+			if o.Status != status {
+				t.Fatalf("Orders(%s) listed order %s as %s", status, o.ID, o.Status)
+			}
+			got = append(got, o.ID)
+		}
+		if !slices.Equal(want, got) {
+			t.Fatalf("Orders(%s) at %s (-model +ledger):\n%s", status, m.now.Format(time.RFC3339Nano), explain(want, got))
+		}
+	}
+	for _, c := range sortedKeys(m.companies) {
+		for _, l := range learnerPool {
+			for _, tier := range tierNames {
+				e, err := h.ledger.Entitlement(h.ctx, sys, c, l, tier)
+				if err != nil {
+					t.Fatalf("Entitlement(%s, %s, %s): %v", c, l, tier, err)
+				}
+				if want := m.entitlement(c, l, tier); !sameEntitlement(want, e) {
+					t.Fatalf("Entitlement(%s, %s, %s) (-model +ledger):\n%s", c, l, tier, explain(want, e))
+				}
+			}
+		}
+		s, err := h.ledger.CompanySummary(h.ctx, sys, c)
+		if err != nil {
+			t.Fatalf("CompanySummary(%s): %v", c, err)
+		}
+		want := licensing.Summary{Company: c, At: m.now, Tiers: m.summary(func(o *mOrder) bool { return o.company == c })}
+		if !sameSummary(want, s) {
+			t.Fatalf("CompanySummary(%s) (-model +ledger):\n%s", c, explain(want, s))
+		}
+		if rebuilt := licensing.SummarizeEvents(got.Events[c], m.now, expiringWithin); !slices.Equal(s.Tiers, rebuilt) {
+			t.Fatalf("CompanySummary(%s) and SummarizeEvents of its events (-summary +events):\n%s", c, explain(s.Tiers, rebuilt))
+		}
+	}
+	for _, p := range sortedKeys(m.partners) {
+		s, err := h.ledger.PartnerSummary(h.ctx, sys, p)
+		if err != nil {
+			t.Fatalf("PartnerSummary(%s): %v", p, err)
+		}
+		n := 0
+		for _, c := range m.companies {
+			if m.under(c.partner, p) {
+				n++
+			}
+		}
+		want := licensing.Summary{Partner: p, At: m.now, Companies: n,
+			Tiers: m.summary(func(o *mOrder) bool { return m.under(o.partner, p) })}
+		if !sameSummary(want, s) {
+			t.Fatalf("PartnerSummary(%s) (-model +ledger):\n%s", p, explain(want, s))
+		}
+	}
+}
+
+// setNow moves the clock, and the model's, to at.
+func (h *harness) setNow(t *rapid.T, at time.Time) {
+	if at.Before(h.m.now) {
+		at = h.m.now
+	}
+	t.Logf("clock: %s -> %s", h.m.now.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano))
+	h.clock.Set(at)
+	h.m.now = at
+}
+
+// drawKey draws an idempotency key for the actor: none, a new one, or one
+// the actor's tenant used before.
+func (h *harness) drawKey(t *rapid.T, a licensing.Actor) string {
+	k := idemKeyOf(a, "")
+	used := h.keys[k]
+	switch n := rapid.IntRange(0, 9).Draw(t, "key"); {
+	case n < 5:
+		return ""
+	case n < 8 || len(used) == 0:
+		h.nextKey++
+		key := fmt.Sprintf("key-%d", h.nextKey)
+		h.keys[k] = append(used, key)
+		return key
+	}
+	return rapid.SampledFrom(used).Draw(t, "reused key")
+}
+
+func drawUser(t *rapid.T) string {
+	return rapid.SampledFrom([]string{"ann", "bob", ""}).Draw(t, "user")
+}
+
+// Categories of actor, relative to the object a command is about.
+const (
+	actSystem = iota
+	actOwner
+	actAncestor
+	actOther
+	actOwnCompany
+	actOtherCompany
+)
+
+// actorFor draws an actor for a command on a company: the system, a partner
+// manager of its partner, of a partner above it or of one elsewhere, a
+// manager of the company or of another. systemWeight tunes how often the
+// system acts.
+func (h *harness) actorFor(t *rapid.T, company string, systemWeight int) licensing.Actor {
+	m := h.m
+	owner := ""
+	if c := m.companies[company]; c != nil {
+		owner = c.partner
+	}
+	cats := []int{actOwner, actOwner, actOwner, actAncestor, actOther, actOther, actOwnCompany, actOwnCompany,
+		actOwnCompany, actOtherCompany}
+	for range systemWeight {
+		cats = append(cats, actSystem)
+	}
+	return h.drawActor(t, cats, owner, company)
+}
+
+// actorForPartner draws an actor for a command on a partner.
+func (h *harness) actorForPartner(t *rapid.T, partner string) licensing.Actor {
+	cats := []int{actSystem, actSystem, actOwner, actOwner, actOwner, actAncestor, actOther, actOther, actOtherCompany}
+	return h.drawActor(t, cats, partner, "")
+}
+
+func (h *harness) drawActor(t *rapid.T, cats []int, owner, company string) licensing.Actor {
+	m := h.m
+	var ancestors, others, otherCompanies []string
+	if m.partners[owner] != nil {
+		ancestors = m.ancestors(owner)
+	}
+	for _, p := range sortedKeys(m.partners) {
+		if p != owner && !m.under(owner, p) {
+			others = append(others, p)
+		}
+	}
+	for _, c := range sortedKeys(m.companies) {
+		if c != company {
+			otherCompanies = append(otherCompanies, c)
+		}
+	}
+	user := drawUser(t)
+	switch rapid.SampledFrom(cats).Draw(t, "actor") {
+	case actSystem:
+		return licensing.System()
+	case actAncestor:
+		if len(ancestors) > 0 {
+			return licensing.PartnerManager(rapid.SampledFrom(ancestors).Draw(t, "ancestor"), user)
+		}
+	case actOther:
+		if len(others) > 0 {
+			return licensing.PartnerManager(rapid.SampledFrom(others).Draw(t, "other partner"), user)
+		}
+	case actOwnCompany:
+		if m.companies[company] != nil {
+			return licensing.CompanyManager(company, user)
+		}
+	case actOtherCompany:
+		if len(otherCompanies) > 0 {
+			return licensing.CompanyManager(rapid.SampledFrom(otherCompanies).Draw(t, "other company"), user)
+		}
+	}
+	if m.partners[owner] != nil {
+		return licensing.PartnerManager(owner, user)
+	}
+	return licensing.PartnerManager(rapid.SampledFrom(sortedKeys(m.partners)).Draw(t, "partner"), user)
+}
+
+func (h *harness) drawCompany(t *rapid.T) string {
+	return rapid.SampledFrom(append(sortedKeys(h.m.companies), missingCompany)).Draw(t, "company")
+}
+
+func (h *harness) drawPartner(t *rapid.T) string {
+	return rapid.SampledFrom(append(sortedKeys(h.m.partners), missingPartner)).Draw(t, "partner")
+}
+
+// drawOrder draws an order, among those for which prefer holds most of the
+// time, or a missing one.
+func (h *harness) drawOrder(t *rapid.T, prefer func(o *mOrder) bool) string {
+	var all, preferred []string
+	for _, id := range sortedKeys(h.m.orders) {
+		all = append(all, id)
+		if prefer != nil && prefer(h.m.orders[id]) {
+			preferred = append(preferred, id)
+		}
+	}
+	if len(preferred) > 0 && rapid.IntRange(0, 9).Draw(t, "preferred order") < 7 {
+		return rapid.SampledFrom(preferred).Draw(t, "order")
+	}
+	return rapid.SampledFrom(append(all, missingOrder)).Draw(t, "order")
+}
+
+// drawCompanyWhere draws a company for which prefer holds most of the time,
+// or any company, or a missing one.
+func (h *harness) drawCompanyWhere(t *rapid.T, prefer func(c *mCompany) bool) string {
+	var preferred []string
+	for _, id := range sortedKeys(h.m.companies) {
+		if prefer(h.m.companies[id]) {
+			preferred = append(preferred, id)
+		}
+	}
+	if len(preferred) > 0 && rapid.IntRange(0, 9).Draw(t, "preferred company") < 7 {
+		return rapid.SampledFrom(preferred).Draw(t, "company")
+	}
+	return h.drawCompany(t)
+}
+
+// drawLearner draws a learner of the company for which prefer holds most of
+// the time, or any learner id of the pool.
+func (h *harness) drawLearner(t *rapid.T, company string, prefer func(l *mLearner) bool) string {
+	var preferred []string
+	for _, id := range learnerPool {
+		if l := h.m.learners[mLearnerKey{company, id}]; l != nil && prefer(l) {
+			preferred = append(preferred, id)
+		}
+	}
+	if len(preferred) > 0 && rapid.IntRange(0, 9).Draw(t, "preferred learner") < 8 {
+		return rapid.SampledFrom(preferred).Draw(t, "learner")
+	}
+	return rapid.SampledFrom(learnerPool).Draw(t, "learner")
+}
+
+// holder returns a function that tells whether a learner holds a live
+// licence of the tier.
+func (h *harness) holder(tier string) func(l *mLearner) bool {
+	return func(l *mLearner) bool { return h.m.liveLicence(l.company, l.id, orPremium(tier)) != nil }
+}
+
+func present(l *mLearner) bool { return l.left.IsZero() }
+
+// drawHeld draws the company, tier and learner of a live licence most of
+// the time, or any of them.
+func (h *harness) drawHeld(t *rapid.T) (company, tier, learner string) {
+	var live []string
+	for _, id := range sortedKeys(h.m.licences) {
+		if h.m.licenceLive(h.m.licences[id]) {
+			live = append(live, id)
+		}
+	}
+	if len(live) > 0 && rapid.IntRange(0, 9).Draw(t, "held licence") < 8 {
+		l := h.m.licences[rapid.SampledFrom(live).Draw(t, "licence")]
+		tier = l.tier
+		if tier == "premium" && rapid.Bool().Draw(t, "default tier") {
+			tier = ""
+		}
+		return l.company, tier, l.learner
+	}
+	company = h.drawCompany(t)
+	return company, drawTier(t), rapid.SampledFrom(learnerPool).Draw(t, "learner")
+}
+
+func drawTier(t *rapid.T) string {
+	return rapid.SampledFrom([]string{"", "premium", "premium", "trial", "monthly", "nfr"}).Draw(t, "tier")
+}
+
+// drawInstant draws an instant a filter may bound on: now, the start, or an
+// order's instant, or a microsecond either side of one.
+func (h *harness) drawInstant(t *rapid.T, label string) time.Time {
+	ats := []time.Time{h.m.now}
+	for _, id := range sortedKeys(h.m.orders) {
+		o := h.m.orders[id]
+		for _, at := range []time.Time{o.requestedAt, o.assignedAt, o.expiresAt} {
+			if !at.IsZero() {
+				ats = append(ats, at)
+			}
+		}
+	}
+	at := rapid.SampledFrom(ats).Draw(t, label)
+	return at.Add(time.Duration(rapid.IntRange(-1, 1).Draw(t, label+" offset")) * time.Microsecond)
+}
+
+func (h *harness) actions() map[string]func(*rapid.T) {
+	m := h.m
+	requested := func(o *mOrder) bool { return o.status == licensing.StatusRequested }
+	orderAction := func(act string) func(t *rapid.T) {
+		return func(t *rapid.T) {
+			id := h.drawOrder(t, requested)
+			company := ""
+			if o := m.orders[id]; o != nil {
+				company = o.company
+			}
+			a := h.actorFor(t, company, 1)
+			c := cmdOrderAction{base: base{A: a, K: h.drawKey(t, a)}, Act: act, Order: id}
+			if act == "reject" {
+				c.Reason = rapid.SampledFrom([]string{"over budget", "duplicate"}).Draw(t, "reason")
+			}
+			h.exec(t, c)
+		}
+	}
+	fact := func(f string) func(t *rapid.T) {
+		return func(t *rapid.T) {
+			company := h.drawCompany(t)
+			a := h.actorFor(t, company, 30)
+			var at time.Time
+			if ago := rapid.SampledFrom([]time.Duration{-1, -1, 0, time.Hour, 40 * 24 * time.Hour}).Draw(t, "ago"); ago >= 0 {
+				at = m.now.Add(-ago)
+			}
+			var learner string
+			if f == "joined" {
+				// A learner who left rejoins, or anyone joins.
+				learner = h.drawLearner(t, company, func(l *mLearner) bool { return !present(l) })
+			} else {
+				learner = h.drawLearner(t, company, present)
+			}
+			h.exec(t, cmdFact{base: base{A: a, K: h.drawKey(t, a)}, Fact: f, Company: company, Learner: learner, At: at})
+		}
+	}
+	allocate := func(t *rapid.T) {
+		tier := drawTier(t)
+		receivers := func(company string) []string {
+			var out []string
+			for _, id := range learnerPool {
+				if l := m.learners[mLearnerKey{company, id}]; l != nil && present(l) && !h.holder(tier)(l) {
+					out = append(out, id)
+				}
+			}
+			return out
+		}
+		company := h.drawCompanyWhere(t, func(c *mCompany) bool {
+			return len(m.freeOrders(c.id, orPremium(tier))) > 0 && len(receivers(c.id)) > 0
+		})
+		a := h.actorFor(t, company, 1)
+		learners := receivers(company)
+		switch n := rapid.IntRange(0, 9).Draw(t, "which learners"); {
+		case n < 2: // learners of the company, who may have left or hold a licence
+			learners = nil
+			for _, id := range learnerPool {
+				if m.learners[mLearnerKey{company, id}] != nil {
+					learners = append(learners, id)
+				}
+			}
+		case n < 4:
+			learners = learnerPool
+		}
+		if len(learners) == 0 {
+			learners = learnerPool
+		}
+		c := cmdAllocate{base: base{A: a, K: h.drawKey(t, a)}, Company: company, Tier: tier,
+			Learners: rapid.SliceOfNDistinct(rapid.SampledFrom(learners), 1, min(3, len(learners)), rapid.ID[string]).Draw(t, "learners")}
+		switch rapid.IntRange(0, 5).Draw(t, "named order") {
+		case 3, 4:
+			c.Order = h.drawOrder(t, func(o *mOrder) bool { return o.company == company && m.live(o) })
+		case 5:
+			c.Order = h.drawOrder(t, nil)
+		}
+		h.exec(t, c)
+	}
+	tick := func(t *rapid.T) {
+		now := m.now
+		var next time.Time
+		switch rapid.IntRange(0, 6).Draw(t, "tick") {
+		case 0:
+			next = now.Add(time.Duration(rapid.IntRange(1, 72).Draw(t, "hours")) * time.Hour)
+		case 1:
+			next = now.Add(time.Duration(rapid.IntRange(1, 45).Draw(t, "days")) * 24 * time.Hour)
+		case 2: // to the end of the month, at the same time of day
+			y, mo, _ := now.Date()
+			next = time.Date(y, mo, monthLength(y, mo), now.Hour(), now.Minute(), now.Second(), now.Nanosecond(), time.UTC)
+			if !next.After(now) {
+				y, mo, _ = clampMonths(now, 1).Date()
+				next = time.Date(y, mo, monthLength(y, mo), now.Hour(), now.Minute(), now.Second(), now.Nanosecond(), time.UTC)
+			}
+		case 3:
+			next = clampMonths(now, rapid.IntRange(11, 13).Draw(t, "months"))
+		case 4:
+			next = now.Add(time.Microsecond)
+		default: // to an order's expiry or a reminder's threshold, or a microsecond before
+			var ats []time.Time
+			for _, id := range sortedKeys(m.orders) {
+				o := m.orders[id]
+				if o.expiresAt.IsZero() || o.expiresAt.Equal(licensing.Never) {
+					continue
+				}
+				for _, d := range reminderDays {
+					if at := o.expiresAt.Add(-time.Duration(d) * 24 * time.Hour); at.After(now) {
+						ats = append(ats, at)
+					}
+				}
+			}
+			if len(ats) == 0 {
+				t.Skip("no expiry ahead")
+			}
+			next = rapid.SampledFrom(ats).Draw(t, "expiry").Add(-time.Duration(rapid.IntRange(0, 1).Draw(t, "before")) * time.Microsecond)
+		}
+		h.setNow(t, next)
+	}
+	rejoin := func(t *rapid.T) {
+		// A learner leaves and joins again: with auto-allocation on, a
+		// learner whose licence expired must not get a new one.
+		company := h.drawCompanyWhere(t, func(c *mCompany) bool { return c.auto != "" })
+		learner := h.drawLearner(t, company, present)
+		sys := licensing.System()
+		h.exec(t, cmdFact{base: base{A: sys}, Fact: "left", Company: company, Learner: learner})
+		h.exec(t, cmdFact{base: base{A: sys}, Fact: "joined", Company: company, Learner: learner})
+	}
+	return map[string]func(*rapid.T){
+		"CreatePartner": func(t *rapid.T) {
+			if len(m.partners) >= 9 {
+				t.Skip("enough partners")
+			}
+			parent := rapid.SampledFrom(append([]string{""}, append(sortedKeys(m.partners), missingPartner)...)).Draw(t, "parent")
+			a := h.actorForPartner(t, parent)
+			h.names++
+			h.exec(t, cmdCreatePartner{base: base{A: a, K: h.drawKey(t, a)}, Parent: parent,
+				Name: fmt.Sprintf("Partner %d", h.names), Contacts: []string{fmt.Sprintf("contact-%d@example.test", h.names)}})
+		},
+		"CreateCompany": func(t *rapid.T) {
+			if len(m.companies) >= 7 {
+				t.Skip("enough companies")
+			}
+			partner := h.drawPartner(t)
+			a := h.actorForPartner(t, partner)
+			if a.Kind == licensing.KindPartner && rapid.Bool().Draw(t, "own partner") {
+				partner = ""
+			}
+			h.names++
+			c := cmdCreateCompany{base: base{A: a, K: h.drawKey(t, a)}, Partner: partner, Name: fmt.Sprintf("Company %d", h.names),
+				Auto:     rapid.SampledFrom([]string{"", "", "premium", "trial", "monthly"}).Draw(t, "auto-allocate"),
+				Managers: []string{fmt.Sprintf("manager-%d@example.test", h.names)}}
+			if rapid.Bool().Draw(t, "purchase order") {
+				c.PO = &mPO{Ref: rapid.SampledFrom([]string{"po-1", "po-2", "po-3"}).Draw(t, "reference"),
+					Qty: rapid.IntRange(1, 4).Draw(t, "quantity"), Tier: rapid.SampledFrom(tierNames).Draw(t, "tier"),
+					Assign: rapid.Bool().Draw(t, "assign")}
+			}
+			h.exec(t, c)
+		},
+		"RequestLicences": func(t *rapid.T) {
+			company := h.drawCompany(t)
+			a := h.actorFor(t, company, 1)
+			h.exec(t, cmdRequest{base: base{A: a, K: h.drawKey(t, a)}, Company: company, Tier: drawTier(t),
+				Qty: rapid.IntRange(1, 4).Draw(t, "quantity"), PO: rapid.SampledFrom([]string{"", "po-1", "po-2"}).Draw(t, "po")})
+		},
+		"AssignOrder":     orderAction("assign"),
+		"AssignOrder2":    orderAction("assign"),
+		"RejectOrder":     orderAction("reject"),
+		"CancelOrder":     orderAction("cancel"),
+		"LearnerJoined":   fact("joined"),
+		"LearnerJoined2":  fact("joined"),
+		"LearnerLoggedIn": fact("logged_in"),
+		"LearnerLeft":     fact("left"),
+		"Rejoin":          rejoin,
+		"Allocate":        allocate,
+		"Allocate2":       allocate,
+		"Reallocate": func(t *rapid.T) {
+			company, tier, from := h.drawHeld(t)
+			a := h.actorFor(t, company, 1)
+			to := h.drawLearner(t, company, func(l *mLearner) bool { return l.id != from && present(l) && !h.holder(tier)(l) })
+			if to == from {
+				t.Skip("one learner")
+			}
+			h.exec(t, cmdReallocate{base: base{A: a, K: h.drawKey(t, a)}, Company: company, Tier: tier, From: from, To: to})
+		},
+		"ReleaseLicence": func(t *rapid.T) {
+			company, tier, learner := h.drawHeld(t)
+			a := h.actorFor(t, company, 1)
+			h.exec(t, cmdRelease{base: base{A: a, K: h.drawKey(t, a)}, Company: company, Tier: tier, Learner: learner})
+		},
+		"Sweep": func(t *rapid.T) {
+			h.exec(t, cmdSweep{base: base{A: h.actorFor(t, "", 20)}})
+		},
+		"Entitlement": func(t *rapid.T) {
+			company := h.drawCompany(t)
+			h.exec(t, cmdEntitlement{base: base{A: h.actorFor(t, company, 2)}, Company: company,
+				Learner: h.drawLearner(t, company, present),
+				Tier:    rapid.SampledFrom(append([]string{"gold"}, tierNames...)).Draw(t, "tier")})
+		},
+		"Order": func(t *rapid.T) {
+			id := h.drawOrder(t, nil)
+			company := ""
+			if o := m.orders[id]; o != nil {
+				company = o.company
+			}
+			h.exec(t, cmdGetOrder{base: base{A: h.actorFor(t, company, 1)}, Order: id})
+		},
+		"Orders": func(t *rapid.T) {
+			var f licensing.OrderFilter
+			if rapid.Bool().Draw(t, "by company") {
+				f.Company = h.drawCompany(t)
+			}
+			if rapid.IntRange(0, 3).Draw(t, "by partner") == 0 {
+				f.Partner = h.drawPartner(t)
+			}
+			f.Status = rapid.SampledFrom([]licensing.Status{"", "", licensing.StatusRequested, licensing.StatusAssigned,
+				licensing.StatusRejected, licensing.StatusCancelled, licensing.StatusExpired}).Draw(t, "status")
+			f.Tier = rapid.SampledFrom(append([]string{"", ""}, tierNames...)).Draw(t, "tier")
+			f.PurchaseOrder = rapid.SampledFrom([]string{"", "", "po-1", "po-2"}).Draw(t, "po")
+			for _, b := range []struct {
+				at    *time.Time
+				label string
+			}{{&f.RequestedFrom, "requested from"}, {&f.RequestedBefore, "requested before"},
+				{&f.AssignedFrom, "assigned from"}, {&f.AssignedBefore, "assigned before"}, {&f.ExpiresBefore, "expires before"}} {
+				if rapid.IntRange(0, 4).Draw(t, b.label) == 0 {
+					*b.at = h.drawInstant(t, b.label)
+				}
+			}
+			f.Limit = rapid.IntRange(1, 4).Draw(t, "limit")
+			var a licensing.Actor
+			if f.Company == "" && f.Partner != "" {
+				a = h.actorForPartner(t, f.Partner)
+			} else {
+				a = h.actorFor(t, f.Company, 2)
+			}
+			h.exec(t, cmdListOrders{base: base{A: a}, F: f})
+		},
+		"Replay": func(t *rapid.T) {
+			if len(h.keyed) == 0 {
+				t.Skip("no command with a key yet")
+			}
+			c := rapid.SampledFrom(h.keyed).Draw(t, "replayed")
+			a := c.actor()
+			a.User = drawUser(t)
+			h.exec(t, c.with(base{A: a, K: c.key()}))
+		},
+		"Tick":    tick,
+		"Tick2":   tick,
+		"Rejoin2": rejoin,
+		"":        h.check,
+	}
+}

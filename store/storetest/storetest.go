@@ -1,0 +1,140 @@
+// Package storetest is the conformance suite of licensing.Store: every store
+// of this module runs it, and so can a platform's own store.
+//
+// A store's test calls Run with a function that returns a fresh, empty store
+// each time it is called (registering with t.Cleanup whatever it needs to
+// close or drop):
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) licensing.Store {
+//			return mystore.New(openTestDB(t))
+//		})
+//	}
+//
+// The suite has three parts:
+//
+//   - conformance cases for every method of licensing.Store and
+//     licensing.Tx, one subtest per method and case ("Orders/ExpiresBefore",
+//     "InsertTier/ErrConflict", "Update/RollsBackOnError"): missing records,
+//     insert and replace, every filter, ordering, cursor and limit of the list
+//     methods, rollback, copies in and out, and instants that come back equal,
+//     in UTC, to the microsecond;
+//   - "ConcurrentAllocation": many goroutines allocate from one order through
+//     a licensing.Ledger on the store, trial after trial, and never get more
+//     licences than the order has seats;
+//   - "Model": a pgregory.net/rapid state-machine test that drives random
+//     ledger commands by random actors across months and leap days, and
+//     checks the store's state after every step against a reference model
+//     written in this package.
+//
+// Stores that are slow to create or to commit can ask for fewer trials and
+// checks with RunWith and Options. The rapid flags (-rapid.checks,
+// -rapid.seed, -rapid.v, ...) apply to the Model test as to any rapid test;
+// -short divides the trials of ConcurrentAllocation, and rapid's checks, by 5.
+//
+// Subtests do not call t.Parallel: each gets a store of its own from
+// newStore, one after the other.
+package storetest
+
+import (
+	"flag"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/licensing-go/licensing"
+)
+
+// Options tunes the heavier tests of the suite for a store. The zero Options
+// gives the defaults documented on each field, which is what Run uses.
+type Options struct {
+	// Goroutines is how many goroutines allocate at once from one order in
+	// ConcurrentAllocation, each for a different learner, and how many
+	// update one record at once in Update/Serializable. Zero: 64.
+	Goroutines int
+	// Trials is how many times ConcurrentAllocation repeats with fresh
+	// orders. Zero: 200.
+	Trials int
+	// Checks is how many random command sequences the Model test runs.
+	// Zero: rapid's own number (100, or -rapid.checks, or RAPID_CHECKS).
+	// A -rapid.checks flag or RAPID_CHECKS variable set by the person
+	// running the tests wins over Checks.
+	Checks int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Goroutines <= 0 {
+		o.Goroutines = 64
+	}
+	if o.Trials <= 0 {
+		o.Trials = 200
+	}
+	if testing.Short() {
+		o.Trials = max(1, o.Trials/5)
+	}
+	return o
+}
+
+// Run runs the whole suite against the store newStore makes. newStore returns
+// a fresh, empty store each call (it may register t.Cleanup).
+func Run(t *testing.T, newStore func(t *testing.T) licensing.Store) {
+	t.Helper()
+	RunWith(t, newStore, Options{})
+}
+
+// RunWith is Run with options, for stores that need fewer goroutines,
+// trials or checks than the defaults.
+func RunWith(t *testing.T, newStore func(t *testing.T) licensing.Store, o Options) {
+	t.Helper()
+	o = o.withDefaults()
+	for _, c := range conformance(o) {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
+	}
+	t.Run("ConcurrentAllocation", func(t *testing.T) { testConcurrentAllocation(t, newStore, o) })
+	t.Run("Model", func(t *testing.T) { testModel(t, newStore, o) })
+}
+
+// A test case of the suite.
+type testCase struct {
+	name string
+	fn   func(t *testing.T, newStore func(t *testing.T) licensing.Store)
+}
+
+// rapidChecks guards rapid's -rapid.checks flag, which withChecks sets for
+// the duration of one Model test: rapid reads it and offers no other way to
+// set the number of checks of one rapid.Check.
+var rapidChecks struct {
+	sync.Mutex
+	once    sync.Once
+	userSet bool
+}
+
+// withChecks runs fn with rapid's number of checks set to n, unless n is
+// zero or the person running the tests set it. Calls are serialized, so
+// parallel subtests running the suite do not race on the flag.
+func withChecks(n int, fn func()) {
+	rapidChecks.Lock()
+	defer rapidChecks.Unlock()
+	rapidChecks.once.Do(func() {
+		_, env := os.LookupEnv("RAPID_CHECKS")
+		rapidChecks.userSet = env
+		flag.Visit(func(f *flag.Flag) {
+			if f.Name == "rapid.checks" {
+				rapidChecks.userSet = true
+			}
+		})
+	})
+	f := flag.Lookup("rapid.checks")
+	if n <= 0 || rapidChecks.userSet || f == nil {
+		fn()
+		return
+	}
+	old := f.Value.String()
+	if err := f.Value.Set(strconv.Itoa(n)); err != nil {
+		fn()
+		return
+	}
+	defer func() { _ = f.Value.Set(old) }()
+	fn()
+}

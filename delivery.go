@@ -67,12 +67,13 @@ func (l *Ledger) Deliver(ctx context.Context) (DeliveryResult, error) {
 	var firstErr error
 	for {
 		if !exhausted && inflight < limit && ctx.Err() == nil {
-			batch, parked, err := l.claim(ctx, due, limit-inflight)
+			want := limit - inflight
+			batch, parked, err := l.claim(ctx, due, want)
 			res.Parked += parked
 			if err != nil {
 				firstErr, exhausted = err, true
 			}
-			if len(batch) < limit-inflight {
+			if len(batch)+parked < want {
 				exhausted = true
 			}
 			for _, n := range batch {

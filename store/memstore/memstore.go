@@ -74,8 +74,8 @@ func New() *Store {
 	}}
 }
 
-// Update runs fn under the write lock; if fn fails, every write it made is
-// undone.
+// Update runs fn under the write lock; if fn fails, or panics, every write
+// it made is undone (and the panic goes on to the caller).
 func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -83,16 +83,22 @@ func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx := &tx{d: &s.d, write: true}
+	committed := false
+	defer func() {
+		// Deferred, so that a host that recovers from a panic in fn (as
+		// net/http does) is not left with half a transaction.
+		if !committed {
+			for i := len(tx.undo) - 1; i >= 0; i-- {
+				tx.undo[i]()
+			}
+		}
+		tx.d = nil
+	}()
 	err := fn(tx)
 	if err == nil {
 		err = ctx.Err()
 	}
-	if err != nil {
-		for i := len(tx.undo) - 1; i >= 0; i-- {
-			tx.undo[i]()
-		}
-	}
-	tx.d = nil
+	committed = err == nil
 	return err
 }
 
@@ -336,7 +342,7 @@ func within(t, from, before time.Time) bool {
 }
 
 func (t *tx) FreeOrders(company, tier string, now time.Time, limit int) ([]licensing.Order, error) {
-	var out []licensing.Order
+	out := []licensing.Order{}
 	for _, id := range t.d.byCompany[company] {
 		o := t.d.orders[id]
 		if o.Tier == tier && o.Status == licensing.StatusAssigned && o.ExpiresAt.After(now) && o.Allocated < o.Quantity {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
@@ -75,19 +76,17 @@ func (st Stats) Methods() []string {
 }
 
 // Update counts a read-write transaction of the wrapped store.
-func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
+func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) (err error) {
 	start := time.Now()
-	err := s.next.Update(ctx, func(tx licensing.Tx) error { return fn(&countingTx{tx: tx, s: s}) })
-	s.done("update", start, err, func(st *Stats) { st.Updates++ })
-	return err
+	defer func() { s.finish("update", start, err, recover()) }()
+	return s.next.Update(ctx, func(tx licensing.Tx) error { return fn(&countingTx{tx: tx, s: s}) })
 }
 
 // View counts a read-only transaction of the wrapped store.
-func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) (err error) {
 	start := time.Now()
-	err := s.next.View(ctx, func(tx licensing.Tx) error { return fn(&countingTx{tx: tx, s: s}) })
-	s.done("view", start, err, func(st *Stats) { st.Views++ })
-	return err
+	defer func() { s.finish("view", start, err, recover()) }()
+	return s.next.View(ctx, func(tx licensing.Tx) error { return fn(&countingTx{tx: tx, s: s}) })
 }
 
 // CurrentLicence counts the entitlement read of the wrapped store.
@@ -96,10 +95,19 @@ func (s *Store) CurrentLicence(ctx context.Context, company, learner, tier strin
 	return s.next.CurrentLicence(ctx, company, learner, tier)
 }
 
-func (s *Store) done(kind string, start time.Time, err error, add func(*Stats)) {
+// finish records a transaction that ended with err, or with the panic p,
+// which it counts as a failure and then lets go on.
+func (s *Store) finish(kind string, start time.Time, err error, p any) {
 	d := time.Since(start)
+	if p != nil {
+		err = fmt.Errorf("panic: %v", p)
+	}
 	s.mu.Lock()
-	add(&s.stats)
+	if kind == "update" {
+		s.stats.Updates++
+	} else {
+		s.stats.Views++
+	}
 	s.stats.Busy += d
 	if err != nil {
 		s.stats.Failed++
@@ -112,6 +120,9 @@ func (s *Store) done(kind string, start time.Time, err error, add func(*Stats)) 
 		s.log.Debug("transaction refused", "kind", kind, "code", le.Code(), "error", err)
 	} else if err != nil {
 		s.log.Error("transaction failed", "kind", kind, "error", err, "took", d)
+	}
+	if p != nil {
+		panic(p)
 	}
 }
 

@@ -26,7 +26,7 @@ CREATE INDEX partners_parent ON partners (parent, id);
 
 CREATE TABLE companies (
 	id            text COLLATE "C" PRIMARY KEY,
-	partner       text COLLATE "C" NOT NULL REFERENCES partners (id),
+	partner       text COLLATE "C" NOT NULL,
 	name          text NOT NULL,
 	managers      jsonb,
 	auto_allocate text NOT NULL,
@@ -36,7 +36,7 @@ CREATE INDEX companies_partner ON companies (partner, id);
 
 CREATE TABLE orders (
 	id             text COLLATE "C" PRIMARY KEY,
-	company        text COLLATE "C" NOT NULL REFERENCES companies (id),
+	company        text COLLATE "C" NOT NULL,
 	partner        text COLLATE "C" NOT NULL,
 	tier           text COLLATE "C" NOT NULL,
 	quantity       integer NOT NULL,
@@ -69,7 +69,7 @@ CREATE INDEX orders_status_expiry ON orders (status, expires_at);
 CREATE INDEX orders_free ON orders (company, tier, expires_at, assigned_at NULLS FIRST, id) WHERE status = 'assigned';
 
 CREATE TABLE learners (
-	company       text COLLATE "C" NOT NULL REFERENCES companies (id),
+	company       text COLLATE "C" NOT NULL,
 	id            text COLLATE "C" NOT NULL,
 	joined_at     timestamptz,
 	last_login_at timestamptz,
@@ -82,7 +82,7 @@ CREATE TABLE licences (
 	company      text COLLATE "C" NOT NULL,
 	learner      text COLLATE "C" NOT NULL,
 	tier         text COLLATE "C" NOT NULL,
-	order_id     text COLLATE "C" NOT NULL REFERENCES orders (id),
+	order_id     text COLLATE "C" NOT NULL,
 	allocated_at timestamptz,
 	allocated_by jsonb,
 	expires_at   timestamptz,

@@ -24,7 +24,7 @@ CREATE INDEX partners_parent ON partners (parent, id);
 
 CREATE TABLE companies (
 	id            text PRIMARY KEY,
-	partner       text NOT NULL REFERENCES partners (id),
+	partner       text NOT NULL,
 	name          text NOT NULL,
 	managers      text,
 	auto_allocate text NOT NULL,
@@ -34,7 +34,7 @@ CREATE INDEX companies_partner ON companies (partner, id);
 
 CREATE TABLE orders (
 	id             text PRIMARY KEY,
-	company        text NOT NULL REFERENCES companies (id),
+	company        text NOT NULL,
 	partner        text NOT NULL,
 	tier           text NOT NULL,
 	quantity       integer NOT NULL,
@@ -67,7 +67,7 @@ CREATE INDEX orders_status_expiry ON orders (status, expires_at);
 CREATE INDEX orders_free ON orders (company, tier, expires_at, assigned_at, id) WHERE status = 'assigned';
 
 CREATE TABLE learners (
-	company       text NOT NULL REFERENCES companies (id),
+	company       text NOT NULL,
 	id            text NOT NULL,
 	joined_at     integer,
 	last_login_at integer,
@@ -80,7 +80,7 @@ CREATE TABLE licences (
 	company      text NOT NULL,
 	learner      text NOT NULL,
 	tier         text NOT NULL,
-	order_id     text NOT NULL REFERENCES orders (id),
+	order_id     text NOT NULL,
 	allocated_at integer,
 	allocated_by text,
 	expires_at   integer,

@@ -12,6 +12,9 @@ import (
 // rawMem is the in-memory baseline: one mutex and a few maps, with the
 // indexes its commands need (a company's orders; a learner's current
 // licence; orders by partner and status, sorted by id, for the listing).
+// An order whose status changes joins the list of its new status and stays
+// in the old one until a listing skips it: a delete from the middle of a
+// sorted slice would move half of it.
 type rawMem struct {
 	mu        sync.RWMutex
 	seq       uint64
@@ -152,15 +155,6 @@ func (m *rawMem) list(o *rmOrder) {
 	m.listed[k] = slices.Insert(os, i, o)
 }
 
-// unlist removes o from the listing index.
-func (m *rawMem) unlist(o *rmOrder) {
-	k := rmListKey{o.partner, o.status}
-	os := m.listed[k]
-	if i, ok := slices.BinarySearchFunc(os, o.id, func(x *rmOrder, id string) int { return cmp.Compare(x.id, id) }); ok {
-		m.listed[k] = slices.Delete(os, i, i+1)
-	}
-}
-
 func (m *rawMem) addLearners(company string, ids []string, joined time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -232,7 +226,6 @@ func (m *rawMem) assign(a licensing.Actor, order string) error {
 	if o.status != licensing.StatusRequested {
 		return errRawState
 	}
-	m.unlist(o)
 	o.status, o.assignedAt, o.assignedBy, o.expiresAt = licensing.StatusAssigned, now, a, licensing.AddMonths(now, 12)
 	m.list(o)
 	m.event(rmEvent{at: now, typ: licensing.EventOrderAssigned, actor: a, company: c.id, order: o.id, tier: o.tier, count: o.qty})
@@ -422,8 +415,8 @@ func (m *rawMem) listOrders(a licensing.Actor, partner string, status licensing.
 	out := make([]rawOrder, 0, limit)
 	for ; i < len(os) && len(out) < limit; i++ {
 		o := os[i]
-		if o.tier != tier {
-			continue
+		if o.tier != tier || o.status != status {
+			continue // another tier, or an order that has moved on
 		}
 		st := o.status
 		if st == licensing.StatusAssigned && !time.Now().Before(o.expiresAt) {

@@ -211,7 +211,7 @@ SELECT 'cmp_' || ` + pad("i", 5) + `, ` + partner + `, '' FROM s`,
 
 // fillSQL fills a migrated database, with the baseline's tables created,
 // in one transaction, and refreshes the planner's statistics. The
-// secondary indexes and foreign keys of the two order tables are set aside
+// secondary indexes (and foreign keys, if any) of the two order tables are set aside
 // while the rows go in and restored after (on SQLite, whose constraints
 // cannot be dropped, foreign keys are off on the filling connection): one
 // sort per index and one join per key instead of a million random inserts

@@ -21,8 +21,9 @@ import (
 // seats it takes, the learners it licenses), so that concurrent commands
 // never oversell an order or license a learner twice.
 //
-// The tables hold what the ledger's hold for these commands, with the
-// indexes the statements need: a company's orders by tier, state and
+// The tables hold what the ledger's hold for these commands, without
+// foreign keys (the ledger's schema has none either), with the indexes the
+// statements need: a company's orders by tier, state and
 // expiry (free seats and the summary), a partner's orders by state, tier
 // and id (the listing's best index), a learner's unreleased licences.
 type rawSQL struct {
@@ -43,12 +44,12 @@ CREATE TABLE raw_partners (
 ) STRICT;
 CREATE TABLE raw_companies (
 	id       text PRIMARY KEY,
-	partner  text NOT NULL REFERENCES raw_partners (id),
+	partner  text NOT NULL,
 	managers text NOT NULL
 ) STRICT;
 CREATE TABLE raw_orders (
 	id             text PRIMARY KEY,
-	company        text NOT NULL REFERENCES raw_companies (id),
+	company        text NOT NULL,
 	partner        text NOT NULL,
 	tier           text NOT NULL,
 	quantity       integer NOT NULL,
@@ -65,7 +66,7 @@ CREATE TABLE raw_orders (
 CREATE INDEX raw_orders_company ON raw_orders (company, tier, status, expires_at);
 CREATE INDEX raw_orders_listing ON raw_orders (partner, status, tier, id);
 CREATE TABLE raw_learners (
-	company       text NOT NULL REFERENCES raw_companies (id),
+	company       text NOT NULL,
 	id            text NOT NULL,
 	joined_at     integer,
 	last_login_at integer,
@@ -77,7 +78,7 @@ CREATE TABLE raw_licences (
 	company      text NOT NULL,
 	learner      text NOT NULL,
 	tier         text NOT NULL,
-	order_id     text NOT NULL REFERENCES raw_orders (id),
+	order_id     text NOT NULL,
 	allocated_at integer,
 	allocated_by text,
 	expires_at   integer,
@@ -118,12 +119,12 @@ CREATE TABLE raw_partners (
 );
 CREATE TABLE raw_companies (
 	id       text COLLATE "C" PRIMARY KEY,
-	partner  text COLLATE "C" NOT NULL REFERENCES raw_partners (id),
+	partner  text COLLATE "C" NOT NULL,
 	managers text NOT NULL
 );
 CREATE TABLE raw_orders (
 	id             text COLLATE "C" PRIMARY KEY,
-	company        text COLLATE "C" NOT NULL REFERENCES raw_companies (id),
+	company        text COLLATE "C" NOT NULL,
 	partner        text COLLATE "C" NOT NULL,
 	tier           text COLLATE "C" NOT NULL,
 	quantity       integer NOT NULL,
@@ -140,7 +141,7 @@ CREATE TABLE raw_orders (
 CREATE INDEX raw_orders_company ON raw_orders (company, tier, status, expires_at);
 CREATE INDEX raw_orders_listing ON raw_orders (partner, status, tier, id);
 CREATE TABLE raw_learners (
-	company       text COLLATE "C" NOT NULL REFERENCES raw_companies (id),
+	company       text COLLATE "C" NOT NULL,
 	id            text COLLATE "C" NOT NULL,
 	joined_at     timestamptz,
 	last_login_at timestamptz,
@@ -152,7 +153,7 @@ CREATE TABLE raw_licences (
 	company      text COLLATE "C" NOT NULL,
 	learner      text COLLATE "C" NOT NULL,
 	tier         text COLLATE "C" NOT NULL,
-	order_id     text COLLATE "C" NOT NULL REFERENCES raw_orders (id),
+	order_id     text COLLATE "C" NOT NULL,
 	allocated_at timestamptz,
 	allocated_by text,
 	expires_at   timestamptz,

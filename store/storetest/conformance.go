@@ -1218,8 +1218,9 @@ func addTransactions(add adder, o Options) {
 		// Goroutines each add to one order's count in a read-modify-write
 		// transaction, and append an event: no update may be lost.
 		const each = 5
+		n := o.Goroutines * each
 		w := newWorld()
-		w.order.Allocated = 0
+		w.order.Allocated, w.order.Quantity = 0, n
 		put(t, s, w.order)
 		var wg sync.WaitGroup
 		errs := make(chan error, o.Goroutines*each)
@@ -1252,7 +1253,6 @@ func addTransactions(add adder, o Options) {
 				t.Errorf("concurrent Update: %v", err)
 			}
 		}
-		n := o.Goroutines * each
 		got := read(t, s, func(tx licensing.Tx) (licensing.Order, error) { return tx.Order(w.order.ID) })
 		if got.Allocated != n {
 			t.Errorf("after %d concurrent increments Allocated is %d", n, got.Allocated)

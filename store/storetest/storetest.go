@@ -32,8 +32,15 @@
 // -rapid.seed, -rapid.v, ...) apply to the Model test as to any rapid test;
 // -short divides the trials of ConcurrentAllocation, and rapid's checks, by 5.
 //
+// A failing Model run logs every command and clock move of the smallest
+// failing sequence rapid finds and, like any rapid test, writes a fail file
+// under the calling package's testdata/rapid to replay it
+// (-rapid.nofailfile turns that off).
+//
 // Subtests do not call t.Parallel: each gets a store of its own from
-// newStore, one after the other.
+// newStore, one after the other. The suite writes only records that keep
+// the ledger's invariants (Allocated within Quantity, for one), so a store
+// may enforce them with constraints.
 package storetest
 
 import (

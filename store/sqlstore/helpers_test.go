@@ -41,13 +41,17 @@ type testDB struct {
 	reopen func(t testing.TB) *sql.DB
 }
 
-// newSQLite returns a migrated store on a new SQLite file in a temp dir.
-func newSQLite(t testing.TB, cfg *sqlstore.Config) testDB {
+// newSQLite returns a migrated store on a new SQLite file in a temp dir,
+// opened with OpenSQLite's defaults.
+func newSQLite(t testing.TB, cfg *sqlstore.Config) testDB { return newSQLiteWith(t, cfg, nil) }
+
+// newSQLiteWith is newSQLite with the settings of OpenSQLiteConfig.
+func newSQLiteWith(t testing.TB, cfg *sqlstore.Config, lite *sqlstore.SQLiteConfig) testDB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	reopen := func(t testing.TB) *sql.DB {
 		t.Helper()
-		db, err := sqlstore.OpenSQLite(path)
+		db, err := sqlstore.OpenSQLiteConfig(path, lite)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -129,11 +129,19 @@ func (q *queries) fixed() []string {
 		q.putNotification, q.idempotency, q.putIdempotency}
 }
 
-// statements are a SQLite store's prepared statements, by text.
+// statements are a SQLite store's prepared statements, by text: the fixed
+// ones, and up to maxDynamic of the listings built for their filters.
 type statements struct {
 	mu sync.Mutex // serializes prepare and close
 	m  atomic.Pointer[map[string]*sql.Stmt]
+
+	dmu sync.RWMutex
+	dyn map[string]*sql.Stmt
 }
+
+// maxDynamic bounds the listing statements kept prepared: a listing's text
+// depends on which filters it has and on the length of its IN lists.
+const maxDynamic = 256
 
 // prepare prepares the fixed statements of a SQLite store, once. It runs
 // before a transaction begins: preparing takes a connection of the pool,
@@ -170,16 +178,56 @@ func (st *statements) get(q string) *sql.Stmt {
 	return nil
 }
 
+// listing returns the statement prepared for a listing q, preparing it if
+// it can: only when the pool has no bound, because a transaction is
+// running and preparing takes another connection, which a bounded pool
+// might not have to give. It returns nil when q is to run unprepared.
+func (st *statements) listing(ctx context.Context, s *Store, q string) *sql.Stmt {
+	if p := st.get(q); p != nil || s.d != SQLite || st.m.Load() == nil {
+		return p
+	}
+	st.dmu.RLock()
+	p := st.dyn[q]
+	n := len(st.dyn)
+	st.dmu.RUnlock()
+	if p != nil || n >= maxDynamic || s.db.Stats().MaxOpenConnections != 0 {
+		return p
+	}
+	p, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	st.dmu.Lock()
+	defer st.dmu.Unlock()
+	if old := st.dyn[q]; old != nil || len(st.dyn) >= maxDynamic {
+		p.Close()
+		return old
+	}
+	if st.dyn == nil {
+		st.dyn = map[string]*sql.Stmt{}
+	}
+	st.dyn[q] = p
+	return p
+}
+
 // close closes the statements; the next prepare prepares them again.
 func (st *statements) close() error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	m := st.m.Swap(nil)
-	if m == nil {
-		return nil
+	var all []*sql.Stmt
+	if m := st.m.Swap(nil); m != nil {
+		for _, p := range *m {
+			all = append(all, p)
+		}
 	}
+	st.dmu.Lock()
+	for _, p := range st.dyn {
+		all = append(all, p)
+	}
+	st.dyn = nil
+	st.dmu.Unlock()
 	var err error
-	for _, p := range *m {
+	for _, p := range all {
 		if e := p.Close(); e != nil && err == nil {
 			err = e
 		}

@@ -74,7 +74,8 @@ const racers = 32
 // store of its own on a pool of one connection, as if each were a process:
 // only the database keeps them apart.
 // Exactly K must win each time, the others must get ErrInsufficient, and
-// the order's seat count must equal its licences.
+// the order's seat count must equal its licences. Under -race it runs a
+// quarter of the trials, with -short a tenth.
 func TestOverAllocation(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -118,6 +119,8 @@ func TestOverAllocation(t *testing.T) {
 			trials := c.trials
 			if testing.Short() {
 				trials = max(1, trials/10)
+			} else if raceDetector {
+				trials = max(1, trials/4)
 			}
 			for trial := range trials {
 				raceTrial(t, f, ledgers, trial)

@@ -68,7 +68,7 @@ func (t *tx) queryRow(q string, args ...any) *sql.Row {
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
-	if st := t.s.stmts.get(q); st != nil {
+	if st := t.s.stmts.listing(t.ctx, t.s, q); st != nil {
 		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
 	}
 	return t.tx.QueryContext(t.ctx, q, args...)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,11 @@ import (
 type rawSQL struct {
 	db *sql.DB
 	pg bool
+	// stmts are the statements prepared so far, on SQLite, where parsing
+	// is most of the cost of a small statement (the ledger's store
+	// prepares its own there too); pgx prepares and caches on its own.
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
 }
 
 var _ raw = (*rawSQL)(nil)
@@ -208,6 +214,90 @@ func newRawSQL(db *sql.DB, pg bool) (*rawSQL, error) {
 	return &rawSQL{db: db, pg: pg}, tx.Commit()
 }
 
+// prepared returns q prepared, or nil on PostgreSQL.
+func (r *rawSQL) prepared(q string) (*sql.Stmt, error) {
+	if r.pg {
+		return nil, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st := r.stmts[q]; st != nil {
+		return st, nil
+	}
+	st, err := r.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if r.stmts == nil {
+		r.stmts = map[string]*sql.Stmt{}
+	}
+	r.stmts[q] = st
+	return st, nil
+}
+
+// exec, query and queryRow run q, with its placeholders bound, in tx (or,
+// if tx is nil, on the pool), prepared where the dialect gains by it.
+func (r *rawSQL) exec(tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	q = r.q(q)
+	st, err := r.prepared(q)
+	switch {
+	case err != nil:
+		return nil, err
+	case st != nil && tx != nil:
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	case st != nil:
+		return st.ExecContext(ctx, args...)
+	case tx != nil:
+		return tx.ExecContext(ctx, q, args...)
+	}
+	return r.db.ExecContext(ctx, q, args...)
+}
+
+func (r *rawSQL) query(tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	q = r.q(q)
+	st, err := r.prepared(q)
+	switch {
+	case err != nil:
+		return nil, err
+	case st != nil && tx != nil:
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	case st != nil:
+		return st.QueryContext(ctx, args...)
+	case tx != nil:
+		return tx.QueryContext(ctx, q, args...)
+	}
+	return r.db.QueryContext(ctx, q, args...)
+}
+
+// row is a *sql.Row, or the error of preparing it.
+type row struct {
+	r   *sql.Row
+	err error
+}
+
+func (w row) Scan(dest ...any) error {
+	if w.err != nil {
+		return w.err
+	}
+	return w.r.Scan(dest...)
+}
+
+func (r *rawSQL) queryRow(tx *sql.Tx, q string, args ...any) row {
+	q = r.q(q)
+	st, err := r.prepared(q)
+	switch {
+	case err != nil:
+		return row{err: err}
+	case st != nil && tx != nil:
+		return row{r: tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)}
+	case st != nil:
+		return row{r: st.QueryRowContext(ctx, args...)}
+	case tx != nil:
+		return row{r: tx.QueryRowContext(ctx, q, args...)}
+	}
+	return row{r: r.db.QueryRowContext(ctx, q, args...)}
+}
+
 // q binds the ? placeholders of a statement for the dialect.
 func (r *rawSQL) q(s string) string {
 	if !r.pg {
@@ -283,13 +373,13 @@ func placeholders(n int) string {
 func (r *rawSQL) begin() (*sql.Tx, error) { return r.db.BeginTx(ctx, nil) }
 
 func (r *rawSQL) addPartner(id string, contacts []string) error {
-	_, err := r.db.ExecContext(ctx, r.q("INSERT INTO raw_partners (id, path, contacts) VALUES (?, ?, ?)"),
+	_, err := r.exec(nil, "INSERT INTO raw_partners (id, path, contacts) VALUES (?, ?, ?)",
 		id, "/"+id+"/", strings.Join(contacts, ","))
 	return err
 }
 
 func (r *rawSQL) addCompany(id, partner string, managers []string) error {
-	_, err := r.db.ExecContext(ctx, r.q("INSERT INTO raw_companies (id, partner, managers) VALUES (?, ?, ?)"),
+	_, err := r.exec(nil, "INSERT INTO raw_companies (id, partner, managers) VALUES (?, ?, ?)",
 		id, partner, strings.Join(managers, ","))
 	return err
 }
@@ -312,7 +402,7 @@ func (r *rawSQL) addOrders(os []licensing.Order) error {
 		for _, o := range chunk {
 			args = append(args, r.orderArgs(o)...)
 		}
-		if _, err := tx.ExecContext(ctx, r.q("INSERT INTO raw_orders ("+rawOrderCols+") VALUES "+rows(len(chunk), 13)), args...); err != nil {
+		if _, err := r.exec(tx, "INSERT INTO raw_orders ("+rawOrderCols+") VALUES "+rows(len(chunk), 13), args...); err != nil {
 			return err
 		}
 	}
@@ -336,7 +426,7 @@ func (r *rawSQL) addLearners(company string, ids []string, joined time.Time) err
 		for _, id := range chunk {
 			args = append(args, company, id, r.t(joined))
 		}
-		if _, err := tx.ExecContext(ctx, r.q("INSERT INTO raw_learners (company, id, joined_at) VALUES "+rows(len(chunk), 3)), args...); err != nil {
+		if _, err := r.exec(tx, "INSERT INTO raw_learners (company, id, joined_at) VALUES "+rows(len(chunk), 3), args...); err != nil {
 			return err
 		}
 	}
@@ -347,7 +437,7 @@ func (r *rawSQL) addLearners(company string, ids []string, joined time.Time) err
 // partner and managers.
 func (r *rawSQL) company(tx *sql.Tx, a licensing.Actor, id string) (partner, managers, contacts string, err error) {
 	var path string
-	err = tx.QueryRowContext(ctx, r.q("SELECT c.partner, c.managers, p.path, p.contacts FROM raw_companies c JOIN raw_partners p ON p.id = c.partner WHERE c.id = ?"), id).
+	err = r.queryRow(tx, "SELECT c.partner, c.managers, p.path, p.contacts FROM raw_companies c JOIN raw_partners p ON p.id = c.partner WHERE c.id = ?", id).
 		Scan(&partner, &managers, &path, &contacts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", "", errRawNotFound
@@ -376,13 +466,13 @@ func mayAct(a licensing.Actor, company, path string) bool {
 }
 
 func (r *rawSQL) event(tx *sql.Tx, at time.Time, typ licensing.EventType, a licensing.Actor, company, order, learner, licence, tier string, count int) error {
-	_, err := tx.ExecContext(ctx, r.q("INSERT INTO raw_events (at, type, actor, company, order_id, learner, licence, tier, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	_, err := r.exec(tx, "INSERT INTO raw_events (at, type, actor, company, order_id, learner, licence, tier, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		r.t(at), string(typ), a.String(), company, order, learner, licence, tier, count)
 	return err
 }
 
 func (r *rawSQL) note(tx *sql.Tx, at time.Time, kind licensing.NotificationKind, to, company, order string, qty int) error {
-	_, err := tx.ExecContext(ctx, r.q("INSERT INTO raw_outbox (id, kind, created_at, recipients, company, order_id, quantity, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')"),
+	_, err := r.exec(tx, "INSERT INTO raw_outbox (id, kind, created_at, recipients, company, order_id, quantity, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
 		rawID("ntf_", rawSeq.Add(1)), string(kind), r.t(at), to, company, order, qty)
 	return err
 }
@@ -399,7 +489,7 @@ func (r *rawSQL) request(a licensing.Actor, company, tier string, qty int) (stri
 		return "", err
 	}
 	id := rawID("ord_", rawSeq.Add(1))
-	if _, err := tx.ExecContext(ctx, r.q("INSERT INTO raw_orders (id, company, partner, tier, quantity, allocated, status, requested_at, requested_by) VALUES (?, ?, ?, ?, ?, 0, 'requested', ?, ?)"),
+	if _, err := r.exec(tx, "INSERT INTO raw_orders (id, company, partner, tier, quantity, allocated, status, requested_at, requested_by) VALUES (?, ?, ?, ?, ?, 0, 'requested', ?, ?)",
 		id, company, partner, tier, qty, r.t(now), a.String()); err != nil {
 		return "", err
 	}
@@ -421,8 +511,8 @@ func (r *rawSQL) assign(a licensing.Actor, order string) error {
 	defer tx.Rollback()
 	var company, tier, status, managers, path string
 	var qty int
-	err = tx.QueryRowContext(ctx, r.q("SELECT o.company, o.tier, o.status, o.quantity, c.managers, p.path FROM raw_orders o"+
-		" JOIN raw_companies c ON c.id = o.company JOIN raw_partners p ON p.id = c.partner WHERE o.id = ?"+r.forUpdate("o")), order).
+	err = r.queryRow(tx, "SELECT o.company, o.tier, o.status, o.quantity, c.managers, p.path FROM raw_orders o"+
+		" JOIN raw_companies c ON c.id = o.company JOIN raw_partners p ON p.id = c.partner WHERE o.id = ?"+r.forUpdate("o"), order).
 		Scan(&company, &tier, &status, &qty, &managers, &path)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errRawNotFound
@@ -436,7 +526,7 @@ func (r *rawSQL) assign(a licensing.Actor, order string) error {
 	if status != string(licensing.StatusRequested) {
 		return errRawState
 	}
-	if _, err := tx.ExecContext(ctx, r.q("UPDATE raw_orders SET status = 'assigned', assigned_at = ?, assigned_by = ?, expires_at = ? WHERE id = ?"),
+	if _, err := r.exec(tx, "UPDATE raw_orders SET status = 'assigned', assigned_at = ?, assigned_by = ?, expires_at = ? WHERE id = ?",
 		r.t(now), a.String(), r.t(licensing.AddMonths(now, 12)), order); err != nil {
 		return err
 	}
@@ -460,7 +550,7 @@ func strArgs(args []any, ss []string) []any {
 // receivable checks, with the learners' rows locked, that each learner is
 // in the company and holds no live licence of the tier.
 func (r *rawSQL) receivable(tx *sql.Tx, now time.Time, company, tier string, learners []string) error {
-	rs, err := tx.QueryContext(ctx, r.q("SELECT id, left_at FROM raw_learners WHERE company = ? AND id IN ("+placeholders(len(learners))+") ORDER BY id"+r.forUpdate("")),
+	rs, err := r.query(tx, "SELECT id, left_at FROM raw_learners WHERE company = ? AND id IN ("+placeholders(len(learners))+") ORDER BY id"+r.forUpdate(""),
 		strArgs([]any{company}, learners)...)
 	if err != nil {
 		return err
@@ -486,8 +576,8 @@ func (r *rawSQL) receivable(tx *sql.Tx, now time.Time, company, tier string, lea
 		return errRawNotFound
 	}
 	var held string
-	err = tx.QueryRowContext(ctx, r.q("SELECT learner FROM raw_licences WHERE company = ? AND tier = ? AND learner IN ("+placeholders(len(learners))+
-		") AND released_at IS NULL AND expires_at > ? LIMIT 1"), append(strArgs([]any{company, tier}, learners), r.t(now))...).Scan(&held)
+	err = r.queryRow(tx, "SELECT learner FROM raw_licences WHERE company = ? AND tier = ? AND learner IN ("+placeholders(len(learners))+
+		") AND released_at IS NULL AND expires_at > ? LIMIT 1", append(strArgs([]any{company, tier}, learners), r.t(now))...).Scan(&held)
 	if err == nil {
 		return errRawLicensed
 	}
@@ -526,8 +616,8 @@ func (r *rawSQL) allocate(a licensing.Actor, company, tier string, learners []st
 		return err
 	}
 	// The free orders, the first to expire first, locked.
-	rs, err := tx.QueryContext(ctx, r.q("SELECT id, quantity - allocated, expires_at FROM raw_orders WHERE company = ? AND tier = ? AND status = 'assigned'"+
-		" AND expires_at > ? AND allocated < quantity ORDER BY expires_at, assigned_at, id"+r.forUpdate("")), company, tier, r.t(now))
+	rs, err := r.query(tx, "SELECT id, quantity - allocated, expires_at FROM raw_orders WHERE company = ? AND tier = ? AND status = 'assigned'"+
+		" AND expires_at > ? AND allocated < quantity ORDER BY expires_at, assigned_at, id"+r.forUpdate(""), company, tier, r.t(now))
 	if err != nil {
 		return err
 	}
@@ -568,7 +658,7 @@ func (r *rawSQL) allocate(a licensing.Actor, company, tier string, learners []st
 		for _, g := range chunk {
 			args = append(args, g.licence, company, g.learner, tier, g.order, r.t(now), by, r.t(g.expires))
 		}
-		if _, err := tx.ExecContext(ctx, r.q("INSERT INTO raw_licences (id, company, learner, tier, order_id, allocated_at, allocated_by, expires_at) VALUES "+rows(len(chunk), 8)), args...); err != nil {
+		if _, err := r.exec(tx, "INSERT INTO raw_licences (id, company, learner, tier, order_id, allocated_at, allocated_by, expires_at) VALUES "+rows(len(chunk), 8), args...); err != nil {
 			return err
 		}
 	}
@@ -577,7 +667,7 @@ func (r *rawSQL) allocate(a licensing.Actor, company, tier string, learners []st
 		if k == i {
 			n = used
 		}
-		if _, err := tx.ExecContext(ctx, r.q("UPDATE raw_orders SET allocated = allocated + ? WHERE id = ?"), n, free[k].id); err != nil {
+		if _, err := r.exec(tx, "UPDATE raw_orders SET allocated = allocated + ? WHERE id = ?", n, free[k].id); err != nil {
 			return err
 		}
 	}
@@ -587,7 +677,7 @@ func (r *rawSQL) allocate(a licensing.Actor, company, tier string, learners []st
 		for _, g := range chunk {
 			args = append(args, at, string(licensing.EventLicenceAllocated), by, company, g.order, g.learner, g.licence, tier, 1)
 		}
-		if _, err := tx.ExecContext(ctx, r.q("INSERT INTO raw_events (at, type, actor, company, order_id, learner, licence, tier, count) VALUES "+rows(len(chunk), 9)), args...); err != nil {
+		if _, err := r.exec(tx, "INSERT INTO raw_events (at, type, actor, company, order_id, learner, licence, tier, count) VALUES "+rows(len(chunk), 9), args...); err != nil {
 			return err
 		}
 	}
@@ -606,7 +696,7 @@ func (r *rawSQL) reallocate(a licensing.Actor, company, tier, from, to string) e
 	}
 	// Both learners, locked: from must exist and be eligible, to must be
 	// in the company.
-	rs, err := tx.QueryContext(ctx, r.q("SELECT id, last_login_at, left_at FROM raw_learners WHERE company = ? AND id IN (?, ?) ORDER BY id"+r.forUpdate("")),
+	rs, err := r.query(tx, "SELECT id, last_login_at, left_at FROM raw_learners WHERE company = ? AND id IN (?, ?) ORDER BY id"+r.forUpdate(""),
 		company, from, to)
 	if err != nil {
 		return err
@@ -637,8 +727,8 @@ func (r *rawSQL) reallocate(a licensing.Actor, company, tier, from, to string) e
 		return errRawNotFound
 	}
 	// Their live licences of the tier: from must hold one, to none.
-	rs, err = tx.QueryContext(ctx, r.q("SELECT id, learner, order_id, expires_at FROM raw_licences WHERE company = ? AND learner IN (?, ?) AND tier = ?"+
-		" AND released_at IS NULL AND expires_at > ?"), company, from, to, tier, r.t(now))
+	rs, err = r.query(tx, "SELECT id, learner, order_id, expires_at FROM raw_licences WHERE company = ? AND learner IN (?, ?) AND tier = ?"+
+		" AND released_at IS NULL AND expires_at > ?", company, from, to, tier, r.t(now))
 	if err != nil {
 		return err
 	}
@@ -669,10 +759,10 @@ func (r *rawSQL) reallocate(a licensing.Actor, company, tier, from, to string) e
 		return errRawNotEligible
 	}
 	id := rawID("lic_", rawSeq.Add(1))
-	if _, err := tx.ExecContext(ctx, r.q("UPDATE raw_licences SET released_at = ?, to_licence = ? WHERE id = ?"), r.t(now), id, old); err != nil {
+	if _, err := r.exec(tx, "UPDATE raw_licences SET released_at = ?, to_licence = ? WHERE id = ?", r.t(now), id, old); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, r.q("INSERT INTO raw_licences (id, company, learner, tier, order_id, allocated_at, allocated_by, expires_at, from_licence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	if _, err := r.exec(tx, "INSERT INTO raw_licences (id, company, learner, tier, order_id, allocated_at, allocated_by, expires_at, from_licence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		id, company, to, tier, order, r.t(now), a.String(), r.t(expires), old); err != nil {
 		return err
 	}
@@ -687,8 +777,8 @@ func (r *rawSQL) entitlement(company, learner, tier string) (licensing.Entitleme
 	e := licensing.Entitlement{Company: company, Learner: learner, Tier: tier}
 	var id, order string
 	var expires time.Time
-	err := r.db.QueryRowContext(ctx, r.q("SELECT id, order_id, expires_at FROM raw_licences WHERE company = ? AND learner = ? AND tier = ?"+
-		" AND released_at IS NULL ORDER BY expires_at DESC, id DESC LIMIT 1"), company, learner, tier).Scan(&id, &order, rawTime{&expires})
+	err := r.queryRow(nil, "SELECT id, order_id, expires_at FROM raw_licences WHERE company = ? AND learner = ? AND tier = ?"+
+		" AND released_at IS NULL ORDER BY expires_at DESC, id DESC LIMIT 1", company, learner, tier).Scan(&id, &order, rawTime{&expires})
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, nil
 	}
@@ -709,7 +799,7 @@ func (r *rawSQL) summary(a licensing.Actor, company string) ([]licensing.TierSum
 	}
 	// One statement: the company (so that an unknown one is not found) and
 	// its orders added up per tier, as they read now.
-	rs, err := r.db.QueryContext(ctx, r.q(`SELECT o.tier,
+	rs, err := r.query(nil, `SELECT o.tier,
 	coalesce(sum(CASE WHEN o.status = 'requested' THEN 1 ELSE 0 END), 0),
 	coalesce(sum(CASE WHEN o.status = 'requested' THEN o.quantity ELSE 0 END), 0),
 	coalesce(sum(CASE WHEN o.status = 'assigned' AND o.expires_at > ? THEN o.quantity - o.allocated ELSE 0 END), 0),
@@ -717,7 +807,7 @@ func (r *rawSQL) summary(a licensing.Actor, company string) ([]licensing.TierSum
 	coalesce(sum(CASE WHEN o.status = 'assigned' AND o.expires_at > ? AND o.expires_at < ? THEN o.quantity ELSE 0 END), 0),
 	coalesce(sum(CASE WHEN o.status IN ('assigned', 'expired') AND o.expires_at <= ? THEN o.quantity ELSE 0 END), 0)
 FROM raw_companies c LEFT JOIN raw_orders o ON o.company = c.id
-WHERE c.id = ? GROUP BY o.tier ORDER BY o.tier`), r.t(now), r.t(now), r.t(now), r.t(soon), r.t(now), company)
+WHERE c.id = ? GROUP BY o.tier ORDER BY o.tier`, r.t(now), r.t(now), r.t(now), r.t(soon), r.t(now), company)
 	if err != nil {
 		return nil, err
 	}
@@ -754,7 +844,7 @@ func (r *rawSQL) listOrders(a licensing.Actor, partner string, status licensing.
 		return nil, errRawNotFound
 	}
 	now := time.Now()
-	rs, err := r.db.QueryContext(ctx, r.q("SELECT "+rawOrderCols+" FROM raw_orders WHERE partner = ? AND status = ? AND tier = ? AND id > ? ORDER BY id LIMIT ?"),
+	rs, err := r.query(nil, "SELECT "+rawOrderCols+" FROM raw_orders WHERE partner = ? AND status = ? AND tier = ? AND id > ? ORDER BY id LIMIT ?",
 		partner, string(status), tier, after, limit)
 	if err != nil {
 		return nil, err

@@ -19,8 +19,10 @@ type LearnerFact struct {
 
 // LearnerJoined records that a learner joined a company. If the company
 // auto-allocates, the learner gets a licence of its tier at once when a
-// seat is free, unless the learner already holds or held one (a learner
-// whose licence expired is never given a new one automatically). A learner
+// seat is free, unless the learner still has one that was never released,
+// live or expired: a learner whose licence expired is never given a new one
+// automatically, while one whose licence was released (say on leaving) and
+// who joins again is treated like a newcomer. A learner
 // who left and joins again is back in the company. Telling the ledger again
 // that a present learner joined changes nothing.
 func (l *Ledger) LearnerJoined(ctx context.Context, a Actor, in LearnerFact) (Learner, error) {

@@ -250,9 +250,10 @@ func lastError(err error) string {
 }
 
 // RunDelivery delivers the outbox now and then every interval until ctx is
-// done, waiting on the ledger's clock (so a mock clock drives it). It returns
-// ctx's error, or the first error of a pass that is not the Notifier's
-// (a Notifier's refusal is an outcome, retried, not an error).
+// done, waiting on the ledger's clock (so a mock clock drives it). A pass
+// that fails (the store, not the Notifier: a Notifier's refusal is an
+// outcome, retried) does not end the loop: its error goes to
+// Config.LoopError. RunDelivery returns ctx's error.
 func (l *Ledger) RunDelivery(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
 		return invalid("every", "must be positive")
@@ -260,16 +261,10 @@ func (l *Ledger) RunDelivery(ctx context.Context, every time.Duration) error {
 	if l.cfg.Notifier == nil {
 		return invalid("notifier", "Config.Notifier is nil: nothing to deliver to")
 	}
-	for {
-		if _, err := l.Deliver(ctx); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-l.after(every):
-		}
-	}
+	return l.loop(ctx, every, func() error {
+		_, err := l.Deliver(ctx)
+		return err
+	})
 }
 
 // NotificationFilter selects notifications for Notifications.

@@ -49,7 +49,8 @@ type Event struct {
 	Count int `json:"count,omitempty"`
 	// ExpiresAt is the order's or licence's expiry, where one is known.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	// Detail is free text: a rejection's reason, the learner a licence was
-	// reallocated to.
+	// Detail is free text: a rejection's reason; for a reallocation, the
+	// learner the licence came from (Learner is the one it went to); for a
+	// reminder, its notification's id.
 	Detail string `json:"detail,omitempty"`
 }

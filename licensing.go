@@ -61,6 +61,11 @@ type Config struct {
 	// DeliveryConcurrency is how many notifications Deliver hands to the
 	// Notifier at once. Zero: 4.
 	DeliveryConcurrency int
+	// LoopError receives the error of each failed pass of RunSweep and
+	// RunDelivery, which carry on after it (a store that is briefly down
+	// does not end them). Nil: the errors are dropped and the loops carry
+	// on all the same.
+	LoopError func(error)
 }
 
 // Ledger is the licence ledger: every command of the partner guide, checked

@@ -56,7 +56,9 @@ type Notification struct {
 	// Allocated and Unallocated are the order's seat counts when written.
 	Allocated   int `json:"allocated"`
 	Unallocated int `json:"unallocated"`
-	// Days is a reminder's threshold: days before expiry, 0 on the day.
+	// Days is, for a reminder, the whole days left until expiry, rounded
+	// up: the reminder's threshold (30, 7, 3) when the sweep runs on time,
+	// fewer when it runs late, and 0 once expired.
 	Days   int    `json:"days,omitempty"`
 	Reason string `json:"reason,omitempty"`
 

@@ -195,6 +195,12 @@ func (l *Ledger) CreateCompany(ctx context.Context, a Actor, in NewCompany) (Cre
 		if err := checkOptionalID("tier", po.Tier); err != nil {
 			return CreatedCompany{}, err
 		}
+		// Default before the idempotency hash: "" and "premium" are one call.
+		p := *po
+		if p.Tier == "" {
+			p.Tier = Premium.Name
+		}
+		po, in.PurchaseOrder = &p, &p
 	}
 	return run(ctx, l, a, "create_company", in.IdempotencyKey, in, func(tx Tx, now time.Time) (CreatedCompany, error) {
 		p, err := partner(tx, a, in.Partner)
@@ -222,11 +228,7 @@ func (l *Ledger) CreateCompany(ctx context.Context, a Actor, in NewCompany) (Cre
 		}
 		out := CreatedCompany{Company: c}
 		if po != nil {
-			name := po.Tier
-			if name == "" {
-				name = Premium.Name
-			}
-			o, err := l.request(tx, a, now, c, p, name, po.Quantity, po.Reference)
+			o, err := l.request(tx, a, now, c, p, po.Tier, po.Quantity, po.Reference)
 			if err != nil {
 				return CreatedCompany{}, err
 			}

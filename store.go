@@ -16,7 +16,8 @@ import (
 type Store interface {
 	// Update runs fn in a read-write transaction and commits it if fn returns
 	// nil; if fn returns an error nothing fn wrote is kept and Update returns
-	// that error unchanged. Updates are serializable: the effect is as if
+	// that error unchanged; if fn panics, nothing is kept and the panic goes
+	// on. Updates are serializable: the effect is as if
 	// they ran one at a time. The store may run fn again after a
 	// serialization failure, so fn has no effects outside tx.
 	Update(ctx context.Context, fn func(tx Tx) error) error
@@ -106,7 +107,9 @@ type Tx interface {
 }
 
 // OrderQuery selects orders. Zero fields select everything; time bounds are
-// half-open: From is inclusive, Before exclusive. A store matches fields
+// half-open: From is inclusive, Before exclusive, and an order whose instant
+// is unset (a requested order has no AssignedAt or ExpiresAt) lies in no
+// bounded range. A store matches fields
 // literally: the ledger has already turned "expired" into a status and time
 // bound.
 type OrderQuery struct {

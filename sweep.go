@@ -47,6 +47,9 @@ func (l *Ledger) Sweep(ctx context.Context, a Actor) (SweepResult, error) {
 			return res, err
 		}
 		for _, o := range due {
+			if _, _, ok := l.sweepDue(o, now); !ok {
+				continue // nothing due yet: no write transaction
+			}
 			expired, reminded, err := l.sweepOrder(ctx, a, now, o.ID)
 			if err != nil {
 				return res, err
@@ -79,19 +82,14 @@ func (l *Ledger) sweepOrder(ctx context.Context, a Actor, now time.Time, id stri
 		if err != nil {
 			return err
 		}
-		// The thresholds are sorted from the farthest; the last due one is
-		// the nearest.
-		nearest, changed := -1, false
-		for _, d := range l.reminderDays {
-			if now.Before(o.ExpiresAt.Add(-time.Duration(d)*24*time.Hour)) || o.reminded(d) {
-				continue
-			}
-			o.Reminded = append(slices.Clone(o.Reminded), d)
-			nearest, changed = d, true
+		nearest, marks, due := l.sweepDue(o, now)
+		if !due {
+			return nil
 		}
-		if nearest >= 0 {
+		if len(marks) > 0 {
+			o.Reminded = append(slices.Clone(o.Reminded), marks...)
 			n := l.notification(NotifyReminder, now, contactEmails(c.Managers), c, o)
-			n.Days = nearest
+			n.Days = daysLeft(o.ExpiresAt, now)
 			if err := tx.PutNotification(n); err != nil {
 				return err
 			}
@@ -103,31 +101,65 @@ func (l *Ledger) sweepOrder(ctx context.Context, a Actor, now time.Time, id stri
 			reminded = true
 		}
 		if !now.Before(o.ExpiresAt) {
-			o.Status, changed = StatusExpired, true
+			o.Status = StatusExpired
 			e := orderEvent(EventOrderExpired, now, a, o)
 			if err := tx.AppendEvent(&e); err != nil {
 				return err
 			}
 			expired = true
 		}
-		if !changed {
-			return nil
-		}
 		return tx.PutOrder(o)
 	})
 	return expired, reminded, err
 }
 
+// sweepDue returns the reminder thresholds of an assigned order that are
+// due at now and not yet sent (marks), the nearest of them, and whether
+// anything, a reminder or the expiry, is due at all. The thresholds are
+// sorted from the farthest, so the last due one is the nearest.
+func (l *Ledger) sweepDue(o Order, now time.Time) (nearest int, marks []int, due bool) {
+	nearest = -1
+	for _, d := range l.reminderDays {
+		if now.Before(o.ExpiresAt.Add(-time.Duration(d)*24*time.Hour)) || o.reminded(d) {
+			continue
+		}
+		marks = append(marks, d)
+		nearest = d
+	}
+	return nearest, marks, len(marks) > 0 || !now.Before(o.ExpiresAt)
+}
+
+// daysLeft is the whole days from now until expires, rounded up: the
+// figure a reminder shows, which is its threshold when the sweep runs on
+// time and fewer when it runs late. Zero once expired.
+func daysLeft(expires, now time.Time) int {
+	left := expires.Sub(now)
+	if left <= 0 {
+		return 0
+	}
+	day := 24 * time.Hour
+	return int((left + day - 1) / day)
+}
+
 // RunSweep sweeps now and then every interval until ctx is done, waiting on
-// the ledger's clock (so a mock clock drives it). It returns ctx's error, or
-// the first error of a sweep.
+// the ledger's clock (so a mock clock drives it). A failed sweep does not end
+// the loop: its error goes to Config.LoopError and the next sweep carries on
+// where it stopped. RunSweep returns ctx's error.
 func (l *Ledger) RunSweep(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
 		return invalid("every", "must be positive")
 	}
+	return l.loop(ctx, every, func() error {
+		_, err := l.Sweep(ctx, System())
+		return err
+	})
+}
+
+// loop runs pass now and then every interval until ctx is done.
+func (l *Ledger) loop(ctx context.Context, every time.Duration, pass func() error) error {
 	for {
-		if _, err := l.Sweep(ctx, System()); err != nil {
-			return err
+		if err := pass(); err != nil && ctx.Err() == nil && l.cfg.LoopError != nil {
+			l.cfg.LoopError(err)
 		}
 		select {
 		case <-ctx.Done():

@@ -111,23 +111,36 @@
 // Notifications are written to an outbox in the same transaction as their
 // cause: licences requested (to the partner's contacts), assigned (to the
 // company's managers), rejected (to the requesting user) and expiry
-// reminders. Deliver hands them to the Config.Notifier after commit, retried
-// with exponential backoff and jitter until delivered, at least once, each
-// with a stable ID for the receiver to drop duplicates; one that keeps
-// failing is parked, listed by Notifications and re-queued by Requeue.
-// Sweep, run by the host's scheduler or by RunSweep on the ledger's clock,
-// records each order's expiry once and queues reminders 30, 7 and 3 days
-// before expiry and when it expires (Config.ReminderDays), once per order
-// and threshold. A platform wires it like this:
+// reminders; a command that fails writes none. Deliver hands the due ones to
+// Config.Notifier after commit, at most Config.DeliveryConcurrency at a time:
+// each is claimed for DeliveryLease, handed over outside any transaction, and
+// its outcome recorded in a transaction of its own. A refusal is retried after
+// an exponential backoff with full jitter between Config.RetryBase and
+// Config.RetryMax on the ledger's clock; after Config.MaxAttempts it is
+// parked, listed by Notifications and sent again by Requeue. Delivery is at
+// least once, never zero, each notification with a stable ID for the receiver
+// to drop duplicates (an email's Message-ID, a webhook's Idempotency-Key).
 //
-//	db, _ := sqlstore.OpenSQLite("licences.db") // import _ "modernc.org/sqlite"
-//	store, _ := sqlstore.New(db, sqlstore.SQLite)
-//	_ = store.Migrate(ctx)
-//	ledger, _ := licensing.New(store, &licensing.Config{
-//		Notifier: email.New(email.Config{Host: "smtp.example.com", From: "licences@example.com"}),
+// Sweep records each order's expiry once and queues reminders 30, 7 and 3
+// days before expiry and when it expires (Config.ReminderDays), once per order
+// and threshold, with the order's allocated and unallocated counts. A
+// platform wires it like this (error checks left out):
+//
+//	db, err := sqlstore.OpenSQLite("licences.db") // import _ "modernc.org/sqlite"
+//	store, err := sqlstore.New(db, sqlstore.SQLite)
+//	err = store.Migrate(ctx)
+//	mailer, err := email.New(email.Config{
+//		Host: "smtp.example.com", Username: "licensing", Password: pw, // port 587, STARTTLS required
+//		From: "Licences <licences@platform.example>",
 //	})
-//	go ledger.RunSweep(ctx, time.Hour)
-//	go ledger.RunDelivery(ctx, 10*time.Second)
+//	ledger, err := licensing.New(store, &licensing.Config{Notifier: mailer,
+//		LoopError: func(err error) { log.Print(err) }})
+//	go ledger.RunSweep(ctx, time.Hour)          // expiry and reminders
+//	go ledger.RunDelivery(ctx, 30*time.Second) // the outbox, retried with backoff
+//
+// Both loops stop when ctx is done and carry on after a failed pass; a host
+// with a scheduler of its own calls ledger.Sweep(ctx, licensing.System()) and
+// ledger.Deliver(ctx) from it instead.
 //
 // # Time and ids
 //

@@ -36,6 +36,7 @@ const crashRuns = 20
 // licence has its event, each order's seat count matches its licences), and
 // that the seat invariants hold.
 func TestCrashSafety(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: the crash test runs the test binary 20 times")
 	}

@@ -229,6 +229,7 @@ var faultyDialects = []struct {
 // retries it with the same idempotency key); in the end, read through a
 // pool without faults, every effect is there exactly once.
 func TestInjectedSerializationFailures(t *testing.T) {
+	t.Parallel()
 	for _, d := range faultyDialects {
 		t.Run(d.name, func(t *testing.T) {
 			f := &faults{commit: 1.0 / 3, stmt: 1.0 / 20, rng: rand.New(rand.NewPCG(1, 2))}

@@ -95,6 +95,7 @@ ANALYZE;`,
 // uses an index and no temp b-tree; on PostgreSQL, after ANALYZE, EXPLAIN
 // shows an index scan and no Sort node (and no sequential scan).
 func TestQueryPlans(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	day := 24 * time.Hour
 	now := planNow

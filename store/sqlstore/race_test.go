@@ -77,6 +77,7 @@ const racers = 32
 // the order's seat count must equal its licences. Under -race it runs a
 // quarter of the trials, with -short a tenth.
 func TestOverAllocation(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		open   func(t testing.TB, cfg *sqlstore.Config) testDB

@@ -270,6 +270,7 @@ func TestUpdateContract(t *testing.T) {
 // random orders, licences, events and notifications, and compares every
 // listing under random queries, cursors and limits.
 func TestListingsAgainstMemstore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {

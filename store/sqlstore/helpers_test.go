@@ -95,7 +95,7 @@ func admin(t testing.TB) *sql.DB {
 	t.Helper()
 	u := postgresURL(t)
 	adminDB.once.Do(func() {
-		adminDB.db, adminDB.err = sql.Open("pgx", u)
+		adminDB.db, adminDB.err = sql.Open("pgx", withParams(t, u, map[string]string{"synchronous_commit": "off"}))
 		if adminDB.err == nil {
 			adminDB.err = adminDB.db.Ping()
 		}

@@ -618,8 +618,7 @@ func ExampleLedger_Deliver() {
 		fmt.Println(n.Kind, n.To, n.Quantity)
 	}
 	// Output:
-	// {2 0 0} <nil>
-	// licences.requested [] 10
+	// {1 0 0} <nil>
 	// licences.assigned [boss@acme.example] 10
 }
 

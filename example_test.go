@@ -93,7 +93,7 @@ func Example() {
 	// Output:
 	// purchase order: PO-1001 assigned until 2025-02-28
 	// requested: 3 requested
-	// assigned: ord_00000000000000000004 until 2025-02-28
+	// assigned: ord_00000000000000000003 until 2025-02-28
 	// queued: licences.assigned to [mia@globex.example]
 	// allocated: ana ord_00000000000000000001 ben ord_00000000000000000001
 	// reallocate ana: not_eligible

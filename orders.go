@@ -49,13 +49,13 @@ func (l *Ledger) RequestLicences(ctx context.Context, a Actor, in LicenceRequest
 		if err != nil {
 			return Order{}, err
 		}
-		return l.request(tx, a, now, c, p, in.Tier, in.Quantity, in.PurchaseOrder)
+		return l.request(tx, a, now, c, p, in.Tier, in.Quantity, in.PurchaseOrder, true)
 	})
 }
 
-// request writes a requested order, its event and the partner's
+// request writes a requested order, its event and, if notify, the partner's
 // notification.
-func (l *Ledger) request(tx Tx, a Actor, now time.Time, c Company, p Partner, tierName string, qty int, po string) (Order, error) {
+func (l *Ledger) request(tx Tx, a Actor, now time.Time, c Company, p Partner, tierName string, qty int, po string, notify bool) (Order, error) {
 	if _, err := tier(tx, tierName); err != nil {
 		return Order{}, err
 	}
@@ -67,6 +67,9 @@ func (l *Ledger) request(tx Tx, a Actor, now time.Time, c Company, p Partner, ti
 	e := orderEvent(EventOrderRequested, now, a, o)
 	if err := tx.AppendEvent(&e); err != nil {
 		return Order{}, err
+	}
+	if !notify {
+		return o, nil
 	}
 	n := l.notification(NotifyRequested, now, contactEmails(p.Contacts), c, o)
 	return o, tx.PutNotification(n)

@@ -228,7 +228,9 @@ func (l *Ledger) CreateCompany(ctx context.Context, a Actor, in NewCompany) (Cre
 		}
 		out := CreatedCompany{Company: c}
 		if po != nil {
-			o, err := l.request(tx, a, now, c, p, po.Tier, po.Quantity, po.Reference)
+			// An order assigned at once waits for no one: the partner's
+			// contacts are not asked to look at it.
+			o, err := l.request(tx, a, now, c, p, po.Tier, po.Quantity, po.Reference, !po.Assign)
 			if err != nil {
 				return CreatedCompany{}, err
 			}

@@ -14,8 +14,9 @@ type TierSummary struct {
 	Available int `json:"available"`
 	// Allocated are the seats of assigned, unexpired orders held by licences.
 	Allocated int `json:"allocated"`
-	// ExpiringSoon are the seats of assigned orders that expire within the
-	// ledger's ExpiringWithin window (30 days by default).
+	// ExpiringSoon are the seats of assigned, unexpired orders that expire
+	// within the ledger's ExpiringWithin window (30 days by default), its
+	// end included: from the instant the 30-day reminder is due.
 	ExpiringSoon int `json:"expiring_soon"`
 	// Expired are the seats of assigned orders whose time has passed.
 	Expired int `json:"expired"`
@@ -129,7 +130,7 @@ func (s *summer) add(o Order) {
 	case StatusAssigned:
 		t.Available += o.Free()
 		t.Allocated += o.Allocated
-		if o.ExpiresAt.Before(s.now.Add(s.within)) {
+		if !o.ExpiresAt.After(s.now.Add(s.within)) { // inclusive, like the sweep's reminders
 			t.ExpiringSoon += o.Quantity
 		}
 	case StatusExpired:

@@ -32,7 +32,10 @@ func ledgerWithMail(t *testing.T) {
 	for _, args := range [][]string{
 		{"partner", "add", "--id", "acme", "--name", "Acme", "--contact", "pam@acme.example"},
 		{"--as", "partner:acme", "company", "add", "--id", "globex", "--name", "Globex",
-			"--manager", "Mia <mia@globex.example>", "--manager", "ops@globex.example", "--po", "PO-1", "--quantity", "5", "--assign"},
+			"--manager", "Mia <mia@globex.example>", "--manager", "ops@globex.example", "--po", "PO-1", "--quantity", "5"},
+		// Assigned apart from the creation, so that the partner's contacts
+		// hear of the request and the managers of the assignment.
+		{"--as", "partner:acme", "order", "assign", "ord_000002-0001"},
 	} {
 		if code, _, errs := runCLI(t, args...); code != exitOK {
 			t.Fatalf("%v: exit %d\n%s", args, code, errs)
@@ -136,7 +139,7 @@ func TestDeliverSMTP(t *testing.T) {
 	}
 	want := []got{
 		{"licences@platform.example", "pam@acme.example", "Globex requested 5 premium licences", "<ntf_000002-0002@platform.example>"},
-		{"licences@platform.example", "mia@globex.example,ops@globex.example", "5 premium licences ready to allocate for Globex", "<ntf_000002-0003@platform.example>"},
+		{"licences@platform.example", "mia@globex.example,ops@globex.example", "5 premium licences ready to allocate for Globex", "<ntf_000004-0001@platform.example>"},
 	}
 	if diff := cmp.Diff(want, msgs); diff != "" {
 		t.Errorf("messages received (-want +got):\n%s", diff)
@@ -218,7 +221,7 @@ func TestDeliverWebhook(t *testing.T) {
 	}
 	want := []string{
 		"ntf_000002-0002 licences.requested pam@acme.example",
-		"ntf_000002-0003 licences.assigned mia@globex.example,ops@globex.example",
+		"ntf_000004-0001 licences.assigned mia@globex.example,ops@globex.example",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("webhook received (-want +got):\n%s", diff)

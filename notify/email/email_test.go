@@ -547,10 +547,16 @@ func TestLedgerDeliversByEmail(t *testing.T) {
 		Contacts: []licensing.Contact{{Email: "pam@reseller.example"}}}); err != nil {
 		t.Fatal(err)
 	}
-	created, err := l.CreateCompany(ctx, licensing.PartnerManager("p", "pam"), licensing.NewCompany{ID: "acme", Name: "Acme",
+	// Created from a purchase order, then assigned: a request to the
+	// partner's contacts and an assignment to the company's managers.
+	pm := licensing.PartnerManager("p", "pam")
+	created, err := l.CreateCompany(ctx, pm, licensing.NewCompany{ID: "acme", Name: "Acme",
 		Managers:      []licensing.Contact{{Name: "Mia", Email: "mia@acme.example"}},
-		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-7", Quantity: 40, Assign: true}})
+		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-7", Quantity: 40}})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AssignOrder(ctx, pm, licensing.OrderAction{Order: created.Order.ID}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := l.Deliver(ctx)

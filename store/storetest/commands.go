@@ -212,10 +212,13 @@ func (c cmdCreateCompany) predict(h *harness) expect {
 		}
 		o := h.newOrder(t, cc.Order.ID, id, c.PO.Tier, c.PO.Qty, c.PO.Ref, c.A)
 		events = append(events, m.orderEvent(licensing.EventOrderRequested, c.A, o))
-		notes := []licensing.Notification{m.note(licensing.NotifyRequested, m.partners[p].contacts, o)}
+		// An order assigned at once asks the partner's contacts for nothing.
+		var notes []licensing.Notification
 		if c.PO.Assign {
 			e, n := h.assign(o, c.A)
 			events, notes = append(events, e), append(notes, n)
+		} else {
+			notes = append(notes, m.note(licensing.NotifyRequested, m.partners[p].contacts, o))
 		}
 		diff(t, "CreateCompany order", m.order(o), *cc.Order)
 		return events, notes

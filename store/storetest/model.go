@@ -362,7 +362,7 @@ func (m *model) summary(keep func(o *mOrder) bool) []licensing.TierSummary {
 		case licensing.StatusAssigned:
 			s.Available += o.qty - o.allocated
 			s.Allocated += o.allocated
-			if o.expiresAt.Before(m.now.Add(expiringWithin)) {
+			if !o.expiresAt.After(m.now.Add(expiringWithin)) { // the window's end included
 				s.ExpiringSoon += o.qty
 			}
 		case licensing.StatusExpired:

@@ -56,9 +56,10 @@ type Notification struct {
 	// Allocated and Unallocated are the order's seat counts when written.
 	Allocated   int `json:"allocated"`
 	Unallocated int `json:"unallocated"`
-	// Days is, for a reminder, the whole days left until expiry, rounded
-	// up: the reminder's threshold (30, 7, 3) when the sweep runs on time,
-	// fewer when it runs late, and 0 once expired.
+	// Days is a reminder's threshold, one of Config.ReminderDays: 30, 7 or
+	// 3 days before expiry, or 0 for the reminder sent when it expires. A
+	// sweep that runs late sends the nearest threshold passed; the days
+	// actually left are ExpiresAt less CreatedAt.
 	Days   int    `json:"days,omitempty"`
 	Reason string `json:"reason,omitempty"`
 

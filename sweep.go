@@ -89,7 +89,7 @@ func (l *Ledger) sweepOrder(ctx context.Context, a Actor, now time.Time, id stri
 		if len(marks) > 0 {
 			o.Reminded = append(slices.Clone(o.Reminded), marks...)
 			n := l.notification(NotifyReminder, now, contactEmails(c.Managers), c, o)
-			n.Days = daysLeft(o.ExpiresAt, now)
+			n.Days = nearest
 			if err := tx.PutNotification(n); err != nil {
 				return err
 			}
@@ -127,18 +127,6 @@ func (l *Ledger) sweepDue(o Order, now time.Time) (nearest int, marks []int, due
 		nearest = d
 	}
 	return nearest, marks, len(marks) > 0 || !now.Before(o.ExpiresAt)
-}
-
-// daysLeft is the whole days from now until expires, rounded up: the
-// figure a reminder shows, which is its threshold when the sweep runs on
-// time and fewer when it runs late. Zero once expired.
-func daysLeft(expires, now time.Time) int {
-	left := expires.Sub(now)
-	if left <= 0 {
-		return 0
-	}
-	day := 24 * time.Hour
-	return int((left + day - 1) / day)
 }
 
 // RunSweep sweeps now and then every interval until ctx is done, waiting on

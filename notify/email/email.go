@@ -287,12 +287,18 @@ type Templates struct {
 
 // Data is what the templates are executed with: the notification's fields
 // (.Quantity, .Tier, .CompanyName, .Days, .Allocated, .Unallocated,
-// .Reason, ...) and Expires.
+// .Reason, ...), Expires and DaysLeft.
 type Data struct {
 	licensing.Notification
 	// Expires is ExpiresAt for people, "28 February 2025 10:00 UTC"; empty
 	// for an order that never expires or has no expiry yet.
 	Expires string
+	// DaysLeft is what a reminder says: the whole days from the
+	// notification's CreatedAt to ExpiresAt, a part of a day counting as
+	// one, 0 once expired. It is the reminder's threshold (.Days) when the
+	// sweep ran on time, and fewer when it ran late; .Days itself when
+	// CreatedAt is unset.
+	DaysLeft int
 }
 
 // kinds are the notification kinds every template set must cover.
@@ -316,6 +322,11 @@ func (t *Templates) Render(n licensing.Notification) (subject, text, html string
 	d := Data{Notification: n}
 	if !n.ExpiresAt.IsZero() && !n.ExpiresAt.Equal(licensing.Never) {
 		d.Expires = n.ExpiresAt.UTC().Format("2 January 2006 15:04 MST")
+		d.DaysLeft = n.Days // a notification made by hand, without CreatedAt
+		if !n.CreatedAt.IsZero() {
+			const day = 24 * time.Hour
+			d.DaysLeft = max(0, int((n.ExpiresAt.Sub(n.CreatedAt)+day-1)/day))
+		}
 	}
 	name := string(n.Kind)
 	var b bytes.Buffer

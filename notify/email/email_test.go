@@ -267,8 +267,12 @@ func newNotifier(t *testing.T, srv *smtpServer, cfg email.Config) *email.Notifie
 var expires = time.Date(2025, 2, 28, 10, 0, 0, 0, time.UTC)
 
 func notification(kind licensing.NotificationKind) licensing.Notification {
+	created := expires.AddDate(-1, 0, 0)
+	if kind == licensing.NotifyReminder {
+		created = expires.Add(-7 * 24 * time.Hour) // the 7-day reminder, on time
+	}
 	return licensing.Notification{ID: "ntf_01JH" + strings.ToUpper(strings.ReplaceAll(string(kind), ".", "")),
-		Kind: kind, CreatedAt: expires.AddDate(-1, 0, 0), To: []string{"mia@acme.example", "max@acme.example"},
+		Kind: kind, CreatedAt: created, To: []string{"mia@acme.example", "max@acme.example"},
 		Partner: "p", Company: "acme", CompanyName: "Acme & Co", Order: "ord_01JH42", Tier: "premium",
 		Quantity: 25, ExpiresAt: expires, Allocated: 18, Unallocated: 7, Days: 7, Reason: "budget <frozen>",
 		State: licensing.DeliveryPending, Attempts: 1}
@@ -344,9 +348,36 @@ func TestSend(t *testing.T) {
 	}
 }
 
+// TestLateReminder: a sweep that ran late sends the 3-day reminder with
+// two days and an hour left; the message says what is left.
+func TestLateReminder(t *testing.T) {
+	n := notification(licensing.NotifyReminder)
+	n.Days, n.CreatedAt = 3, expires.Add(-49*time.Hour)
+	subject, text, html, err := email.DefaultTemplates().Render(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "25 premium licences for Acme & Co expire in 3 days" {
+		t.Errorf("subject %q", subject)
+	}
+	n.CreatedAt = expires.Add(-47 * time.Hour)
+	subject, text, html, err = email.DefaultTemplates().Render(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "25 premium licences for Acme & Co expire in 2 days" {
+		t.Errorf("subject %q", subject)
+	}
+	for _, body := range []string{text, html} {
+		if !strings.Contains(body, "expire in 2 days, on 28 February 2025 10:00 UTC") {
+			t.Errorf("body:\n%s", body)
+		}
+	}
+}
+
 func TestReminderOnTheDay(t *testing.T) {
 	n := notification(licensing.NotifyReminder)
-	n.Days = 0
+	n.Days, n.CreatedAt = 0, expires
 	subject, text, html, err := email.DefaultTemplates().Render(n)
 	if err != nil {
 		t.Fatal(err)

@@ -32,10 +32,10 @@ Your request for {{.Quantity}} {{.Tier}} licences for {{.CompanyName}} was rejec
 {{- end}}
 
 {{- define "licences.expiring" -}}
-{{if eq .Days 0 -}}
+{{if eq .DaysLeft 0 -}}
 {{.Quantity}} {{.Tier}} licences for {{.CompanyName}} have expired
 {{- else -}}
-{{.Quantity}} {{.Tier}} licences for {{.CompanyName}} expire in {{template "days" .Days}}
+{{.Quantity}} {{.Tier}} licences for {{.CompanyName}} expire in {{template "days" .DaysLeft}}
 {{- end}}
 {{- end}}`
 
@@ -88,15 +88,15 @@ Your request for {{.Quantity}} {{.Tier}} licences for {{.CompanyName}} was rejec
 {{- define "licences.expiring" -}}
 Hello,
 
-{{if eq .Days 0 -}}
+{{if eq .DaysLeft 0 -}}
 The {{.Quantity}} {{.Tier}} licences of order {{.Order}} for {{.CompanyName}} expired on {{.Expires}}.
 {{- else -}}
-The {{.Quantity}} {{.Tier}} licences of order {{.Order}} for {{.CompanyName}} expire in {{template "days" .Days}}, on {{.Expires}}.
+The {{.Quantity}} {{.Tier}} licences of order {{.Order}} for {{.CompanyName}} expire in {{template "days" .DaysLeft}}, on {{.Expires}}.
 {{- end}}
 
   Allocated:    {{.Allocated}}
   Unallocated:  {{.Unallocated}}
-{{- if and .Days .Unallocated}}
+{{- if and .DaysLeft .Unallocated}}
 
 {{.Unallocated}} of them are not allocated yet: allocate them before they expire.
 {{- end}}
@@ -157,16 +157,16 @@ const defaultHTML = `
 
 {{- define "licences.expiring" -}}
 {{template "header"}}
-{{- if eq .Days 0}}
+{{- if eq .DaysLeft 0}}
 <p>The <strong>{{.Quantity}} {{.Tier}}</strong> licences of order {{.Order}} for <strong>{{.CompanyName}}</strong> expired on {{.Expires}}.</p>
 {{- else}}
-<p>The <strong>{{.Quantity}} {{.Tier}}</strong> licences of order {{.Order}} for <strong>{{.CompanyName}}</strong> expire in {{template "days" .Days}}, on {{.Expires}}.</p>
+<p>The <strong>{{.Quantity}} {{.Tier}}</strong> licences of order {{.Order}} for <strong>{{.CompanyName}}</strong> expire in {{template "days" .DaysLeft}}, on {{.Expires}}.</p>
 {{- end}}
 <table>
 <tr><th align="left">Allocated</th><td>{{.Allocated}}</td></tr>
 <tr><th align="left">Unallocated</th><td>{{.Unallocated}}</td></tr>
 </table>
-{{- if and .Days .Unallocated}}
+{{- if and .DaysLeft .Unallocated}}
 <p>{{.Unallocated}} of them are not allocated yet: allocate them before they expire.</p>
 {{- end}}
 {{template "footer"}}

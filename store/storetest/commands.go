@@ -720,7 +720,7 @@ func (c cmdSweep) predict(h *harness) expect {
 				e := m.orderEvent(licensing.EventReminderQueued, c.A, o)
 				e.Count = nearest
 				n := m.note(licensing.NotifyReminder, m.companies[o.company].managers, o)
-				n.Days = m.daysLeft(o.expiresAt)
+				n.Days = nearest
 				events, notes = append(events, e), append(notes, n)
 				want.Reminders++
 			}

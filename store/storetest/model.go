@@ -66,19 +66,6 @@ func monthLength(y int, m time.Month) int {
 // reminderDays are the default reminder thresholds, farthest first.
 var reminderDays = []int{30, 7, 3, 0}
 
-// daysLeft is what a reminder says: the whole days from now until an
-// expiry, a part of a day counting as one, and 0 once expired.
-func (m *model) daysLeft(expires time.Time) int {
-	if !m.now.Before(expires) {
-		return 0
-	}
-	n := 0
-	for at := m.now; at.Before(expires); at = at.Add(24 * time.Hour) {
-		n++
-	}
-	return n
-}
-
 // expiringWithin is the default window of a summary's ExpiringSoon.
 const expiringWithin = 30 * 24 * time.Hour
 

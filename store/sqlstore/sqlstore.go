@@ -175,7 +175,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) erro
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err, retry := s.update(ctx, fn)
+		retry, err := s.update(ctx, fn)
 		if !retry {
 			return err
 		}
@@ -197,40 +197,40 @@ func (s *Store) Retries() int64 { return s.retries.Load() }
 
 // update runs one attempt of Update. retry reports a serialization failure,
 // after which fn must run again.
-func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error) (err error, retry bool) {
+func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error) (retry bool, err error) {
 	if s.writer != nil {
 		select {
 		case s.writer <- struct{}{}:
 			defer func() { <-s.writer }()
 		case <-ctx.Done():
-			return ctx.Err(), false
+			return false, ctx.Err()
 		}
 	}
 	s.stmts.prepare(ctx, s)
 	sqlTx, err := s.db.BeginTx(ctx, s.writeOpts)
 	if err != nil {
-		return s.dbErr(ctx, "begin", err), retryable(err)
+		return retryable(err), s.dbErr(ctx, "begin", err)
 	}
 	defer sqlTx.Rollback()
 	t := &tx{s: s, tx: sqlTx, ctx: ctx, write: true}
 	if s.d == Postgres && s.locking == LockLedger {
 		var seq int64
 		if err := sqlTx.QueryRowContext(ctx, s.q.lockLedger).Scan(&seq); err != nil {
-			return s.dbErr(ctx, "lock ledger", err), retryable(err)
+			return retryable(err), s.dbErr(ctx, "lock ledger", err)
 		}
 	}
 	ferr := fn(t)
 	t.done()
 	if t.retry {
-		return nil, true
+		return true, nil
 	}
 	if ferr != nil {
-		return ferr, false
+		return false, ferr
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return s.dbErr(ctx, "commit", err), retryable(err)
+		return retryable(err), s.dbErr(ctx, "commit", err)
 	}
-	return nil, false
+	return false, nil
 }
 
 func (s *Store) backoff(ctx context.Context, attempt int) error {

@@ -24,6 +24,23 @@ type tx struct {
 	retry bool
 	// closed is set when fn has returned; a Tx kept beyond it fails.
 	closed bool
+	// stmts are the store's prepared statements bound to this transaction,
+	// by text, made once per transaction (each binding lives until it ends).
+	stmts map[string]*sql.Stmt
+}
+
+// bound returns the store's statement p, prepared for q, bound to the
+// transaction.
+func (t *tx) bound(q string, p *sql.Stmt) *sql.Stmt {
+	if b := t.stmts[q]; b != nil {
+		return b
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	b := t.tx.StmtContext(t.ctx, p)
+	t.stmts[q] = b
+	return b
 }
 
 func (t *tx) done() { t.closed = true }
@@ -62,21 +79,21 @@ func (t *tx) writable() error {
 // the store has prepared if it has.
 func (t *tx) queryRow(q string, args ...any) *sql.Row {
 	if st := t.s.stmts.get(q); st != nil {
-		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+		return t.bound(q, st).QueryRowContext(t.ctx, args...)
 	}
 	return t.tx.QueryRowContext(t.ctx, q, args...)
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
 	if st := t.s.stmts.listing(t.ctx, t.s, q); st != nil {
-		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+		return t.bound(q, st).QueryContext(t.ctx, args...)
 	}
 	return t.tx.QueryContext(t.ctx, q, args...)
 }
 
 func (t *tx) execSQL(q string, args ...any) (sql.Result, error) {
 	if st := t.s.stmts.get(q); st != nil {
-		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+		return t.bound(q, st).ExecContext(t.ctx, args...)
 	}
 	return t.tx.ExecContext(t.ctx, q, args...)
 }

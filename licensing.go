@@ -294,19 +294,17 @@ func subtree(tx Tx, id string) ([]string, error) {
 	return ids, nil
 }
 
-// tier returns a registered or built-in tier.
+// tier returns a built-in or registered tier. Built-in names cannot be
+// registered, so they need no read.
 func tier(tx Tx, name string) (Tier, error) {
-	t, err := tx.Tier(name)
-	if err == nil {
-		return t, nil
-	}
-	if !errors.Is(err, ErrNotFound) {
-		return Tier{}, err
-	}
 	if b, ok := builtinTier(name); ok {
 		return b, nil
 	}
-	return Tier{}, &Error{Kind: ErrInvalid, Field: "tier", Message: fmt.Sprintf("unknown tier %q", name)}
+	t, err := tx.Tier(name)
+	if errors.Is(err, ErrNotFound) {
+		return Tier{}, &Error{Kind: ErrInvalid, Field: "tier", Message: fmt.Sprintf("unknown tier %q", name)}
+	}
+	return t, err
 }
 
 // SequentialIDs returns an id generator for tests: "00000000000000000001",

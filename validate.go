@@ -34,6 +34,18 @@ func checkText(field, s string, max int) error {
 	if len(s) > max {
 		return invalid(field, "longer than %d bytes", max)
 	}
+	// Fast path for printable ASCII, the usual id; the rest is checked rune
+	// by rune below.
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return nil
+	}
 	if !utf8.ValidString(s) {
 		return invalid(field, "not valid UTF-8")
 	}

@@ -45,7 +45,9 @@ func OpenSQLite(path string) (*sql.DB, error) { return OpenSQLiteConfig(path, ni
 //   - synchronous=FULL by default (see SQLiteConfig.Synchronous);
 //   - busy_timeout: a connection waits for the write lock instead of
 //     failing at once;
-//   - foreign_keys=ON: the schema's references are enforced;
+//   - foreign_keys=ON: references are enforced (the ledger's schema declares
+//     none, since a Store takes a record before its parent, but a
+//     platform's own tables in the same file may);
 //   - _txlock=immediate: a read-write transaction begins with BEGIN
 //     IMMEDIATE, taking the write lock up front, so writers run one at a
 //     time and a read never has to be upgraded to a write mid-transaction

@@ -45,10 +45,14 @@ type data struct {
 	licences   map[string]licensing.Licence
 	licenceIDs map[string][]string // company -> licence ids, sorted
 	held       map[heldKey][]string
-	events     []licensing.Event
-	notes      map[string]licensing.Notification
-	noteIDs    []string
-	idem       map[idemKey]licensing.IdempotencyRecord
+	// current is the id of each held key's current licence (unreleased,
+	// expiring last), kept by PutLicence so that the entitlement check is
+	// two map reads.
+	current map[heldKey]string
+	events  []licensing.Event
+	notes   map[string]licensing.Notification
+	noteIDs []string
+	idem    map[idemKey]licensing.IdempotencyRecord
 }
 
 type learnerKey struct{ company, learner string }
@@ -69,6 +73,7 @@ func New() *Store {
 		licences:   map[string]licensing.Licence{},
 		licenceIDs: map[string][]string{},
 		held:       map[heldKey][]string{},
+		current:    map[heldKey]string{},
 		notes:      map[string]licensing.Notification{},
 		idem:       map[idemKey]licensing.IdempotencyRecord{},
 	}}
@@ -119,25 +124,34 @@ func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) error 
 func (s *Store) CurrentLicence(ctx context.Context, company, learner, tier string) (licensing.Licence, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.d.current(company, learner, tier)
+	return s.d.currentLicence(company, learner, tier)
 }
 
-func (d *data) current(company, learner, tier string) (licensing.Licence, error) {
-	var best licensing.Licence
-	found := false
-	for _, id := range d.held[heldKey{company, learner, tier}] {
+func (d *data) currentLicence(company, learner, tier string) (licensing.Licence, error) {
+	id, ok := d.current[heldKey{company, learner, tier}]
+	if !ok {
+		return licensing.Licence{}, licensing.ErrNotFound
+	}
+	return d.licences[id], nil
+}
+
+// pickCurrent returns the id of the unreleased licence of k that expires
+// last (ties: the greater id), and false if there is none.
+func (d *data) pickCurrent(k heldKey) (string, bool) {
+	var best *licensing.Licence
+	for _, id := range d.held[k] {
 		l := d.licences[id]
 		if !l.ReleasedAt.IsZero() {
 			continue
 		}
-		if !found || l.ExpiresAt.After(best.ExpiresAt) || (l.ExpiresAt.Equal(best.ExpiresAt) && l.ID > best.ID) {
-			best, found = l, true
+		if best == nil || l.ExpiresAt.After(best.ExpiresAt) || (l.ExpiresAt.Equal(best.ExpiresAt) && l.ID > best.ID) {
+			best = &l
 		}
 	}
-	if !found {
-		return licensing.Licence{}, licensing.ErrNotFound
+	if best == nil {
+		return "", false
 	}
-	return best, nil
+	return best.ID, true
 }
 
 type tx struct {
@@ -164,6 +178,16 @@ func put[K comparable, V any](t *tx, m map[K]V, k K, v V) {
 			delete(m, k)
 		}
 	})
+}
+
+// del deletes k from m, journalling the previous state.
+func del[K comparable, V any](t *tx, m map[K]V, k K) {
+	old, had := m[k]
+	if !had {
+		return
+	}
+	delete(m, k)
+	t.undo = append(t.undo, func() { m[k] = old })
 }
 
 // insertID adds id to the sorted slice *ids if it is not there.
@@ -382,7 +406,7 @@ func (t *tx) PutLearner(l licensing.Learner) error {
 func (t *tx) Licence(id string) (licensing.Licence, error) { return get(t.d.licences, id, same) }
 
 func (t *tx) CurrentLicence(company, learner, tier string) (licensing.Licence, error) {
-	return t.d.current(company, learner, tier)
+	return t.d.currentLicence(company, learner, tier)
 }
 
 func (t *tx) PutLicence(l licensing.Licence) error {
@@ -394,7 +418,13 @@ func (t *tx) PutLicence(l licensing.Licence) error {
 	}
 	put(t, t.d.licences, l.ID, l)
 	indexID(t, t.d.licenceIDs, l.Company, l.ID)
-	indexID(t, t.d.held, heldKey{l.Company, l.Learner, l.Tier}, l.ID)
+	k := heldKey{l.Company, l.Learner, l.Tier}
+	indexID(t, t.d.held, k, l.ID)
+	if id, ok := t.d.pickCurrent(k); ok {
+		put(t, t.d.current, k, id)
+	} else {
+		del(t, t.d.current, k)
+	}
 	return nil
 }
 

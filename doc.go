@@ -152,6 +152,42 @@
 // for tests), prefixed per kind: "ptn_", "cmp_", "ord_", "lic_", "ntf_".
 // Partners and companies may be given the host's own ids instead.
 //
+// # Decisions where the guide is silent
+//
+//   - ErrForbidden joins the sentinels of the design: an actor whose kind may
+//     never run a command (a company manager assigning) is told so; it
+//     learns nothing about any object. Objects outside the tenancy are
+//     ErrNotFound.
+//   - Learners are identified by company and id, and must be known (joined)
+//     before they receive a licence. A learner who left cannot receive one
+//     (ErrNotEligible), may join again later, and keeps the licence it held
+//     until a manager reallocates or releases it. Entitlement reads the
+//     licence only, not the learner's facts. Fact times may not lie in the
+//     future, nor before the learner joined.
+//   - A reallocation releases the old licence and makes a new one for the
+//     next learner, with the same order and expiry and a link both ways
+//     (Licence.From, Licence.To); the order's seat count is unchanged.
+//   - Auto-allocation names one tier per company and acts when a learner
+//     joins. It skips a learner who still has an unreleased licence of the
+//     tier, live or expired; a learner whose licence was released (say on
+//     leaving) and who joins again is treated like a newcomer.
+//   - An empty tier means Premium in every command that takes one.
+//   - An order created with a company and assigned at once sends no
+//     "licences requested" notification: nothing waits for the partner. The
+//     system may create and assign such an order (trusted integration).
+//     Notifications are written even when they have no recipients (a partner
+//     without contacts), so that a webhook still hears of them.
+//   - Reminder d is due from ExpiresAt - d×24h; a late sweep sends the
+//     nearest threshold passed and marks the farther ones sent.
+//     Notification.Days is the threshold; the days actually left are
+//     ExpiresAt less CreatedAt (the email notifier says those).
+//   - A summary's ExpiringSoon and Expired count seats of orders; Requested
+//     counts orders and RequestedSeats their seats.
+//   - Every change appends one event per changed object; a reminder's event
+//     has the threshold in Count. Idempotency keys are scoped to the actor's
+//     tenant (the partner or company, not the user); a failed command keeps
+//     no key, so a retry runs again.
+//
 // # Implementing a Store
 //
 // A Store persists and queries; it holds no rule. Update runs a closure in a

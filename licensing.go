@@ -252,8 +252,12 @@ func company(tx Tx, a Actor, id string) (Company, error) {
 		return Company{}, err
 	}
 	if a.Kind == KindPartner {
-		if _, err := partner(tx, a, c.Partner); err != nil {
+		_, err := partner(tx, a, c.Partner)
+		if errors.Is(err, ErrNotFound) {
 			return Company{}, notFound("company", id)
+		}
+		if err != nil {
+			return Company{}, err
 		}
 	}
 	return c, nil

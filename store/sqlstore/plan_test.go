@@ -113,7 +113,18 @@ func TestQueryPlans(t *testing.T) {
 		// key or (company, id), SQLite (company, id); neither sorts.
 		{name: "Company", q: licensing.OrderQuery{Company: "c00007"}},
 		{name: "CompanyAfterCursor", q: licensing.OrderQuery{Company: "c00007", After: "ord_00020000"}},
-		{name: "CompanyStatus", q: licensing.OrderQuery{Company: "c00007", Statuses: []licensing.Status{licensing.StatusRequested}}},
+		// A company or a partner with one status (and perhaps a tier, checked
+		// on each row) walks (company, status, id) or (partner, status, id).
+		{name: "CompanyStatus", q: licensing.OrderQuery{Company: "c00007", Statuses: []licensing.Status{licensing.StatusRequested}},
+			index: "orders_company_status"},
+		{name: "CompanyStatusTier", q: licensing.OrderQuery{Company: "c00007", Tier: "premium",
+			Statuses: []licensing.Status{licensing.StatusRequested}}, index: "orders_company_status"},
+		{name: "PartnerStatus", q: licensing.OrderQuery{Partners: []string{"p007"}, Statuses: []licensing.Status{licensing.StatusRequested}},
+			index: "orders_partner_status"},
+		{name: "PartnerStatusTier", q: licensing.OrderQuery{Partners: []string{"p007"}, Tier: "premium",
+			Statuses: []licensing.Status{licensing.StatusRequested}}, index: "orders_partner_status"},
+		{name: "PartnerStatusTierAfterCursor", q: licensing.OrderQuery{Partners: []string{"p007"}, Tier: "premium",
+			Statuses: []licensing.Status{licensing.StatusRequested}, After: "ord_00020000"}, index: "orders_partner_status"},
 		{name: "CompanyTierStatuses", q: licensing.OrderQuery{Company: "c00007", Tier: "premium",
 			Statuses: []licensing.Status{licensing.StatusAssigned, licensing.StatusExpired}}},
 		{name: "Partner", q: licensing.OrderQuery{Partners: []string{"p007"}}},

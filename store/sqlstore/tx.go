@@ -293,7 +293,8 @@ func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
 // cursor, in id order, so that a page is a walk of an index in id order
 // that stops after Limit rows, never a sort of every match. The indexes in
 // id order are the primary key and (company, id), (partner, id),
-// (purchase_order, id), (status, id). PostgreSQL's planner picks among them
+// (purchase_order, id), (status, id), (company, status, id) and
+// (partner, status, id). PostgreSQL's planner picks among them
 // from its statistics. SQLite's would often pick an index on a filter and
 // then sort, so the store names the index that drives the listing (see
 // driver) with INDEXED BY, or, to walk the primary key, writes every filter
@@ -343,16 +344,21 @@ func (s *Store) ordersQuery(q licensing.OrderQuery) (string, []any) {
 }
 
 // driver names the index (orders_<driver>) that drives a listing on SQLite:
-// the one of the most selective filter that it serves in id order, or ""
-// for the primary key. One case is not a page but a window: assigned orders that
+// the one of the most selective filter that it serves in id order (a
+// company or a partner with one status: both), or "" for the primary key. One case is not a page but a window: assigned orders that
 // expire before a bound (the sweep) are read through (status, expires_at)
 // and the few in the window sorted ("status_expiry").
 func driver(q licensing.OrderQuery) string {
+	one := len(q.Statuses) == 1
 	switch {
 	case q.PurchaseOrder != "":
 		return "purchase_order"
+	case q.Company != "" && one:
+		return "company_status"
 	case q.Company != "":
 		return "company"
+	case len(q.Partners) == 1 && one:
+		return "partner_status"
 	case len(q.Partners) == 1:
 		return "partner"
 	case len(q.Statuses) == 1 && q.Statuses[0] == licensing.StatusAssigned && !q.ExpiresBefore.IsZero():

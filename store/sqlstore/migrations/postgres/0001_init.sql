@@ -58,11 +58,14 @@ CREATE TABLE orders (
 );
 -- A listing walks an index in id order, and stops after a page: the
 -- primary key when nothing narrows it, these when a purchase order, a
--- company, a partner or a status does.
+-- company, a partner or a status does, and the last two when a company or a
+-- partner is asked for with one status (a tier is then checked on each row).
 CREATE INDEX orders_purchase_order ON orders (purchase_order, id) WHERE purchase_order IS NOT NULL;
 CREATE INDEX orders_company ON orders (company, id);
 CREATE INDEX orders_partner ON orders (partner, id);
 CREATE INDEX orders_status ON orders (status, id);
+CREATE INDEX orders_company_status ON orders (company, status, id);
+CREATE INDEX orders_partner_status ON orders (partner, status, id);
 -- The sweep: assigned orders that expire before a bound.
 CREATE INDEX orders_status_expiry ON orders (status, expires_at);
 -- FreeOrders: a company's live orders of a tier, the first to expire first.

@@ -31,11 +31,19 @@ var (
 type queries struct {
 	lockLedger string
 	nextSeq    string
+	// setSeq writes the counter once, at commit, when a transaction
+	// numbered more events than its first (SQLite); seqEvent inserts an
+	// event and sets the counter to its number in one statement
+	// (PostgreSQL, a data-modifying WITH).
+	setSeq, seqEvent string
 
-	tier, tiers, insertTier         string
-	partner, partners, putPartner   string
-	company, companies, putCompany  string
-	order, putOrder                 string
+	tier, tiers, insertTier        string
+	partner, partners, putPartner  string
+	company, companies, putCompany string
+	order, putOrder                string
+	// setOrder (SQLite) changes the columns of an order that no index
+	// holds, if the indexed ones are as given; see PutOrder.
+	setOrder                        string
 	freeOrders, freeOrdersLimit     string
 	learner, putLearner             string
 	licence, currentLicence, putLic string
@@ -58,6 +66,8 @@ func newQueries(d Dialect) queries {
 	q := queries{
 		lockLedger: "SELECT seq FROM event_seq WHERE id = 1 FOR UPDATE",
 		nextSeq:    "UPDATE event_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq",
+		setSeq:     r("UPDATE event_seq SET seq = ? WHERE id = 1"),
+		seqEvent:   r("WITH s AS (UPDATE event_seq SET seq = ? WHERE id = 1) " + insert("events", eventCols)),
 
 		tier:       r(sel(tierCols, "tiers") + " WHERE name = ?"),
 		tiers:      sel(tierCols, "tiers") + " ORDER BY name",
@@ -73,6 +83,7 @@ func newQueries(d Dialect) queries {
 
 		order:           r(sel(orderCols, "orders") + " WHERE id = ?"),
 		putOrder:        r(upsert("orders", orderCols, []string{"id"}, []string{"company"})),
+		setOrder:        r(narrowUpdate("orders", orderCols, orderIndexed, d)),
 		freeOrders:      r(freeOrders),
 		freeOrdersLimit: r(freeOrders + " LIMIT ?"),
 
@@ -100,6 +111,9 @@ func newQueries(d Dialect) queries {
 	if d == SQLite {
 		// BEGIN IMMEDIATE already holds the write lock.
 		q.lockLedger = ""
+		q.seqEvent = ""
+	} else {
+		q.setSeq, q.setOrder = "", ""
 	}
 	return q
 }
@@ -123,7 +137,7 @@ func nullsLast(d Dialect) string {
 
 // fixed returns the complete fixed statements, the ones worth preparing.
 func (q *queries) fixed() []string {
-	return []string{q.nextSeq, q.tier, q.tiers, q.insertTier, q.partner, q.partners, q.putPartner,
+	return []string{q.nextSeq, q.setSeq, q.setOrder, q.tier, q.tiers, q.insertTier, q.partner, q.partners, q.putPartner,
 		q.company, q.companies, q.putCompany, q.order, q.putOrder, q.freeOrders, q.freeOrdersLimit,
 		q.learner, q.putLearner, q.licence, q.currentLicence, q.putLic, q.insertEvent, q.notification,
 		q.putNotification, q.idempotency, q.putIdempotency}
@@ -259,6 +273,52 @@ func upsert(table string, cols, key, fixed []string) string {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	return q
+}
+
+// orderIndexed are the columns of orders that an index holds, or that the
+// predicate of a partial index reads.
+var orderIndexed = []string{"id", "company", "partner", "tier", "purchase_order", "status",
+	"assigned_at", "expires_at"}
+
+// narrowUpdate sets the columns of table that are not in indexed, on the
+// row whose indexed columns equal the arguments that follow (NULL equal to
+// NULL): the SET arguments first, then the WHERE ones, each in the order of
+// cols. SQLite leaves alone every index none of whose columns a statement
+// sets, so such an update writes the row's table page and nothing else.
+func narrowUpdate(table string, cols, indexed []string, d Dialect) string {
+	var set, where []string
+	for _, c := range cols {
+		if c == "id" {
+			where = append(where, "id = ?")
+		} else if contains(indexed, c) {
+			where = append(where, c+" IS ?")
+		} else {
+			set = append(set, c+" = ?")
+		}
+	}
+	if d == Postgres {
+		for i := range where {
+			where[i] = strings.Replace(where[i], " IS ", " IS NOT DISTINCT FROM ", 1)
+		}
+	}
+	return "UPDATE " + table + " SET " + strings.Join(set, ", ") + " WHERE " + strings.Join(where, " AND ")
+}
+
+// narrowArgs splits the arguments of a whole row, in the order of cols, into
+// those of narrowUpdate: the SET ones, then the WHERE ones.
+func narrowArgs(cols, indexed []string, row []any) []any {
+	out := make([]any, 0, len(row))
+	for i, c := range cols {
+		if !contains(indexed, c) {
+			out = append(out, row[i])
+		}
+	}
+	for i, c := range cols {
+		if contains(indexed, c) {
+			out = append(out, row[i])
+		}
+	}
+	return out
 }
 
 func contains(ss []string, s string) bool {

@@ -214,12 +214,15 @@ func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error) (ret
 	defer sqlTx.Rollback()
 	t := &tx{s: s, tx: sqlTx, ctx: ctx, write: true}
 	if s.d == Postgres && s.locking == LockLedger {
-		var seq int64
-		if err := sqlTx.QueryRowContext(ctx, s.q.lockLedger).Scan(&seq); err != nil {
+		if err := sqlTx.QueryRowContext(ctx, s.q.lockLedger).Scan(&t.seq); err != nil {
 			return retryable(err), s.dbErr(ctx, "lock ledger", err)
 		}
+		t.seqKnown = true
 	}
 	ferr := fn(t)
+	if ferr == nil && !t.retry {
+		ferr = t.flushSeq()
+	}
 	t.done()
 	if t.retry {
 		return true, nil

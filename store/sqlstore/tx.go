@@ -27,6 +27,25 @@ type tx struct {
 	// stmts are the store's prepared statements bound to this transaction,
 	// by text, made once per transaction (each binding lives until it ends).
 	stmts map[string]*sql.Stmt
+	// seq is the ledger's last event number as this transaction sees it,
+	// when seqKnown: read by the ledger lock (PostgreSQL) or by the first
+	// AppendEvent. seqDirty (SQLite) says the counter row is behind seq,
+	// to be written once before commit (flushSeq).
+	seq                int64
+	seqKnown, seqDirty bool
+}
+
+// flushSeq writes the event counter if AppendEvent numbered events past the
+// value stored in it.
+func (t *tx) flushSeq() error {
+	if !t.seqDirty {
+		return nil
+	}
+	if _, err := t.execSQL(t.s.q.setSeq, t.seq); err != nil {
+		return t.fail("append event", err)
+	}
+	t.seqDirty = false
+	return nil
 }
 
 // bound returns the store's statement p, prepared for q, bound to the
@@ -278,10 +297,29 @@ func (t *tx) PutOrder(o licensing.Order) error {
 		return err
 	}
 	s := t.s
-	return t.exec("put order", "an order's company does not change", s.q.putOrder,
-		o.ID, o.Company, o.Partner, o.Tier, o.Quantity, nullStr(o.PurchaseOrder), string(o.Status),
+	row := []any{o.ID, o.Company, o.Partner, o.Tier, o.Quantity, nullStr(o.PurchaseOrder), string(o.Status),
 		s.timeArg(o.RequestedAt), reqBy, s.timeArg(o.AssignedAt), asgBy, s.timeArg(o.ExpiresAt),
-		s.timeArg(o.ClosedAt), closedBy, o.Reason, o.Allocated, reminded)
+		s.timeArg(o.ClosedAt), closedBy, o.Reason, o.Allocated, reminded}
+	if s.q.setOrder != "" {
+		// Most puts of a stored order (a seat allocated or released, a
+		// reminder sent) change no indexed column: on SQLite an update of
+		// the other columns then writes one page, where the upsert rewrites
+		// every index of orders. A new order, or a change of status, expiry
+		// or the like, changes no row here and goes on to the upsert.
+		if err := t.writable(); err != nil {
+			return err
+		}
+		res, err := t.execSQL(s.q.setOrder, narrowArgs(orderCols, orderIndexed, row)...)
+		if err != nil {
+			return t.fail("put order", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return t.fail("put order", err)
+		} else if n == 1 {
+			return nil
+		}
+	}
+	return t.exec("put order", "an order's company does not change", s.q.putOrder, row...)
 }
 
 func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
@@ -468,24 +506,44 @@ func scanEvent(r scanner) (licensing.Event, error) {
 
 // AppendEvent advances the ledger's sequence row and stores e with the new
 // number. The row stays locked until the transaction ends, so numbers are
-// handed out in commit order with no gaps.
+// handed out in commit order with no gaps. The counter is read once per
+// transaction: by the ledger lock on PostgreSQL (each event then sets it in
+// the statement that inserts the event), by the first event on SQLite
+// (later events number from it, and the counter is written once, before
+// commit).
 func (t *tx) AppendEvent(e *licensing.Event) error {
 	if err := t.writable(); err != nil {
 		return err
-	}
-	var seq int64
-	if err := t.queryRow(t.s.q.nextSeq).Scan(&seq); err != nil {
-		return t.fail("append event", err)
 	}
 	actor, err := actorArg(e.Actor)
 	if err != nil {
 		return err
 	}
 	s := t.s
-	if err := t.exec("append event", "", s.q.insertEvent, seq, s.timeArg(e.At), string(e.Type), actor,
-		e.Partner, e.Company, e.Order, e.Learner, e.Licence, e.Tier, e.Count, s.timeArg(e.ExpiresAt),
-		e.Detail); err != nil {
-		return err
+	row := []any{s.timeArg(e.At), string(e.Type), actor, e.Partner, e.Company, e.Order, e.Learner,
+		e.Licence, e.Tier, e.Count, s.timeArg(e.ExpiresAt), e.Detail}
+	var seq int64
+	switch {
+	case !t.seqKnown:
+		if err := t.queryRow(s.q.nextSeq).Scan(&seq); err != nil {
+			return t.fail("append event", err)
+		}
+		if err := t.exec("append event", "", s.q.insertEvent, append([]any{seq}, row...)...); err != nil {
+			return err
+		}
+		t.seq, t.seqKnown = seq, true
+	case s.q.seqEvent != "":
+		seq = t.seq + 1
+		if err := t.exec("append event", "", s.q.seqEvent, append([]any{seq, seq}, row...)...); err != nil {
+			return err
+		}
+		t.seq = seq
+	default:
+		seq = t.seq + 1
+		if err := t.exec("append event", "", s.q.insertEvent, append([]any{seq}, row...)...); err != nil {
+			return err
+		}
+		t.seq, t.seqDirty = seq, true
 	}
 	e.Seq = seq
 	return nil

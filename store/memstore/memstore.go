@@ -30,6 +30,7 @@ var errReadOnly = errors.New("memstore: write in a read-only transaction")
 type Store struct {
 	mu sync.RWMutex
 	d  data
+	j  journal // of the running Update, under mu
 }
 
 type data struct {
@@ -87,17 +88,17 @@ func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) erro
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx := &tx{d: &s.d, write: true}
+	tx := &tx{d: &s.d, write: true, j: &s.j}
 	committed := false
 	defer func() {
 		// Deferred, so that a host that recovers from a panic in fn (as
 		// net/http does) is not left with half a transaction.
-		if !committed {
-			for i := len(tx.undo) - 1; i >= 0; i-- {
-				tx.undo[i]()
-			}
+		if committed {
+			s.j.reset()
+		} else {
+			s.j.undo(&s.d)
 		}
-		tx.d = nil
+		tx.d, tx.j = nil, nil
 	}()
 	err := fn(tx)
 	if err == nil {
@@ -157,7 +158,7 @@ func (d *data) pickCurrent(k heldKey) (string, bool) {
 type tx struct {
 	d     *data
 	write bool
-	undo  []func()
+	j     *journal
 }
 
 func (t *tx) writable() error {
@@ -167,27 +168,145 @@ func (t *tx) writable() error {
 	return nil
 }
 
-// put stores v under k in m, journalling the previous state.
-func put[K comparable, V any](t *tx, m map[K]V, k K, v V) {
-	old, had := m[k]
-	m[k] = v
-	t.undo = append(t.undo, func() {
-		if had {
-			m[k] = old
-		} else {
-			delete(m, k)
-		}
-	})
+// journal records what an Update changed, to undo it if the Update fails.
+// It is typed, one log per kind of structure, so that recording a change
+// allocates nothing once the logs have grown (the Store keeps its journal
+// from one Update to the next). Each log undoes only its own structures,
+// so undoing each in reverse order is undoing the whole in reverse order.
+type journal struct {
+	orders   mapLog[string, licensing.Order]
+	licences mapLog[string, licensing.Licence]
+	learners mapLog[learnerKey, licensing.Learner]
+	current  mapLog[heldKey, string]
+	index    idxLog[string]
+	held     idxLog[heldKey]
+	sorted   []sortedEntry
+	events   int // events appended
+	// other undoes the changes of rare writes (tiers, partners, companies,
+	// notifications, idempotency records), in reverse order.
+	other []func()
 }
 
-// del deletes k from m, journalling the previous state.
-func del[K comparable, V any](t *tx, m map[K]V, k K) {
+// maxKept bounds the entries a log keeps allocated between Updates.
+const maxKept = 4096
+
+// undo reverts every change recorded, then empties the journal.
+func (j *journal) undo(d *data) {
+	j.orders.undo()
+	j.licences.undo()
+	j.learners.undo()
+	j.current.undo()
+	j.index.undo()
+	j.held.undo()
+	for i := len(j.sorted) - 1; i >= 0; i-- {
+		e := j.sorted[i]
+		if k, ok := slices.BinarySearch(*e.ids, e.id); ok {
+			*e.ids = slices.Delete(*e.ids, k, k+1)
+		}
+	}
+	d.events = d.events[:len(d.events)-j.events]
+	for i := len(j.other) - 1; i >= 0; i-- {
+		j.other[i]()
+	}
+	j.reset()
+}
+
+// reset empties the journal, keeping its logs' storage unless they grew
+// large, and no reference to the records they held.
+func (j *journal) reset() {
+	j.orders.reset()
+	j.licences.reset()
+	j.learners.reset()
+	j.current.reset()
+	j.index.reset()
+	j.held.reset()
+	j.sorted = resetSlice(j.sorted)
+	j.events = 0
+	j.other = resetSlice(j.other)
+}
+
+func resetSlice[E any](s []E) []E {
+	if cap(s) > maxKept {
+		return nil
+	}
+	clear(s)
+	return s[:0]
+}
+
+// mapLog records the previous state of map entries.
+type mapLog[K comparable, V any] struct{ e []mapEntry[K, V] }
+
+type mapEntry[K comparable, V any] struct {
+	m   map[K]V
+	k   K
+	old V
+	had bool
+}
+
+func (l *mapLog[K, V]) put(m map[K]V, k K, v V) {
+	old, had := m[k]
+	m[k] = v
+	l.e = append(l.e, mapEntry[K, V]{m: m, k: k, old: old, had: had})
+}
+
+func (l *mapLog[K, V]) del(m map[K]V, k K) {
 	old, had := m[k]
 	if !had {
 		return
 	}
 	delete(m, k)
-	t.undo = append(t.undo, func() { m[k] = old })
+	l.e = append(l.e, mapEntry[K, V]{m: m, k: k, old: old, had: true})
+}
+
+func (l *mapLog[K, V]) undo() {
+	for i := len(l.e) - 1; i >= 0; i-- {
+		e := &l.e[i]
+		if e.had {
+			e.m[e.k] = e.old
+		} else {
+			delete(e.m, e.k)
+		}
+	}
+}
+
+func (l *mapLog[K, V]) reset() { l.e = resetSlice(l.e) }
+
+// idxLog records ids added to the sorted slices of an index map.
+type idxLog[K comparable] struct{ e []idxEntry[K] }
+
+type idxEntry[K comparable] struct {
+	m  map[K][]string
+	k  K
+	id string
+}
+
+// add adds id to the sorted slice m[k], if it is not there.
+func (l *idxLog[K]) add(m map[K][]string, k K, id string) {
+	ids := m[k]
+	i, found := slices.BinarySearch(ids, id)
+	if found {
+		return
+	}
+	m[k] = slices.Insert(ids, i, id)
+	l.e = append(l.e, idxEntry[K]{m: m, k: k, id: id})
+}
+
+func (l *idxLog[K]) undo() {
+	for i := len(l.e) - 1; i >= 0; i-- {
+		e := l.e[i]
+		ids := e.m[e.k]
+		if j, ok := slices.BinarySearch(ids, e.id); ok {
+			e.m[e.k] = slices.Delete(ids, j, j+1)
+		}
+	}
+}
+
+func (l *idxLog[K]) reset() { l.e = resetSlice(l.e) }
+
+// sortedEntry records an id added to a sorted slice of ids.
+type sortedEntry struct {
+	ids *[]string
+	id  string
 }
 
 // insertID adds id to the sorted slice *ids if it is not there.
@@ -197,26 +316,19 @@ func insertID(t *tx, ids *[]string, id string) {
 		return
 	}
 	*ids = slices.Insert(*ids, i, id)
-	t.undo = append(t.undo, func() {
-		j, ok := slices.BinarySearch(*ids, id)
-		if ok {
-			*ids = slices.Delete(*ids, j, j+1)
-		}
-	})
+	t.j.sorted = append(t.j.sorted, sortedEntry{ids: ids, id: id})
 }
 
-// indexID adds id to the sorted slice m[k].
-func indexID[K comparable](t *tx, m map[K][]string, k K, id string) {
-	ids := m[k]
-	i, found := slices.BinarySearch(ids, id)
-	if found {
-		return
-	}
-	m[k] = slices.Insert(ids, i, id)
-	t.undo = append(t.undo, func() {
-		ids := m[k]
-		if j, ok := slices.BinarySearch(ids, id); ok {
-			m[k] = slices.Delete(ids, j, j+1)
+// put stores v under k in m, journalling the previous state in a closure:
+// for the rare writes.
+func put[K comparable, V any](t *tx, m map[K]V, k K, v V) {
+	old, had := m[k]
+	m[k] = v
+	t.j.other = append(t.j.other, func() {
+		if had {
+			m[k] = old
+		} else {
+			delete(m, k)
 		}
 	})
 }
@@ -264,7 +376,7 @@ func (t *tx) PutPartner(p licensing.Partner) error {
 		return errors.New("memstore: a partner's parent does not change")
 	}
 	put(t, t.d.partners, p.ID, clonePartner(p))
-	indexID(t, t.d.kids, p.Parent, p.ID)
+	t.j.index.add(t.d.kids, p.Parent, p.ID)
 	return nil
 }
 
@@ -289,7 +401,7 @@ func (t *tx) PutCompany(c licensing.Company) error {
 		return errors.New("memstore: a company's partner does not change")
 	}
 	put(t, t.d.companies, c.ID, cloneCompany(c))
-	indexID(t, t.d.byPartner, c.Partner, c.ID)
+	t.j.index.add(t.d.byPartner, c.Partner, c.ID)
 	return nil
 }
 
@@ -311,9 +423,9 @@ func (t *tx) PutOrder(o licensing.Order) error {
 	if old, ok := t.d.orders[o.ID]; ok && old.Company != o.Company {
 		return errors.New("memstore: an order's company does not change")
 	}
-	put(t, t.d.orders, o.ID, cloneOrder(o))
+	t.j.orders.put(t.d.orders, o.ID, cloneOrder(o))
 	insertID(t, &t.d.orderIDs, o.ID)
-	indexID(t, t.d.byCompany, o.Company, o.ID)
+	t.j.index.add(t.d.byCompany, o.Company, o.ID)
 	return nil
 }
 
@@ -399,7 +511,7 @@ func (t *tx) PutLearner(l licensing.Learner) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	put(t, t.d.learners, learnerKey{l.Company, l.ID}, l)
+	t.j.learners.put(t.d.learners, learnerKey{l.Company, l.ID}, l)
 	return nil
 }
 
@@ -416,14 +528,16 @@ func (t *tx) PutLicence(l licensing.Licence) error {
 	if old, ok := t.d.licences[l.ID]; ok && (old.Company != l.Company || old.Learner != l.Learner || old.Tier != l.Tier) {
 		return errors.New("memstore: a licence's company, learner and tier do not change")
 	}
-	put(t, t.d.licences, l.ID, l)
-	indexID(t, t.d.licenceIDs, l.Company, l.ID)
+	t.j.licences.put(t.d.licences, l.ID, l)
+	t.j.index.add(t.d.licenceIDs, l.Company, l.ID)
 	k := heldKey{l.Company, l.Learner, l.Tier}
-	indexID(t, t.d.held, k, l.ID)
+	t.j.held.add(t.d.held, k, l.ID)
 	if id, ok := t.d.pickCurrent(k); ok {
-		put(t, t.d.current, k, id)
+		if cur, had := t.d.current[k]; !had || cur != id {
+			t.j.current.put(t.d.current, k, id)
+		}
 	} else {
-		del(t, t.d.current, k)
+		t.j.current.del(t.d.current, k)
 	}
 	return nil
 }
@@ -454,7 +568,7 @@ func (t *tx) AppendEvent(e *licensing.Event) error {
 	}
 	e.Seq = int64(len(t.d.events)) + 1
 	t.d.events = append(t.d.events, *e)
-	t.undo = append(t.undo, func() { t.d.events = t.d.events[:len(t.d.events)-1] })
+	t.j.events++
 	return nil
 }
 

@@ -40,8 +40,10 @@ type data struct {
 	companies  map[string]licensing.Company
 	byPartner  map[string][]string // partner -> company ids, sorted
 	orders     map[string]licensing.Order
-	orderIDs   []string            // sorted
-	byCompany  map[string][]string // company -> order ids, sorted
+	orderIDs   []string               // sorted
+	byCompany  map[string][]string    // company -> order ids, sorted
+	ordersOf   map[string][]string    // partner -> order ids, sorted
+	ordersIn   map[statusKey][]string // partner and status -> order ids, sorted
 	learners   map[learnerKey]licensing.Learner
 	licences   map[string]licensing.Licence
 	licenceIDs map[string][]string // company -> licence ids, sorted
@@ -58,6 +60,10 @@ type data struct {
 
 type learnerKey struct{ company, learner string }
 type heldKey struct{ company, learner, tier string }
+type statusKey struct {
+	partner string
+	status  licensing.Status
+}
 type idemKey struct{ scope, key string }
 
 // New returns an empty Store.
@@ -70,6 +76,8 @@ func New() *Store {
 		byPartner:  map[string][]string{},
 		orders:     map[string]licensing.Order{},
 		byCompany:  map[string][]string{},
+		ordersOf:   map[string][]string{},
+		ordersIn:   map[statusKey][]string{},
 		learners:   map[learnerKey]licensing.Learner{},
 		licences:   map[string]licensing.Licence{},
 		licenceIDs: map[string][]string{},
@@ -180,6 +188,7 @@ type journal struct {
 	current  mapLog[heldKey, string]
 	index    idxLog[string]
 	held     idxLog[heldKey]
+	status   idxLog[statusKey]
 	sorted   []sortedEntry
 	events   int // events appended
 	// other undoes the changes of rare writes (tiers, partners, companies,
@@ -198,6 +207,7 @@ func (j *journal) undo(d *data) {
 	j.current.undo()
 	j.index.undo()
 	j.held.undo()
+	j.status.undo()
 	for i := len(j.sorted) - 1; i >= 0; i-- {
 		e := j.sorted[i]
 		if k, ok := slices.BinarySearch(*e.ids, e.id); ok {
@@ -220,6 +230,7 @@ func (j *journal) reset() {
 	j.current.reset()
 	j.index.reset()
 	j.held.reset()
+	j.status.reset()
 	j.sorted = resetSlice(j.sorted)
 	j.events = 0
 	j.other = resetSlice(j.other)
@@ -275,9 +286,10 @@ func (l *mapLog[K, V]) reset() { l.e = resetSlice(l.e) }
 type idxLog[K comparable] struct{ e []idxEntry[K] }
 
 type idxEntry[K comparable] struct {
-	m  map[K][]string
-	k  K
-	id string
+	m       map[K][]string
+	k       K
+	id      string
+	removed bool // id was removed, not added
 }
 
 // add adds id to the sorted slice m[k], if it is not there.
@@ -291,11 +303,26 @@ func (l *idxLog[K]) add(m map[K][]string, k K, id string) {
 	l.e = append(l.e, idxEntry[K]{m: m, k: k, id: id})
 }
 
+// remove removes id from the sorted slice m[k], if it is there.
+func (l *idxLog[K]) remove(m map[K][]string, k K, id string) {
+	ids := m[k]
+	i, found := slices.BinarySearch(ids, id)
+	if !found {
+		return
+	}
+	m[k] = slices.Delete(ids, i, i+1)
+	l.e = append(l.e, idxEntry[K]{m: m, k: k, id: id, removed: true})
+}
+
 func (l *idxLog[K]) undo() {
 	for i := len(l.e) - 1; i >= 0; i-- {
 		e := l.e[i]
 		ids := e.m[e.k]
-		if j, ok := slices.BinarySearch(ids, e.id); ok {
+		j, ok := slices.BinarySearch(ids, e.id)
+		switch {
+		case e.removed && !ok:
+			e.m[e.k] = slices.Insert(ids, j, e.id)
+		case !e.removed && ok:
 			e.m[e.k] = slices.Delete(ids, j, j+1)
 		}
 	}
@@ -420,27 +447,84 @@ func (t *tx) PutOrder(o licensing.Order) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	if old, ok := t.d.orders[o.ID]; ok && old.Company != o.Company {
+	old, had := t.d.orders[o.ID]
+	if had && old.Company != o.Company {
 		return errors.New("memstore: an order's company does not change")
 	}
 	t.j.orders.put(t.d.orders, o.ID, cloneOrder(o))
 	insertID(t, &t.d.orderIDs, o.ID)
 	t.j.index.add(t.d.byCompany, o.Company, o.ID)
+	if had && old.Partner != o.Partner {
+		t.j.index.remove(t.d.ordersOf, old.Partner, o.ID)
+	}
+	t.j.index.add(t.d.ordersOf, o.Partner, o.ID)
+	if had && (old.Partner != o.Partner || old.Status != o.Status) {
+		t.j.status.remove(t.d.ordersIn, statusKey{old.Partner, old.Status}, o.ID)
+	}
+	t.j.status.add(t.d.ordersIn, statusKey{o.Partner, o.Status}, o.ID)
 	return nil
 }
 
+// Orders walks, in id order, the ids of the company asked for, else those
+// of the partners asked for (one sorted list per partner, or per partner
+// and status if statuses are asked for, merged), else every id.
 func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
-	ids := t.d.orderIDs
-	if q.Company != "" {
-		ids = t.d.byCompany[q.Company]
+	var lists [][]string
+	switch {
+	case q.Company != "":
+		lists = [][]string{t.d.byCompany[q.Company]}
+	case len(q.Partners) > 0:
+		ps := slices.Clone(q.Partners)
+		slices.Sort(ps)
+		ss := slices.Clone(q.Statuses)
+		slices.Sort(ss)
+		for _, p := range slices.Compact(ps) {
+			if len(ss) == 0 {
+				lists = append(lists, t.d.ordersOf[p])
+			}
+			for _, st := range slices.Compact(ss) {
+				lists = append(lists, t.d.ordersIn[statusKey{p, st}])
+			}
+		}
+	default:
+		lists = [][]string{t.d.orderIDs}
 	}
-	i := sort.SearchStrings(ids, q.After)
-	if i < len(ids) && ids[i] == q.After {
-		i++
+	// Each list from the first id after the cursor.
+	n := 0
+	for j, ids := range lists {
+		i := sort.SearchStrings(ids, q.After)
+		if i < len(ids) && ids[i] == q.After {
+			i++
+		}
+		lists[j] = ids[i:]
+		n += len(lists[j])
 	}
-	out := []licensing.Order{}
-	for ; i < len(ids); i++ {
-		o := t.d.orders[ids[i]]
+	// Sized for what will match: every id walked, unless a filter drops
+	// some (then grown as it goes), and no more than the limit.
+	filtered := len(q.Statuses) > 0 || q.Tier != "" || q.PurchaseOrder != "" ||
+		q.Company != "" && len(q.Partners) > 0 ||
+		!q.RequestedFrom.IsZero() || !q.RequestedBefore.IsZero() || !q.AssignedFrom.IsZero() ||
+		!q.AssignedBefore.IsZero() || !q.ExpiresFrom.IsZero() || !q.ExpiresBefore.IsZero()
+	if q.Limit > 0 {
+		n = min(n, q.Limit)
+	} else if filtered {
+		n = 0
+	}
+	out := make([]licensing.Order, 0, n)
+	for {
+		// The least head of the lists.
+		best := -1
+		for j, ids := range lists {
+			if len(ids) > 0 && (best < 0 || ids[0] < lists[best][0]) {
+				best = j
+			}
+		}
+		if best < 0 {
+			break
+		}
+		id := lists[best][0]
+		lists[best] = lists[best][1:]
+		o := t.d.orders[id]
 		if !matchOrder(q, o) {
 			continue
 		}

@@ -73,3 +73,124 @@ func TestAllocatedIsTheOrdersCount(t *testing.T) {
 		t.Errorf("allocated/quantity (-want +got):\n%s", diff)
 	}
 }
+
+// TestOrdersByPartner lists orders of one partner and of several: in id
+// order, with and without statuses, after a cursor, up to a limit; an
+// order moved to another partner and status leaves the first one's
+// listings, and a failed Update puts it back.
+func TestOrdersByPartner(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	order := func(id, company, partner string, st licensing.Status) licensing.Order {
+		return licensing.Order{ID: id, Company: company, Partner: partner, Tier: "premium", Quantity: 1, Status: st}
+	}
+	orders := []licensing.Order{
+		order("o5", "c1", "p1", licensing.StatusRequested), order("o1", "c1", "p1", licensing.StatusAssigned),
+		order("o3", "c2", "p2", licensing.StatusRequested), order("o2", "c3", "p3", licensing.StatusRequested),
+		order("o4", "c2", "p2", licensing.StatusRequested),
+	}
+	if err := s.Update(ctx, func(tx licensing.Tx) error {
+		for _, o := range orders {
+			if err := tx.PutOrder(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	list := func(q licensing.OrderQuery) []string {
+		t.Helper()
+		var ids []string
+		if err := s.View(ctx, func(tx licensing.Tx) error {
+			got, err := tx.Orders(q)
+			for _, o := range got {
+				ids = append(ids, o.ID)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	requested := []licensing.Status{licensing.StatusRequested}
+	assigned := []licensing.Status{licensing.StatusAssigned}
+	cases := []struct {
+		name string
+		q    licensing.OrderQuery
+		want []string
+	}{
+		{"OnePartner", licensing.OrderQuery{Partners: []string{"p1"}}, []string{"o1", "o5"}},
+		{"Several", licensing.OrderQuery{Partners: []string{"p2", "p1"}}, []string{"o1", "o3", "o4", "o5"}},
+		{"Repeated", licensing.OrderQuery{Partners: []string{"p2", "p2"}}, []string{"o3", "o4"}},
+		{"Status", licensing.OrderQuery{Partners: []string{"p1", "p2", "p3"}, Statuses: requested}, []string{"o2", "o3", "o4", "o5"}},
+		{"Statuses", licensing.OrderQuery{Partners: []string{"p1"},
+			Statuses: []licensing.Status{licensing.StatusRequested, licensing.StatusAssigned, licensing.StatusRequested}}, []string{"o1", "o5"}},
+		{"StatusNone", licensing.OrderQuery{Partners: []string{"p2"}, Statuses: []licensing.Status{licensing.StatusAssigned}}, nil},
+		{"AfterAndLimit", licensing.OrderQuery{Partners: []string{"p1", "p2", "p3"}, After: "o2", Limit: 2}, []string{"o3", "o4"}},
+		{"AfterAbsentID", licensing.OrderQuery{Partners: []string{"p1", "p2"}, After: "o20"}, []string{"o3", "o4", "o5"}},
+		{"CompanyAndPartner", licensing.OrderQuery{Company: "c2", Partners: []string{"p1"}}, nil},
+		{"NoPartnerOrders", licensing.OrderQuery{Partners: []string{"p9"}}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if diff := cmp.Diff(c.want, list(c.q)); diff != "" {
+				t.Errorf("ids (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	moved := order("o4", "c2", "p1", licensing.StatusAssigned)
+	errUndo := errors.New("undo")
+	if err := s.Update(ctx, func(tx licensing.Tx) error {
+		if err := tx.PutOrder(moved); err != nil {
+			return err
+		}
+		if diff := cmp.Diff([]string{"o1", "o4", "o5"}, idsOf(tx.Orders(licensing.OrderQuery{Partners: []string{"p1"}}))); diff != "" {
+			t.Errorf("p1 inside the Update (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"o1", "o4"}, idsOf(tx.Orders(licensing.OrderQuery{Partners: []string{"p1"}, Statuses: assigned}))); diff != "" {
+			t.Errorf("p1 assigned inside the Update (-want +got):\n%s", diff)
+		}
+		return errUndo
+	}); !errors.Is(err, errUndo) {
+		t.Fatalf("Update: %v, want %v", err, errUndo)
+	}
+	for p, want := range map[string][]string{"p1": {"o1", "o5"}, "p2": {"o3", "o4"}} {
+		if diff := cmp.Diff(want, list(licensing.OrderQuery{Partners: []string{p}})); diff != "" {
+			t.Errorf("%s after the failed Update (-want +got):\n%s", p, diff)
+		}
+	}
+	if diff := cmp.Diff([]string{"o3", "o4"}, list(licensing.OrderQuery{Partners: []string{"p2"}, Statuses: requested})); diff != "" {
+		t.Errorf("p2 requested after the failed Update (-want +got):\n%s", diff)
+	}
+	if err := s.Update(ctx, func(tx licensing.Tx) error { return tx.PutOrder(moved) }); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string][]string{"p1": {"o1", "o4", "o5"}, "p2": {"o3"}} {
+		if diff := cmp.Diff(want, list(licensing.OrderQuery{Partners: []string{p}})); diff != "" {
+			t.Errorf("%s after the move (-want +got):\n%s", p, diff)
+		}
+	}
+	for name, q := range map[string]licensing.OrderQuery{
+		"p1 assigned":  {Partners: []string{"p1"}, Statuses: assigned},
+		"p1 requested": {Partners: []string{"p1"}, Statuses: requested},
+		"p2 requested": {Partners: []string{"p2"}, Statuses: requested},
+	} {
+		want := map[string][]string{"p1 assigned": {"o1", "o4"}, "p1 requested": {"o5"}, "p2 requested": {"o3"}}[name]
+		if diff := cmp.Diff(want, list(q)); diff != "" {
+			t.Errorf("%s after the move (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+func idsOf(orders []licensing.Order, err error) []string {
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var ids []string
+	for _, o := range orders {
+		ids = append(ids, o.ID)
+	}
+	return ids
+}

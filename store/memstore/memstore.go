@@ -54,7 +54,10 @@ type data struct {
 	events  []licensing.Event
 	notes   map[string]licensing.Notification
 	noteIDs []string
-	idem    map[idemKey]licensing.IdempotencyRecord
+	// noteState holds the notification ids of each delivery state, sorted,
+	// so that the dispatcher's look for pending ones skips the delivered.
+	noteState map[string][]string
+	idem      map[idemKey]licensing.IdempotencyRecord
 }
 
 type learnerKey struct{ company, learner string }
@@ -71,6 +74,7 @@ func New() *Store {
 		byPartner:  map[string][]string{},
 		orders:     map[string]licensing.Order{},
 		byCompany:  map[string][]string{},
+		noteState:  map[string][]string{},
 		ordersOf:   map[string][]string{},
 		learners:   map[learnerKey]licensing.Learner{},
 		licences:   map[string]licensing.Licence{},
@@ -663,13 +667,20 @@ func (t *tx) PutNotification(n licensing.Notification) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
+	if old, ok := t.d.notes[n.ID]; ok && old.State != n.State {
+		t.j.index.remove(t.d.noteState, string(old.State), n.ID)
+	}
 	put(t, t.d.notes, n.ID, cloneNote(n))
 	insertID(t, &t.d.noteIDs, n.ID)
+	t.j.index.add(t.d.noteState, string(n.State), n.ID)
 	return nil
 }
 
 func (t *tx) Notifications(q licensing.NotificationQuery) ([]licensing.Notification, error) {
 	ids := t.d.noteIDs
+	if q.State != "" {
+		ids = t.d.noteState[string(q.State)]
+	}
 	i := sort.SearchStrings(ids, q.After)
 	if i < len(ids) && ids[i] == q.After {
 		i++

@@ -194,3 +194,67 @@ func idsOf(orders []licensing.Order, err error) []string {
 	}
 	return ids
 }
+
+// TestNotificationsByState checks the index of notifications by delivery
+// state: a state change moves the notification between lists, and a
+// rolled-back change moves it back.
+func TestNotificationsByState(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	ids := func(state licensing.DeliveryState) []string {
+		t.Helper()
+		var out []string
+		err := s.View(ctx, func(tx licensing.Tx) error {
+			ns, err := tx.Notifications(licensing.NotificationQuery{State: state})
+			for _, n := range ns {
+				out = append(out, n.ID)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	put := func(fail bool, ns ...licensing.Notification) {
+		t.Helper()
+		errFail := errors.New("roll back")
+		err := s.Update(ctx, func(tx licensing.Tx) error {
+			for _, n := range ns {
+				if err := tx.PutNotification(n); err != nil {
+					return err
+				}
+			}
+			if fail {
+				return errFail
+			}
+			return nil
+		})
+		if fail != errors.Is(err, errFail) || !fail && err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+	}
+	pending := func(id string) licensing.Notification {
+		return licensing.Notification{ID: id, Kind: licensing.NotifyAssigned, State: licensing.DeliveryPending}
+	}
+	put(false, pending("n1"), pending("n2"), pending("n3"))
+	delivered := pending("n2")
+	delivered.State = licensing.DeliveryDelivered
+	put(true, delivered)
+	if diff := cmp.Diff([]string{"n1", "n2", "n3"}, ids(licensing.DeliveryPending)); diff != "" {
+		t.Errorf("pending after a rolled-back delivery (-want +got):\n%s", diff)
+	}
+	if got := ids(licensing.DeliveryDelivered); len(got) != 0 {
+		t.Errorf("delivered after a rolled-back delivery: %v", got)
+	}
+	put(false, delivered)
+	if diff := cmp.Diff([]string{"n1", "n3"}, ids(licensing.DeliveryPending)); diff != "" {
+		t.Errorf("pending (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"n2"}, ids(licensing.DeliveryDelivered)); diff != "" {
+		t.Errorf("delivered (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"n1", "n2", "n3"}, ids("")); diff != "" {
+		t.Errorf("all (-want +got):\n%s", diff)
+	}
+}

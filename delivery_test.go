@@ -414,8 +414,8 @@ func mustLedger(t *testing.T, st licensing.Store, cfg licensing.Config) *licensi
 	return l
 }
 
-// flakyStore is a memstore whose Updates fail while down is set, and whose
-// transactions can be told to fail once a notification is written.
+// flakyStore is a memstore whose Updates and Views fail while down is set,
+// and whose transactions can be told to fail once a notification is written.
 type flakyStore struct {
 	*memstore.Store
 	mu                sync.Mutex
@@ -429,6 +429,16 @@ func (s *flakyStore) setDown(v bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.down = v
+}
+
+func (s *flakyStore) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
+	if down {
+		return errStoreDown
+	}
+	return s.Store.View(ctx, fn)
 }
 
 func (s *flakyStore) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {

@@ -3,7 +3,6 @@ package licensing_test
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,35 +12,13 @@ import (
 	"github.com/licensing-go/licensing/store/memstore"
 )
 
-// downStore fails every read and write while down is set.
-type downStore struct {
-	licensing.Store
-	down atomic.Bool
-}
-
-var errDown = errors.New("store is down")
-
-func (s *downStore) Update(ctx context.Context, fn func(licensing.Tx) error) error {
-	if s.down.Load() {
-		return errDown
-	}
-	return s.Store.Update(ctx, fn)
-}
-
-func (s *downStore) View(ctx context.Context, fn func(licensing.Tx) error) error {
-	if s.down.Load() {
-		return errDown
-	}
-	return s.Store.View(ctx, fn)
-}
-
 // TestLoopsOutliveStoreErrors: a store that is down for a while does not
 // end RunSweep or RunDelivery; the errors reach Config.LoopError and the
 // work is done once the store is back.
 func TestLoopsOutliveStoreErrors(t *testing.T) {
 	mock := clock.NewMock()
 	clk := steppedClock{Mock: mock, waiting: make(chan struct{})}
-	st := &downStore{Store: memstore.New()}
+	st := &flakyStore{Store: memstore.New()}
 	rec := notifytest.New()
 	loopErrs := make(chan error, 16)
 	o := newOutboxOn(t, st, licensing.Config{Clock: clk, Notifier: rec,
@@ -66,15 +43,15 @@ func TestLoopsOutliveStoreErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			mock.Set(leapExpires.Add(-29 * 24 * time.Hour))
-			st.down.Store(true)
+			st.setDown(true)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- c.run(ctx, c.every) }()
 			<-clk.waiting // the first pass failed, and the loop waits
-			if err := <-loopErrs; !errors.Is(err, errDown) {
+			if err := <-loopErrs; !errors.Is(err, errStoreDown) {
 				t.Fatalf("LoopError got %v, want the store's error", err)
 			}
-			st.down.Store(false)
+			st.setDown(false)
 			if c.done() {
 				t.Fatal("work done while the store was down")
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -48,7 +49,7 @@ func (l *Ledger) Tiers(ctx context.Context, a Actor) ([]Tier, error) {
 			return nil, err
 		}
 		ts = append(ts, Premium, Trial)
-		slices.SortFunc(ts, func(x, y Tier) int { return compareStrings(x.Name, y.Name) })
+		slices.SortFunc(ts, func(x, y Tier) int { return strings.Compare(x.Name, y.Name) })
 		return ts, nil
 	})
 }
@@ -373,14 +374,4 @@ func checkName(name string) error {
 		return invalid("name", "must not be empty")
 	}
 	return checkText("name", name, maxNameLen)
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -3,6 +3,7 @@ package licensing
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -143,7 +144,7 @@ func (s *summer) list() []TierSummary {
 	for _, t := range s.tiers {
 		out = append(out, *t)
 	}
-	slices.SortFunc(out, func(a, b TierSummary) int { return compareStrings(a.Tier, b.Tier) })
+	slices.SortFunc(out, func(a, b TierSummary) int { return strings.Compare(a.Tier, b.Tier) })
 	return out
 }
 

@@ -19,6 +19,12 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) licensing.Store { return memstore.New() })
 }
 
+// TestModel runs the property test on its own, as a store that wants only it
+// would; TestStore runs it in full, so a few checks do here.
+func TestModel(t *testing.T) {
+	storetest.RunModel(t, func(t *testing.T) licensing.Store { return memstore.New() }, storetest.Options{Checks: 5})
+}
+
 // TestAllocatedIsTheOrdersCount checks that an allocation counts seats with
 // the order's own Allocated field and does not recount licences: an order of
 // 100,000 seats stored with 99,999 of them taken has one seat left, though

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -16,18 +15,6 @@ import (
 
 	"github.com/licensing-go/licensing"
 )
-
-// testModel is the state-machine test: rapid drives random ledger commands
-// by random actors, with the clock jumping across months and leap days, and
-// after every step the store must agree with the reference model.
-func testModel(t *testing.T, newStore func(t *testing.T) licensing.Store, o Options) {
-	withChecks(o.Checks, func() {
-		rapid.Check(t, func(rt *rapid.T) {
-			h := newHarness(rt, newStore(t))
-			rt.Repeat(h.actions())
-		})
-	})
-}
 
 // learnerPool are the learner ids of every company of the Model test.
 var learnerPool = []string{"l1", "l2", "l3", "l4", "l5"}

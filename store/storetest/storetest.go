@@ -27,6 +27,16 @@
 //     checks the store's state after every step against a reference model
 //     written in this package.
 //
+// A store that wants only the property test, say to run it with more checks
+// in a job of its own, calls RunModel, which is what Run's "Model" subtest
+// runs:
+//
+//	func TestStoreModel(t *testing.T) {
+//		storetest.RunModel(t, func(t *testing.T) licensing.Store {
+//			return mystore.New(openTestDB(t))
+//		}, storetest.Options{Checks: 1000})
+//	}
+//
 // Stores that are slow to create or to commit can ask for fewer trials and
 // checks with RunWith and Options. The rapid flags (-rapid.checks,
 // -rapid.seed, -rapid.v, ...) apply to the Model test as to any rapid test;
@@ -50,6 +60,8 @@ import (
 	"sync"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/licensing-go/licensing"
 )
 
@@ -63,7 +75,8 @@ type Options struct {
 	// Trials is how many times ConcurrentAllocation repeats with fresh
 	// orders. Zero: 200.
 	Trials int
-	// Checks is how many random command sequences the Model test runs.
+	// Checks is how many random command sequences the Model test, or
+	// RunModel, runs.
 	// Zero: rapid's own number (100, or -rapid.checks, or RAPID_CHECKS).
 	// A -rapid.checks flag or RAPID_CHECKS variable set by the person
 	// running the tests wins over Checks.
@@ -99,7 +112,22 @@ func RunWith(t *testing.T, newStore func(t *testing.T) licensing.Store, o Option
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
 	}
 	t.Run("ConcurrentAllocation", func(t *testing.T) { testConcurrentAllocation(t, newStore, o) })
-	t.Run("Model", func(t *testing.T) { testModel(t, newStore, o) })
+	t.Run("Model", func(t *testing.T) { RunModel(t, newStore, o) })
+}
+
+// RunModel runs the Model test alone, against the store newStore makes: rapid
+// drives random ledger commands by random actors, with the clock jumping
+// across months and leap days, and after every step the store must agree
+// with the reference model. RunWith runs it as its "Model" subtest. Of the
+// options, only Checks applies.
+func RunModel(t *testing.T, newStore func(t *testing.T) licensing.Store, o Options) {
+	t.Helper()
+	withChecks(o.Checks, func() {
+		rapid.Check(t, func(rt *rapid.T) {
+			h := newHarness(rt, newStore(t))
+			rt.Repeat(h.actions())
+		})
+	})
 }
 
 // A test case of the suite.

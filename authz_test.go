@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,9 @@ type fixture struct {
 	clock     *clock.Mock
 	requested string // a requested order of c
 	assigned  string // an assigned order of c
+	// The generated ids, the same in every fixture (the ids are
+	// sequential); each partner and company has its name as its ref.
+	p1, p2, p1a, p1b, c, d string
 }
 
 func newFixture(t *testing.T) fixture {
@@ -41,24 +45,42 @@ func newFixture(t *testing.T) fixture {
 			t.Fatal(err)
 		}
 	}
-	ok(l.CreatePartner(ctx, sys, licensing.NewPartner{ID: "p1", Name: "P1"}))
-	ok(l.CreatePartner(ctx, sys, licensing.NewPartner{ID: "p2", Name: "P2"}))
-	ok(l.CreatePartner(ctx, licensing.PartnerManager("p1", ""), licensing.NewPartner{ID: "p1a", Name: "P1a"}))
-	ok(l.CreatePartner(ctx, licensing.PartnerManager("p1", ""), licensing.NewPartner{ID: "p1b", Name: "P1b"}))
-	pm := licensing.PartnerManager("p1a", "pam")
-	cc, err := l.CreateCompany(ctx, pm, licensing.NewCompany{ID: "c", Name: "C",
+	f := fixture{ledger: l, store: st, clock: clk}
+	newPartner := func(a licensing.Actor, ref string) string {
+		t.Helper()
+		p, err := l.CreatePartner(ctx, a, licensing.NewPartner{Ref: ref, Name: strings.ToUpper(ref)})
+		ok(p, err)
+		return p.ID
+	}
+	f.p1 = newPartner(sys, "p1")
+	f.p2 = newPartner(sys, "p2")
+	f.p1a = newPartner(licensing.PartnerManager(f.p1, ""), "p1a")
+	f.p1b = newPartner(licensing.PartnerManager(f.p1, ""), "p1b")
+	pm := licensing.PartnerManager(f.p1a, "pam")
+	cc, err := l.CreateCompany(ctx, pm, licensing.NewCompany{Ref: "c", Name: "C",
 		Managers:      []licensing.Contact{{Email: "m@c.example"}},
 		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-1", Quantity: 5, Assign: true}})
 	ok(cc, err)
-	ok(l.CreateCompany(ctx, licensing.PartnerManager("p1b", ""), licensing.NewCompany{ID: "d", Name: "D"}))
-	req, err := l.RequestLicences(ctx, licensing.CompanyManager("c", "mia"), licensing.LicenceRequest{Company: "c", Quantity: 2})
+	f.c, f.assigned = cc.Company.ID, cc.Order.ID
+	dd, err := l.CreateCompany(ctx, licensing.PartnerManager(f.p1b, ""), licensing.NewCompany{Ref: "d", Name: "D"})
+	ok(dd, err)
+	f.d = dd.Company.ID
+	req, err := l.RequestLicences(ctx, licensing.CompanyManager(f.c, "mia"), licensing.LicenceRequest{Company: f.c, Quantity: 2})
 	ok(req, err)
+	f.requested = req.ID
 	for _, id := range []string{"l1", "l2", "l3"} {
-		ok(l.LearnerJoined(ctx, sys, licensing.LearnerFact{Company: "c", Learner: id}))
+		ok(l.LearnerJoined(ctx, sys, licensing.LearnerFact{Company: f.c, Learner: id}))
 	}
-	ok(l.Allocate(ctx, pm, licensing.Allocation{Company: "c", Learners: []string{"l1"}}))
-	return fixture{ledger: l, store: st, clock: clk, requested: req.ID, assigned: cc.Order.ID}
+	ok(l.Allocate(ctx, pm, licensing.Allocation{Company: f.c, Learners: []string{"l1"}}))
+	fixtureIDs.Do(func() { ids = f })
+	return f
 }
+
+// ids are the generated ids of the fixture, the same in every fixture.
+var (
+	ids        fixture
+	fixtureIDs sync.Once
+)
 
 // snapshot is everything a command could write.
 type snapshot struct {
@@ -70,6 +92,26 @@ type snapshot struct {
 	Companies     []licensing.Company
 	Partners      []licensing.Partner
 	Tiers         []licensing.Tier
+	Idempotency   []licensing.IdempotencyRecord
+}
+
+// idempotencyRecords reads the records the fixtures' keys could have left,
+// since the Tx has no listing of them.
+func idempotencyRecords(tx licensing.Tx) ([]licensing.IdempotencyRecord, error) {
+	var out []licensing.IdempotencyRecord
+	for _, scope := range []string{"system", "partner:" + ids.p1, "partner:" + ids.p1a, "partner:" + ids.p2, "company:" + ids.c} {
+		for _, key := range []string{"key-1", "req-1", "assign-1"} {
+			r, err := tx.Idempotency(scope, key)
+			if errors.Is(err, licensing.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 func takeSnapshot(t *testing.T, st licensing.Store) snapshot {
@@ -86,24 +128,14 @@ func takeSnapshot(t *testing.T, st licensing.Store) snapshot {
 		if s.Notifications, err = tx.Notifications(licensing.NotificationQuery{}); err != nil {
 			return err
 		}
-		if s.Tiers, err = tx.Tiers(); err != nil {
+		if s.Tiers, err = tx.Tiers(licensing.TierQuery{}); err != nil {
 			return err
 		}
-		parents := []string{""}
-		for i := 0; i < len(parents); i++ {
-			ps, err := tx.Partners(parents[i])
-			if err != nil {
-				return err
-			}
-			for _, p := range ps {
-				s.Partners = append(s.Partners, p)
-				parents = append(parents, p.ID)
-				cs, err := tx.Companies(p.ID)
-				if err != nil {
-					return err
-				}
-				s.Companies = append(s.Companies, cs...)
-			}
+		if s.Partners, err = tx.Partners(licensing.PartnerQuery{}); err != nil {
+			return err
+		}
+		if s.Companies, err = tx.Companies(licensing.CompanyQuery{}); err != nil {
+			return err
 		}
 		for _, c := range s.Companies {
 			ls, err := tx.Licences(licensing.LicenceQuery{Company: c.ID})
@@ -111,11 +143,14 @@ func takeSnapshot(t *testing.T, st licensing.Store) snapshot {
 				return err
 			}
 			s.Licences = append(s.Licences, ls...)
-			for _, id := range []string{"l1", "l2", "l3", "new"} {
-				if ln, err := tx.Learner(c.ID, id); err == nil {
-					s.Learners = append(s.Learners, ln)
-				}
+			lns, err := tx.Learners(licensing.LearnerQuery{Company: c.ID})
+			if err != nil {
+				return err
 			}
+			s.Learners = append(s.Learners, lns...)
+		}
+		if s.Idempotency, err = idempotencyRecords(tx); err != nil {
+			return err
 		}
 		return nil
 	})
@@ -135,14 +170,15 @@ func (tg target) ghost() target {
 
 func TestAuthorization(t *testing.T) {
 	ctx := context.Background()
+	f0 := newFixture(t)
 	actors := map[string]licensing.Actor{
 		"System":           licensing.System(),
-		"OwnerPartner":     licensing.PartnerManager("p1a", "pam"),
-		"AncestorPartner":  licensing.PartnerManager("p1", "pat"),
-		"SiblingPartner":   licensing.PartnerManager("p1b", "sib"),
-		"StrangerPartner":  licensing.PartnerManager("p2", "str"),
-		"CompanyManager":   licensing.CompanyManager("c", "mia"),
-		"OtherCompanyMgr":  licensing.CompanyManager("d", "dan"),
+		"OwnerPartner":     licensing.PartnerManager(f0.p1a, "pam"),
+		"AncestorPartner":  licensing.PartnerManager(f0.p1, "pat"),
+		"SiblingPartner":   licensing.PartnerManager(f0.p1b, "sib"),
+		"StrangerPartner":  licensing.PartnerManager(f0.p2, "str"),
+		"CompanyManager":   licensing.CompanyManager(f0.c, "mia"),
+		"OtherCompanyMgr":  licensing.CompanyManager(f0.d, "dan"),
 		"NoSuchPartnerMgr": licensing.PartnerManager("nobody", "x"),
 	}
 	// inTenancy says whether an actor may see company c (and partner p1a).
@@ -166,119 +202,124 @@ func TestAuthorization(t *testing.T) {
 	}
 	requested := func(f fixture) string { return f.requested }
 	assigned := func(f fixture) string { return f.assigned }
+	discard := func(_ any, err error) error { return err }
 	commands := []command{
 		{"RegisterTier", []licensing.ActorKind{S}, false, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.RegisterTier(ctx, a, licensing.Tier{Name: "managed"}, "")
-			return err
+			return discard(l.RegisterTier(ctx, a, licensing.NewTier{Name: "managed"}))
+		}},
+		{"Tiers", []licensing.ActorKind{S, P, C}, false, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.Tiers(ctx, a, licensing.TierFilter{}))
 		}},
 		{"CreatePartner", []licensing.ActorKind{S, P}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.CreatePartner(ctx, a, licensing.NewPartner{ID: "new", Parent: tg.partner, Name: "New"})
-			return err
+			return discard(l.CreatePartner(ctx, a, licensing.NewPartner{Ref: "new", Parent: tg.partner, Name: "New"}))
+		}},
+		{"Partner", []licensing.ActorKind{S, P}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.Partner(ctx, a, tg.partner))
+		}},
+		{"Partners", []licensing.ActorKind{S, P}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.Partners(ctx, a, licensing.PartnerFilter{Parent: tg.partner}))
+		}},
+		{"PartnersDescendants", []licensing.ActorKind{S, P}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.Partners(ctx, a, licensing.PartnerFilter{Parent: tg.partner, Descendants: true}))
 		}},
 		{"CreateCompany", []licensing.ActorKind{S, P}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.CreateCompany(ctx, a, licensing.NewCompany{ID: "new", Partner: tg.partner, Name: "New",
-				PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-9", Quantity: 1}})
-			return err
+			return discard(l.CreateCompany(ctx, a, licensing.NewCompany{Ref: "new", Partner: tg.partner, Name: "New",
+				PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-9", Quantity: 1}}))
 		}},
 		{"UpdateCompany", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
 			name := "Renamed"
-			_, err := l.UpdateCompany(ctx, a, licensing.CompanySettings{Company: tg.company, Name: &name})
-			return err
+			return discard(l.UpdateCompany(ctx, a, licensing.CompanySettings{Company: tg.company, Name: &name}))
 		}},
 		{"Company", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Company(ctx, a, tg.company)
-			return err
+			return discard(l.Company(ctx, a, tg.company))
+		}},
+		{"Companies", []licensing.ActorKind{S, P}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.Companies(ctx, a, licensing.CompanyFilter{Partner: tg.partner}))
+		}},
+		{"CompaniesDescendants", []licensing.ActorKind{S, P}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.Companies(ctx, a, licensing.CompanyFilter{Partner: tg.partner, Descendants: true, Ref: "c"}))
 		}},
 		{"RequestLicences", []licensing.ActorKind{P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 3})
-			return err
+			return discard(l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 3}))
 		}},
 		{"Orders", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Orders(ctx, a, licensing.OrderFilter{Company: tg.company})
-			return err
+			return discard(l.Orders(ctx, a, licensing.OrderFilter{Company: tg.company}))
 		}},
 		{"Order", []licensing.ActorKind{S, P, C}, true, assigned, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Order(ctx, a, tg.order)
-			return err
+			return discard(l.Order(ctx, a, tg.order))
 		}},
 		{"AssignOrder", []licensing.ActorKind{P}, true, requested, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.AssignOrder(ctx, a, licensing.OrderAction{Order: tg.order})
-			return err
+			return discard(l.AssignOrder(ctx, a, licensing.OrderAssignment{Order: tg.order}))
 		}},
 		{"RejectOrder", []licensing.ActorKind{P}, true, requested, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.RejectOrder(ctx, a, licensing.OrderAction{Order: tg.order, Reason: "no budget"})
-			return err
+			return discard(l.RejectOrder(ctx, a, licensing.OrderRejection{Order: tg.order, Reason: "no budget"}))
 		}},
 		{"CancelOrder", []licensing.ActorKind{P, C}, true, requested, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.CancelOrder(ctx, a, licensing.OrderAction{Order: tg.order})
-			return err
+			return discard(l.CancelOrder(ctx, a, licensing.OrderCancellation{Order: tg.order}))
 		}},
 		{"Allocate", []licensing.ActorKind{P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Allocate(ctx, a, licensing.Allocation{Company: tg.company, Learners: []string{"l2", "l3"}})
-			return err
+			return discard(l.Allocate(ctx, a, licensing.Allocation{Company: tg.company, Learners: []string{"l2", "l3"}}))
 		}},
 		{"AllocateFromOrder", []licensing.ActorKind{P, C}, true, assigned, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Allocate(ctx, a, licensing.Allocation{Company: tg.company, Order: tg.order, Learners: []string{"l2"}})
-			return err
+			return discard(l.Allocate(ctx, a, licensing.Allocation{Company: tg.company, Order: tg.order, Learners: []string{"l2"}}))
 		}},
 		{"Reallocate", []licensing.ActorKind{P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Reallocate(ctx, a, licensing.Reallocation{Company: tg.company, From: "l1", To: "l2"})
-			return err
+			return discard(l.Reallocate(ctx, a, licensing.Reallocation{Company: tg.company, FromLearner: "l1", ToLearner: "l2"}))
 		}},
 		{"ReleaseLicence", []licensing.ActorKind{P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.ReleaseLicence(ctx, a, licensing.Release{Company: tg.company, Learner: "l1"})
-			return err
+			return discard(l.ReleaseLicence(ctx, a, licensing.Release{Company: tg.company, Learner: "l1"}))
 		}},
 		{"Licences", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Licences(ctx, a, licensing.LicenceFilter{Company: tg.company})
-			return err
+			return discard(l.Licences(ctx, a, licensing.LicenceFilter{Company: tg.company}))
 		}},
 		{"LearnerJoined", []licensing.ActorKind{S}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.LearnerJoined(ctx, a, licensing.LearnerFact{Company: tg.company, Learner: "new"})
-			return err
+			return discard(l.LearnerJoined(ctx, a, licensing.LearnerFact{Company: tg.company, Learner: "new"}))
 		}},
 		{"LearnerLoggedIn", []licensing.ActorKind{S}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.LearnerLoggedIn(ctx, a, licensing.LearnerFact{Company: tg.company, Learner: "l1"})
-			return err
+			return discard(l.LearnerLoggedIn(ctx, a, licensing.LearnerFact{Company: tg.company, Learner: "l1"}))
 		}},
 		{"LearnerLeft", []licensing.ActorKind{S}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.LearnerLeft(ctx, a, licensing.LearnerFact{Company: tg.company, Learner: "l1"})
-			return err
+			return discard(l.LearnerLeft(ctx, a, licensing.LearnerFact{Company: tg.company, Learner: "l1"}))
 		}},
 		{"Learner", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Learner(ctx, a, tg.company, "l1")
-			return err
+			return discard(l.Learner(ctx, a, licensing.LearnerRef{Company: tg.company, Learner: "l1"}))
+		}},
+		{"Learners", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.Learners(ctx, a, licensing.LearnerFilter{Company: tg.company}))
+		}},
+		{"LearnersUnlicensed", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.Learners(ctx, a, licensing.LearnerFilter{Company: tg.company, State: licensing.LearnersUnlicensed}))
 		}},
 		{"Entitlement", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			e, err := l.Entitlement(ctx, a, tg.company, "l1", "premium")
-			if err == nil && !e.Entitled && tg.company == "c" {
+			e, err := l.Entitlement(ctx, a, licensing.EntitlementCheck{Company: tg.company, Learner: "l1"})
+			if err == nil && !e.Entitled && tg.company == ids.c {
 				return errors.New("l1 is not entitled")
 			}
 			return err
 		}},
 		{"CompanySummary", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.CompanySummary(ctx, a, tg.company)
-			return err
+			return discard(l.CompanySummary(ctx, a, tg.company))
 		}},
 		{"PartnerSummary", []licensing.ActorKind{S, P}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.PartnerSummary(ctx, a, tg.partner)
-			return err
-		}},
-		{"Partner", []licensing.ActorKind{S, P}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Partner(ctx, a, tg.partner)
-			return err
-		}},
-		{"Companies", []licensing.ActorKind{S, P}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Companies(ctx, a, tg.partner)
-			return err
+			return discard(l.PartnerSummary(ctx, a, tg.partner))
 		}},
 		{"Events", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Events(ctx, a, licensing.EventFilter{Company: tg.company})
-			return err
+			return discard(l.Events(ctx, a, licensing.EventFilter{Company: tg.company}))
 		}},
 		{"Sweep", []licensing.ActorKind{S}, false, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			_, err := l.Sweep(ctx, a)
+			return discard(l.Sweep(ctx, a))
+		}},
+		{"Deliver", []licensing.ActorKind{S}, false, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			// A ledger without a notifier: an allowed actor gets ErrInvalid
+			// (no notifier), never before its actor was checked.
+			_, err := l.Deliver(ctx, a)
+			if errors.Is(err, licensing.ErrInvalid) {
+				return nil
+			}
 			return err
+		}},
+		{"Notifications", []licensing.ActorKind{S}, false, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.Notifications(ctx, a, licensing.NotificationFilter{}))
 		}},
 	}
 
@@ -286,7 +327,7 @@ func TestAuthorization(t *testing.T) {
 		for name, a := range actors {
 			t.Run(c.name+"/"+name, func(t *testing.T) {
 				f := newFixture(t)
-				tg := target{company: "c", partner: "p1a"}
+				tg := target{company: f.c, partner: f.p1a}
 				if c.order != nil {
 					tg.order = c.order(f)
 				}
@@ -308,7 +349,7 @@ func TestAuthorization(t *testing.T) {
 					// The very same error as for objects that do not exist.
 					ghost := newFixture(t)
 					gerr := c.run(ghost.ledger, a, tg.ghost())
-					want := strings.NewReplacer("ghost-c", "c", "ghost-p", "p1a", "ord_ghost", tg.order).Replace(gerr.Error())
+					want := strings.NewReplacer("ghost-c", f.c, "ghost-p", f.p1a, "ord_ghost", tg.order).Replace(gerr.Error())
 					if err.Error() != want {
 						t.Fatalf("foreign object: %q\nmissing object: %q", err, gerr)
 					}
@@ -326,26 +367,115 @@ func TestAuthorization(t *testing.T) {
 	}
 }
 
+// TestCreateAgainstForeignRef checks that creating a partner or a company
+// with a ref that another tenant already uses is indistinguishable from
+// creating it with a free ref: byte-identical results, the same writes.
+// Refs are unique within the owning partner only, and ids are generated, so
+// no create can tell a caller that another tenant holds a name.
+func TestCreateAgainstForeignRef(t *testing.T) {
+	ctx := context.Background()
+	creates := map[string]func(l *licensing.Ledger, a licensing.Actor, f fixture, ref string) (any, error){
+		"CreateCompany": func(l *licensing.Ledger, a licensing.Actor, f fixture, ref string) (any, error) {
+			return l.CreateCompany(ctx, a, licensing.NewCompany{Partner: f.p1a, Ref: ref, Name: "New"})
+		},
+		"CreateCompanyWithOrder": func(l *licensing.Ledger, a licensing.Actor, f fixture, ref string) (any, error) {
+			return l.CreateCompany(ctx, a, licensing.NewCompany{Partner: f.p1a, Ref: ref, Name: "New",
+				PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-2", Quantity: 3, Assign: a.Kind == licensing.KindPartner}})
+		},
+		"CreatePartner": func(l *licensing.Ledger, a licensing.Actor, f fixture, ref string) (any, error) {
+			return l.CreatePartner(ctx, a, licensing.NewPartner{Parent: f.p1a, Ref: ref, Name: "New"})
+		},
+	}
+	// Each foreign tenant takes the ref "taken" for a company and a partner
+	// of its own, in one fixture, and "other" in the twin fixture.
+	occupy := func(t *testing.T, f fixture, ref string) {
+		t.Helper()
+		for _, owner := range []string{f.p2, f.p1b, f.p1} {
+			pm := licensing.PartnerManager(owner, "")
+			if _, err := f.ledger.CreateCompany(ctx, pm, licensing.NewCompany{Ref: ref, Name: "Held"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.ledger.CreatePartner(ctx, pm, licensing.NewPartner{Ref: ref, Name: "Held"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	actors := map[string]func(f fixture) licensing.Actor{
+		"System":          func(fixture) licensing.Actor { return licensing.System() },
+		"OwnerPartner":    func(f fixture) licensing.Actor { return licensing.PartnerManager(f.p1a, "pam") },
+		"AncestorPartner": func(f fixture) licensing.Actor { return licensing.PartnerManager(f.p1, "pat") },
+	}
+	for cname, create := range creates {
+		for aname, actor := range actors {
+			t.Run(cname+"/"+aname, func(t *testing.T) {
+				taken, free := newFixture(t), newFixture(t)
+				occupy(t, taken, "taken")
+				occupy(t, free, "other")
+				got, err := create(taken.ledger, actor(taken), taken, "taken")
+				if err != nil {
+					t.Fatalf("with a ref taken in a foreign tenant: %v", err)
+				}
+				want, err := create(free.ledger, actor(free), free, "taken")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("a foreign tenant's ref shows (-free +taken):\n%s", diff)
+				}
+				diffSnapshots(t, takeSnapshot(t, free.store), takeSnapshot(t, taken.store))
+				// Within the owner, the ref is taken: a conflict the actor
+				// may see, since it sees the owner's companies and partners.
+				_, err = create(taken.ledger, actor(taken), taken, "taken")
+				if !errors.Is(err, licensing.ErrConflict) {
+					t.Fatalf("the same ref twice beneath one partner: got %v, want ErrConflict", err)
+				}
+			})
+		}
+	}
+}
+
+// diffSnapshots compares what two fixtures that differ only in the refs
+// of the foreign tenants' objects hold: everything but those refs.
+func diffSnapshots(t *testing.T, want, got snapshot) {
+	t.Helper()
+	norm := func(s snapshot) snapshot {
+		for i := range s.Partners {
+			if s.Partners[i].Ref == "taken" || s.Partners[i].Ref == "other" {
+				s.Partners[i].Ref = "foreign"
+			}
+		}
+		for i := range s.Companies {
+			if s.Companies[i].Ref == "taken" || s.Companies[i].Ref == "other" {
+				s.Companies[i].Ref = "foreign"
+			}
+		}
+		return s
+	}
+	if diff := cmp.Diff(norm(want), norm(got)); diff != "" {
+		t.Fatalf("a foreign tenant's ref changed what the create wrote (-free +taken):\n%s", diff)
+	}
+}
+
 // TestManageMode checks that a partner manager's change on a company's
 // behalf records both the actor and the company.
 func TestManageMode(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	pm := licensing.PartnerManager("p1", "pat")
-	o, err := f.ledger.RequestLicences(ctx, pm, licensing.LicenceRequest{Company: "c", Quantity: 4, PurchaseOrder: "PO-7"})
+	pm := licensing.PartnerManager(f.p1, "pat")
+	o, err := f.ledger.RequestLicences(ctx, pm, licensing.LicenceRequest{Company: f.c, Quantity: 4, PurchaseOrder: "PO-7"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(pm, o.RequestedBy); diff != "" {
 		t.Errorf("RequestedBy (-want +got):\n%s", diff)
 	}
-	evs, err := f.ledger.Events(ctx, pm, licensing.EventFilter{Company: "c", Limit: 1000})
+	evs, err := f.ledger.Events(ctx, pm, licensing.EventFilter{Company: f.c, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := evs[len(evs)-1]
+	last := evs.Items[len(evs.Items)-1]
 	want := licensing.Event{Seq: last.Seq, At: f.clock.Now().UTC(), Type: licensing.EventOrderRequested, Actor: pm,
-		Partner: "p1a", Company: "c", Order: o.ID, Tier: "premium", Count: 4}
+		Partner: f.p1a, Company: f.c, Order: o.ID, Tier: "premium", Count: 4}
 	if diff := cmp.Diff(want, last); diff != "" {
 		t.Errorf("event (-want +got):\n%s", diff)
 	}

@@ -16,13 +16,14 @@ import (
 	"github.com/licensing-go/licensing/store/memstore"
 )
 
-// outbox is a ledger over a memstore with a mock clock, one partner "p" and
-// one company "c", whose Notifier is set per test.
+// outbox is a ledger over a memstore with a mock clock, one partner (id
+// o.p) and one company (id o.c), whose Notifier is set per test.
 type outbox struct {
 	t      testing.TB
 	ctx    context.Context
 	ledger *licensing.Ledger
 	clock  *clock.Mock
+	p, c   string
 	cm     licensing.Actor
 	pm     licensing.Actor
 }
@@ -51,16 +52,19 @@ func newOutboxOn(t testing.TB, st licensing.Store, cfg licensing.Config, clk *cl
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &outbox{t: t, ctx: context.Background(), ledger: l, clock: clk,
-		cm: licensing.CompanyManager("c", "mia"), pm: licensing.PartnerManager("p", "pam")}
-	if _, err := l.CreatePartner(o.ctx, licensing.System(), licensing.NewPartner{ID: "p", Name: "P",
-		Contacts: []licensing.Contact{{Email: "pam@p.example"}}}); err != nil {
+	o := &outbox{t: t, ctx: context.Background(), ledger: l, clock: clk}
+	p, err := l.CreatePartner(o.ctx, licensing.System(), licensing.NewPartner{Ref: "p", Name: "P",
+		Contacts: []licensing.Contact{{Email: "pam@p.example"}}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.CreateCompany(o.ctx, o.pm, licensing.NewCompany{ID: "c", Name: "C",
-		Managers: []licensing.Contact{{Email: "mia@c.example"}}}); err != nil {
+	o.p, o.pm = p.ID, licensing.PartnerManager(p.ID, "pam")
+	c, err := l.CreateCompany(o.ctx, o.pm, licensing.NewCompany{Ref: "c", Name: "C",
+		Managers: []licensing.Contact{{Email: "mia@c.example"}}})
+	if err != nil {
 		t.Fatal(err)
 	}
+	o.c, o.cm = c.Company.ID, licensing.CompanyManager(c.Company.ID, "mia")
 	return o
 }
 
@@ -70,7 +74,7 @@ func (o *outbox) request(n int) []string {
 	o.t.Helper()
 	before := len(o.all())
 	for range n {
-		if _, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: "c", Quantity: 5}); err != nil {
+		if _, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: o.c, Quantity: 5}); err != nil {
 			o.t.Fatal(err)
 		}
 	}
@@ -87,11 +91,19 @@ func (o *outbox) request(n int) []string {
 // all lists the whole outbox.
 func (o *outbox) all() []licensing.Notification {
 	o.t.Helper()
-	ns, err := o.ledger.Notifications(o.ctx, licensing.System(), licensing.NotificationFilter{Limit: licensing.MaxPageSize})
-	if err != nil {
-		o.t.Fatal(err)
+	var out []licensing.Notification
+	f := licensing.NotificationFilter{Limit: licensing.MaxPageSize}
+	for {
+		page, err := o.ledger.Notifications(o.ctx, licensing.System(), f)
+		if err != nil {
+			o.t.Fatal(err)
+		}
+		out = append(out, page.Items...)
+		if page.Next == "" {
+			return out
+		}
+		f.After = page.Next
 	}
-	return ns
 }
 
 func (o *outbox) get(id string) licensing.Notification {
@@ -106,7 +118,7 @@ func (o *outbox) get(id string) licensing.Notification {
 // deliver runs one pass and checks its result.
 func (o *outbox) deliver(want licensing.DeliveryResult) {
 	o.t.Helper()
-	got, err := o.ledger.Deliver(o.ctx)
+	got, err := o.ledger.Deliver(o.ctx, licensing.System())
 	if err != nil {
 		o.t.Fatalf("Deliver: %v", err)
 	}
@@ -147,7 +159,7 @@ func TestDeliverOnce(t *testing.T) {
 func TestDeliverWithoutNotifier(t *testing.T) {
 	o := newOutbox(t, nil, licensing.Config{})
 	o.request(1)
-	_, err := o.ledger.Deliver(o.ctx)
+	_, err := o.ledger.Deliver(o.ctx, licensing.System())
 	if !errors.Is(err, licensing.ErrInvalid) {
 		t.Errorf("Deliver without a notifier: %v, want ErrInvalid", err)
 	}
@@ -224,7 +236,7 @@ func TestDeliverParksAndRequeues(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, n := range parked {
+	for _, n := range parked.Items {
 		got = append(got, n.ID)
 		if n.Attempts != 3 || n.LastError != notifytest.ErrRefused.Error() {
 			t.Errorf("parked: %+v", n)
@@ -234,12 +246,12 @@ func TestDeliverParksAndRequeues(t *testing.T) {
 		t.Errorf("parked notifications (-want +got):\n%s", diff)
 	}
 	pending, err := o.ledger.Notifications(o.ctx, licensing.System(), licensing.NotificationFilter{State: licensing.DeliveryPending})
-	if err != nil || len(pending) != 0 {
+	if err != nil || len(pending.Items) != 0 {
 		t.Errorf("pending: %v, %v; want none", pending, err)
 	}
 
 	rec.FailAlways(false)
-	n, err := o.ledger.Requeue(o.ctx, licensing.System(), ids[0])
+	n, err := o.ledger.Requeue(o.ctx, licensing.System(), licensing.NotificationRequeue{Notification: ids[0]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,20 +267,20 @@ func TestDeliverParksAndRequeues(t *testing.T) {
 	}
 
 	t.Run("ErrConflict", func(t *testing.T) {
-		_, err := o.ledger.Requeue(o.ctx, licensing.System(), ids[0])
+		_, err := o.ledger.Requeue(o.ctx, licensing.System(), licensing.NotificationRequeue{Notification: ids[0]})
 		if !errors.Is(err, licensing.ErrConflict) {
 			t.Errorf("Requeue of a delivered notification: %v, want ErrConflict", err)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := o.ledger.Requeue(o.ctx, licensing.System(), "ntf_nope")
+		_, err := o.ledger.Requeue(o.ctx, licensing.System(), licensing.NotificationRequeue{Notification: "ntf_nope"})
 		if !errors.Is(err, licensing.ErrNotFound) {
 			t.Errorf("Requeue of an unknown id: %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		for _, id := range []string{"", "ntf_\n", strings.Repeat("x", 65)} {
-			_, err := o.ledger.Requeue(o.ctx, licensing.System(), id)
+			_, err := o.ledger.Requeue(o.ctx, licensing.System(), licensing.NotificationRequeue{Notification: id})
 			var e *licensing.Error
 			if !errors.As(err, &e) || !errors.Is(err, licensing.ErrInvalid) || e.Field != "notification" {
 				t.Errorf("Requeue(%q): %v, want ErrInvalid of field notification", id, err)
@@ -281,7 +293,7 @@ func TestDeliverParksAndRequeues(t *testing.T) {
 	})
 	t.Run("ErrForbidden", func(t *testing.T) {
 		for _, a := range []licensing.Actor{o.pm, o.cm} {
-			if _, err := o.ledger.Requeue(o.ctx, a, ids[1]); !errors.Is(err, licensing.ErrForbidden) {
+			if _, err := o.ledger.Requeue(o.ctx, a, licensing.NotificationRequeue{Notification: ids[1]}); !errors.Is(err, licensing.ErrForbidden) {
 				t.Errorf("Requeue by %s: %v, want ErrForbidden", a, err)
 			}
 			if _, err := o.ledger.Notifications(o.ctx, a, licensing.NotificationFilter{}); !errors.Is(err, licensing.ErrForbidden) {
@@ -376,7 +388,7 @@ func TestDeliverCancelled(t *testing.T) {
 		}
 		cancel()
 	}()
-	res, err := o.ledger.Deliver(ctx)
+	res, err := o.ledger.Deliver(ctx, licensing.System())
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Deliver with a cancelled context: %v, want context.Canceled", err)
 	}
@@ -483,7 +495,7 @@ func TestDeliverLeaseRecovers(t *testing.T) {
 	o = newOutbox(t, st, licensing.Config{Notifier: notifier, MaxAttempts: 2})
 	ids := o.request(1)
 	claimedAt := o.now()
-	if _, err := o.ledger.Deliver(o.ctx); !errors.Is(err, errStoreDown) {
+	if _, err := o.ledger.Deliver(o.ctx, licensing.System()); !errors.Is(err, errStoreDown) {
 		t.Fatalf("Deliver with the store down: %v, want errStoreDown", err)
 	}
 	st.setDown(false)
@@ -505,7 +517,7 @@ func TestDeliverLeaseRecovers(t *testing.T) {
 		n := o.get(ids[0])
 		// Two attempts, each lost with the process.
 		for i := range 2 {
-			if _, err := o.ledger.Deliver(o.ctx); !errors.Is(err, errStoreDown) {
+			if _, err := o.ledger.Deliver(o.ctx, licensing.System()); !errors.Is(err, errStoreDown) {
 				t.Fatalf("attempt %d with the store down: %v, want errStoreDown", i+1, err)
 			}
 			st.setDown(false)
@@ -524,7 +536,7 @@ func TestFailedCommandLeavesNoNotification(t *testing.T) {
 	st := &flakyStore{Store: memstore.New()}
 	rec := notifytest.New()
 	o := newOutbox(t, st, licensing.Config{Notifier: rec})
-	req, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: "c", Quantity: 2})
+	req, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: o.c, Quantity: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,13 +544,13 @@ func TestFailedCommandLeavesNoNotification(t *testing.T) {
 	before := o.all()
 
 	st.failAfterNotified = true
-	if _, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: "c", Quantity: 3}); err == nil {
+	if _, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: o.c, Quantity: 3}); err == nil {
 		t.Fatal("RequestLicences succeeded with a failing store")
 	}
-	if _, err := o.ledger.AssignOrder(o.ctx, o.pm, licensing.OrderAction{Order: req.ID}); err == nil {
+	if _, err := o.ledger.AssignOrder(o.ctx, o.pm, licensing.OrderAssignment{Order: req.ID}); err == nil {
 		t.Fatal("AssignOrder succeeded with a failing store")
 	}
-	if _, err := o.ledger.RejectOrder(o.ctx, o.pm, licensing.OrderAction{Order: req.ID, Reason: "no"}); err == nil {
+	if _, err := o.ledger.RejectOrder(o.ctx, o.pm, licensing.OrderRejection{Order: req.ID, Reason: "no"}); err == nil {
 		t.Fatal("RejectOrder succeeded with a failing store")
 	}
 	st.failAfterNotified = false
@@ -617,12 +629,12 @@ func ExampleLedger_Deliver() {
 	l, _ := licensing.New(memstore.New(), &licensing.Config{Notifier: rec, NewID: licensing.SequentialIDs(),
 		DeliveryConcurrency: 1})
 	sys := licensing.System()
-	_, _ = l.CreatePartner(ctx, sys, licensing.NewPartner{ID: "p", Name: "Partner"})
-	_, _ = l.CreateCompany(ctx, sys, licensing.NewCompany{ID: "c", Partner: "p", Name: "Acme",
+	p, _ := l.CreatePartner(ctx, sys, licensing.NewPartner{Name: "Partner"})
+	_, _ = l.CreateCompany(ctx, sys, licensing.NewCompany{Partner: p.ID, Name: "Acme",
 		Managers:      []licensing.Contact{{Email: "boss@acme.example"}},
 		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-1", Quantity: 10, Assign: true}})
 
-	res, err := l.Deliver(ctx)
+	res, err := l.Deliver(ctx, sys)
 	fmt.Println(res, err)
 	for _, n := range rec.Delivered() {
 		fmt.Println(n.Kind, n.To, n.Quantity)
@@ -644,12 +656,12 @@ func BenchmarkDeliver(b *testing.B) {
 		b.StopTimer()
 		o := newOutbox(b, nil, licensing.Config{Notifier: accept})
 		for range batch {
-			if _, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: "c", Quantity: 1}); err != nil {
+			if _, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: o.c, Quantity: 1}); err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.StartTimer()
-		res, err := o.ledger.Deliver(o.ctx)
+		res, err := o.ledger.Deliver(o.ctx, licensing.System())
 		if err != nil || res.Delivered != batch {
 			b.Fatalf("Deliver: %+v, %v", res, err)
 		}

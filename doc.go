@@ -29,10 +29,37 @@
 // kind may never run a command gets ErrForbidden (a company manager
 // assigning an order, say), which reveals nothing about any object.
 //
+// Partners and companies are created by CreatePartner and CreateCompany with
+// ids the ledger generates ("ptn_...", "cmp_..."): opaque and unguessable,
+// so that no create can tell a caller that an id is taken in another
+// tenant. The host's own key for one is its Ref, optional and unique among
+// the partners of one parent or the companies of one partner; the listings
+// find an object by it (CompanyFilter.Ref, PartnerFilter.Ref).
+//
 // A Tier is a kind of licence with a Term: calendar months, whole days, or
-// none (never expires; such orders expire at Never). Premium (12 months) and
-// Trial (30 days) are built in; the host registers others with
-// RegisterTier.
+// none (never expires; such orders expire at Never()). Premium (12 months)
+// and Trial (30 days) are built in and cannot be changed; the host
+// registers others with RegisterTier.
+//
+// # One shape for every command and listing
+//
+// Every command takes (ctx, actor, input): the input is a struct named for
+// what it asks (NewCompany, LicenceRequest, OrderAssignment, Allocation,
+// Reallocation, ...) and, where the command writes, carries its
+// IdempotencyKey. A show of one object takes its id (Order, Company,
+// Partner, Notification) or, for a learner, a LearnerRef. Sweep and Deliver,
+// the system's scheduled work, take only the actor.
+//
+// Every listing (Orders, Licences, Events, Notifications, Tiers, Partners,
+// Companies, Learners) takes a filter with After and Limit and returns a
+// Page: Items, and Next, the opaque cursor of the next page ("" on the last
+// one). A cursor is a position in one listing of one tenant; a listing is
+// always narrowed to the actor's tenancy, so no cursor reaches another
+// tenant's data, and one passed to another listing or by another tenant is
+// ErrInvalid. Limit is 1 to MaxPageSize; zero means DefaultPageSize.
+//
+// The *Filter types are the host's; the *Query types (OrderQuery, ...) are
+// the Store's, built by the Ledger from the filters.
 //
 // # Orders and their countdown
 //
@@ -56,7 +83,7 @@
 //
 // Orders lists orders by an OrderFilter (status, company, partner, tier,
 // purchase order, requested and assigned ranges, expiring before), oldest
-// first, a page at a time with a cursor.
+// first, a page at a time.
 //
 // # Seats, allocation, reallocation
 //
@@ -74,7 +101,8 @@
 // reallocated to another learner of the company for its remaining validity
 // (same order, same expiry) or released to its order's pool; otherwise
 // ErrNotEligible. The host tells learner facts as the system: LearnerJoined,
-// LearnerLoggedIn, LearnerLeft. A learner who left receives no licence. A
+// LearnerLoggedIn, LearnerLeft; Learners lists a company's learners, all or
+// by state (licensed, unlicensed, left, never logged in). A learner who left receives no licence. A
 // company with AutoAllocate set gives each learner who joins a licence of
 // that tier at once when a seat is free; a learner whose licence expired is
 // never given a new one automatically.
@@ -95,7 +123,9 @@
 // takes an optional IdempotencyKey, scoped to the actor's tenant: the same
 // key with the same arguments returns the first result and changes nothing;
 // with other arguments it is ErrIdempotencyReused. A command that fails
-// records nothing, not even its key.
+// records nothing, not even its key. A key is remembered for
+// Config.IdempotencyWindow (24 hours by default); the sweep deletes older
+// records, and a retry after the window runs the command again.
 //
 // Errors are *Error values wrapping one sentinel (ErrNotFound, ErrInvalid,
 // ErrForbidden, ErrInsufficient, ErrNotEligible, ErrOrderState,
@@ -103,8 +133,18 @@
 // errors.Is, read the detail (Field, Needed, Free) with errors.As, and show
 // or map the stable Code ("insufficient_licences"). Bad input (empty or
 // oversized ids, control characters, a quantity out of bounds, an unknown
-// tier, times in the wrong order) is ErrInvalid naming the field, and writes
-// nothing.
+// tier, times in the wrong order, a contact that is not one mailbox, a
+// cursor that is not this listing's) is ErrInvalid naming the field, and
+// writes nothing.
+//
+// Identifiers (ids, refs, learner ids, tier names, purchase-order
+// references, idempotency keys) are 1 to 64 bytes (keys 255) of UTF-8 made
+// of letters, marks, numbers, punctuation, symbols and spaces, with no
+// space at either end: no control or format character (bidi overrides,
+// zero-width characters, the BOM), no line separator, no private-use or
+// unassigned code point. Names and reasons are free text without control
+// characters or bidi overrides. A contact's Email is a single mailbox
+// address ("mia@globex.example"), checked when written.
 //
 // # Notifications, the sweep and delivery
 //
@@ -117,7 +157,8 @@
 // its outcome recorded in a transaction of its own. A refusal is retried after
 // an exponential backoff with full jitter between Config.RetryBase and
 // Config.RetryMax on the ledger's clock; after Config.MaxAttempts it is
-// parked, listed by Notifications and sent again by Requeue. Delivery is at
+// parked, listed by Notifications and sent again by Requeue. The backoff is
+// Backoff, the one retry schedule of the module. Delivery is at
 // least once, never zero, each notification with a stable ID for the receiver
 // to drop duplicates (an email's Message-ID, a webhook's Idempotency-Key).
 //
@@ -140,7 +181,7 @@
 //
 // Both loops stop when ctx is done and carry on after a failed pass; a host
 // with a scheduler of its own calls ledger.Sweep(ctx, licensing.System()) and
-// ledger.Deliver(ctx) from it instead.
+// ledger.Deliver(ctx, licensing.System()) from it instead.
 //
 // # Time and ids
 //
@@ -148,9 +189,9 @@
 // stores never read the time. The real and mock clocks of
 // github.com/benbjohnson/clock satisfy Clock, and when a clock also has
 // After, RunSweep and RunDelivery wait on it, so tests drive them with a mock.
-// Ids are generated by Config.NewID (time-ordered by default; SequentialIDs
-// for tests), prefixed per kind: "ptn_", "cmp_", "ord_", "lic_", "ntf_".
-// Partners and companies may be given the host's own ids instead.
+// Ids are generated by Config.NewID (by default time-ordered on the
+// ledger's Clock, with 80 random bits; SequentialIDs for tests), prefixed
+// per kind: "ptn_", "cmp_", "ord_", "lic_", "ntf_".
 //
 // # Decisions where the guide is silent
 //
@@ -166,12 +207,18 @@
 //     future, nor before the learner joined.
 //   - A reallocation releases the old licence and makes a new one for the
 //     next learner, with the same order and expiry and a link both ways
-//     (Licence.From, Licence.To); the order's seat count is unchanged.
+//     (Licence.FromLicence, Licence.ToLicence); the order's seat count is
+//     unchanged.
 //   - Auto-allocation names one tier per company and acts when a learner
 //     joins. It skips a learner who still has an unreleased licence of the
 //     tier, live or expired; a learner whose licence was released (say on
 //     leaving) and who joins again is treated like a newcomer.
-//   - An empty tier means Premium in every command that takes one.
+//   - An empty tier means Premium in every command and query that takes
+//     one, Entitlement included.
+//   - A company manager may not list partners or companies (ErrForbidden):
+//     it reads its own company with Company.
+//   - Contacts are checked as single mailbox addresses when written; a
+//     contact's display name goes in Contact.Name.
 //   - An order created with a company and assigned at once sends no
 //     "licences requested" notification: nothing waits for the partner. The
 //     system may create and assign such an order (trusted integration).
@@ -196,15 +243,17 @@
 // one in a read-only snapshot; CurrentLicence serves Entitlement outside a
 // transaction. Tx has a getter, a Put (insert or replace) and a list method
 // per record, each documented with the errors it returns: ErrNotFound for a
-// missing record, ErrConflict from InsertTier, and no driver error ever.
-// Stores keep instants to the microsecond in UTC and copy values in and out.
-// The package storetest runs the conformance and property suite any Store
-// must pass:
+// missing record, ErrConflict from InsertTier and from a Put that would move
+// a record to another parent, and no driver error ever. Stores keep
+// instants to the microsecond in UTC and copy values in and out. The
+// package storetest runs the conformance and property suite any Store must
+// pass:
 //
 //	func TestMyStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) licensing.Store { return mystore.New(t) })
 //	}
 //
 // Grow a store through optional interfaces found by type assertion, never by
-// changing Store.
+// changing Store; a store that wraps another (for metrics, say) passes the
+// inner store's optional interfaces through, as examples/metricstore does.
 package licensing

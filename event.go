@@ -1,6 +1,9 @@
 package licensing
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // EventType names what changed.
 type EventType string
@@ -9,22 +12,22 @@ type EventType string
 // per changed object: an allocation of many learners appends one
 // EventLicenceAllocated per licence.
 const (
-	EventTierRegistered    EventType = "tier.registered"
-	EventPartnerCreated    EventType = "partner.created"
-	EventCompanyCreated    EventType = "company.created"
-	EventCompanyUpdated    EventType = "company.updated"
-	EventOrderRequested    EventType = "order.requested"
-	EventOrderAssigned     EventType = "order.assigned"
-	EventOrderRejected     EventType = "order.rejected"
-	EventOrderCancelled    EventType = "order.cancelled"
-	EventOrderExpired      EventType = "order.expired"
-	EventReminderQueued    EventType = "order.reminder"
-	EventLearnerJoined     EventType = "learner.joined"
-	EventLearnerLoggedIn   EventType = "learner.logged_in"
-	EventLearnerLeft       EventType = "learner.left"
-	EventLicenceAllocated  EventType = "licence.allocated"
-	EventLicenceReleased   EventType = "licence.released"
-	EventLicenceReassigned EventType = "licence.reallocated"
+	EventTierRegistered     EventType = "tier.registered"
+	EventPartnerCreated     EventType = "partner.created"
+	EventCompanyCreated     EventType = "company.created"
+	EventCompanyUpdated     EventType = "company.updated"
+	EventOrderRequested     EventType = "order.requested"
+	EventOrderAssigned      EventType = "order.assigned"
+	EventOrderRejected      EventType = "order.rejected"
+	EventOrderCancelled     EventType = "order.cancelled"
+	EventOrderExpired       EventType = "order.expired"
+	EventReminderQueued     EventType = "order.reminder"
+	EventLearnerJoined      EventType = "learner.joined"
+	EventLearnerLoggedIn    EventType = "learner.logged_in"
+	EventLearnerLeft        EventType = "learner.left"
+	EventLicenceAllocated   EventType = "licence.allocated"
+	EventLicenceReleased    EventType = "licence.released"
+	EventLicenceReallocated EventType = "licence.reallocated"
 )
 
 // Event is one entry of the audit trail. Seq is assigned by the store,
@@ -53,4 +56,46 @@ type Event struct {
 	// learner the licence came from (Learner is the one it went to); for a
 	// reminder, its notification's id.
 	Detail string `json:"detail,omitempty"`
+}
+
+// EventFilter selects events for Events.
+type EventFilter struct {
+	// Company narrows to one company; Partner to a partner's subtree.
+	Company string `json:"company,omitempty"`
+	Partner string `json:"partner,omitempty"`
+	// After is the cursor: Page.Next of the previous page.
+	After string `json:"after,omitempty"`
+	// Limit is the page size: 1 to MaxPageSize; zero means DefaultPageSize.
+	Limit int `json:"limit,omitempty"`
+}
+
+// Events lists the audit trail the actor may see, by sequence number: the
+// feed a reader tails with Next.
+func (l *Ledger) Events(ctx context.Context, a Actor, f EventFilter) (Page[Event], error) {
+	ls, err := newListing(a, "events", f.After, f.Limit)
+	if err != nil {
+		return Page[Event]{}, err
+	}
+	after, err := parseSeq(ls.after)
+	if err != nil {
+		return Page[Event]{}, err
+	}
+	if err := checkOptionalID("company", f.Company); err != nil {
+		return Page[Event]{}, err
+	}
+	if err := checkOptionalID("partner", f.Partner); err != nil {
+		return Page[Event]{}, err
+	}
+	return view(ctx, l, func(tx Tx) (Page[Event], error) {
+		q := EventQuery{After: after, Limit: ls.limit + 1}
+		none, err := scope(tx, a, f.Company, f.Partner, &q.Company, &q.Partners)
+		if err != nil || none {
+			return Page[Event]{Items: []Event{}}, err
+		}
+		es, err := tx.Events(q)
+		if err != nil {
+			return Page[Event]{}, err
+		}
+		return page(a, ls, es, func(e Event) string { return seqKey(e.Seq) }), nil
+	})
 }

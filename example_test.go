@@ -24,78 +24,79 @@ func Example() {
 	}
 	system := licensing.System()
 
-	// The platform sets up a partner; its account manager creates a customer
-	// from a purchase order of 2 Premium licences, assigned at once.
-	must(ledger.CreatePartner(ctx, system, licensing.NewPartner{ID: "acme", Name: "Acme Distribution",
+	// The platform sets up a partner, keeping its own key as the ref; the
+	// partner's account manager creates a customer from a purchase order of
+	// 2 Premium licences, assigned at once. The ledger makes the ids.
+	acme := must(ledger.CreatePartner(ctx, system, licensing.NewPartner{Ref: "acme", Name: "Acme Distribution",
 		Contacts: []licensing.Contact{{Name: "Pam", Email: "pam@acme.example"}}}))
-	pam := licensing.PartnerManager("acme", "pam@acme.example")
-	created := must(ledger.CreateCompany(ctx, pam, licensing.NewCompany{ID: "globex", Name: "Globex",
+	pam := licensing.PartnerManager(acme.ID, "pam@acme.example")
+	created := must(ledger.CreateCompany(ctx, pam, licensing.NewCompany{Ref: "globex", Name: "Globex",
 		Managers:      []licensing.Contact{{Name: "Mia", Email: "mia@globex.example"}},
 		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-1001", Quantity: 2, Assign: true}}))
+	globex := created.Company.ID
+	fmt.Println("company:", globex, "ref", created.Company.Ref)
 	fmt.Println("purchase order:", created.Order.PurchaseOrder, created.Order.Status, "until", created.Order.ExpiresAt.Format(time.DateOnly))
 
 	// Step 1: in manage mode, Pam requests 3 more licences for Globex.
-	req := must(ledger.RequestLicences(ctx, pam, licensing.LicenceRequest{Company: "globex", Quantity: 3}))
+	req := must(ledger.RequestLicences(ctx, pam, licensing.LicenceRequest{Company: globex, Quantity: 3}))
 	fmt.Println("requested:", req.Quantity, req.Status)
 
 	// Step 2: back on her dashboard she filters the requested orders and assigns.
-	page := must(ledger.Orders(ctx, pam, licensing.OrderFilter{Status: licensing.StatusRequested, Company: "globex"}))
-	assigned := must(ledger.AssignOrder(ctx, pam, licensing.OrderAction{Order: page.Orders[0].ID}))
+	page := must(ledger.Orders(ctx, pam, licensing.OrderFilter{Status: licensing.StatusRequested, Company: globex}))
+	assigned := must(ledger.AssignOrder(ctx, pam, licensing.OrderAssignment{Order: page.Items[0].ID}))
 	fmt.Println("assigned:", assigned.ID, "until", assigned.ExpiresAt.Format(time.DateOnly))
 
 	// The company's managers are told that licences are ready to allocate.
-	must(0, ledger.Store().View(ctx, func(tx licensing.Tx) error {
-		ns, err := tx.Notifications(licensing.NotificationQuery{State: licensing.DeliveryPending})
-		for _, n := range ns {
-			if n.Kind == licensing.NotifyAssigned && n.Order == assigned.ID {
-				fmt.Println("queued:", n.Kind, "to", n.To)
-			}
+	outbox := must(ledger.Notifications(ctx, system, licensing.NotificationFilter{State: licensing.DeliveryPending}))
+	for _, n := range outbox.Items {
+		if n.Kind == licensing.NotifyAssigned && n.Order == assigned.ID {
+			fmt.Println("queued:", n.Kind, "to", n.To)
 		}
-		return err
-	}))
+	}
 
 	// Learners join; Mia, a company manager, allocates. Each seat comes from
 	// the order that expires first.
 	for _, id := range []string{"ana", "ben", "cat"} {
-		must(ledger.LearnerJoined(ctx, system, licensing.LearnerFact{Company: "globex", Learner: id}))
+		must(ledger.LearnerJoined(ctx, system, licensing.LearnerFact{Company: globex, Learner: id}))
 	}
-	must(ledger.LearnerLoggedIn(ctx, system, licensing.LearnerFact{Company: "globex", Learner: "ana"}))
-	mia := licensing.CompanyManager("globex", "mia@globex.example")
-	lics := must(ledger.Allocate(ctx, mia, licensing.Allocation{Company: "globex", Learners: []string{"ana", "ben"}}))
+	must(ledger.LearnerLoggedIn(ctx, system, licensing.LearnerFact{Company: globex, Learner: "ana"}))
+	mia := licensing.CompanyManager(globex, "mia@globex.example")
+	lics := must(ledger.Allocate(ctx, mia, licensing.Allocation{Company: globex, Learners: []string{"ana", "ben"}}))
 	fmt.Println("allocated:", lics[0].Learner, lics[0].Order, lics[1].Learner, lics[1].Order)
 
 	// Ana has logged in: her licence cannot move. Ben leaves: his can.
-	_, err = ledger.Reallocate(ctx, mia, licensing.Reallocation{Company: "globex", From: "ana", To: "cat"})
+	_, err = ledger.Reallocate(ctx, mia, licensing.Reallocation{Company: globex, FromLearner: "ana", ToLearner: "cat"})
 	fmt.Println("reallocate ana:", licensing.ErrorCode(err))
 	clk.Add(30 * 24 * time.Hour)
-	must(ledger.LearnerLeft(ctx, system, licensing.LearnerFact{Company: "globex", Learner: "ben"}))
-	moved := must(ledger.Reallocate(ctx, mia, licensing.Reallocation{Company: "globex", From: "ben", To: "cat"}))
+	must(ledger.LearnerLeft(ctx, system, licensing.LearnerFact{Company: globex, Learner: "ben"}))
+	moved := must(ledger.Reallocate(ctx, mia, licensing.Reallocation{Company: globex, FromLearner: "ben", ToLearner: "cat"}))
 	fmt.Println("reallocated to", moved.Learner, "until", moved.ExpiresAt.Format(time.DateOnly))
 
-	s := must(ledger.CompanySummary(ctx, mia, "globex"))
+	s := must(ledger.CompanySummary(ctx, mia, globex))
 	fmt.Printf("summary: available %d, allocated %d\n", s.Tiers[0].Available, s.Tiers[0].Allocated)
 
 	// A year after assignment (2024-02-29 + 12 months = 2025-02-28) the
 	// licences have expired, sweep or no sweep.
 	clk.Set(time.Date(2025, 2, 28, 8, 59, 59, 0, time.UTC))
-	e := must(ledger.Entitlement(ctx, system, "globex", "cat", "premium"))
+	e := must(ledger.Entitlement(ctx, system, licensing.EntitlementCheck{Company: globex, Learner: "cat"}))
 	fmt.Println("a second before:", e.Entitled)
 	clk.Add(time.Second)
-	e = must(ledger.Entitlement(ctx, system, "globex", "cat", "premium"))
+	e = must(ledger.Entitlement(ctx, system, licensing.EntitlementCheck{Company: globex, Learner: "cat"}))
 	fmt.Println("at expiry:", e.Entitled)
 
 	// Licensing a learner again takes a new order.
-	_, err = ledger.Allocate(ctx, mia, licensing.Allocation{Company: "globex", Learners: []string{"cat"}})
+	_, err = ledger.Allocate(ctx, mia, licensing.Allocation{Company: globex, Learners: []string{"cat"}})
 	var lerr *licensing.Error
 	if errors.As(err, &lerr) {
 		fmt.Println("allocate again:", lerr.Code(), "needed", lerr.Needed, "free", lerr.Free)
 	}
 	// Output:
+	// company: cmp_00000000000000000002 ref globex
 	// purchase order: PO-1001 assigned until 2025-02-28
 	// requested: 3 requested
-	// assigned: ord_00000000000000000003 until 2025-02-28
+	// assigned: ord_00000000000000000005 until 2025-02-28
 	// queued: licences.assigned to [mia@globex.example]
-	// allocated: ana ord_00000000000000000001 ben ord_00000000000000000001
+	// allocated: ana ord_00000000000000000003 ben ord_00000000000000000003
 	// reallocate ana: not_eligible
 	// reallocated to cat until 2025-02-28
 	// summary: available 3, allocated 2

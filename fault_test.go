@@ -59,7 +59,9 @@ func failed[T any](s *faultStore, f func() (T, error)) (T, error) {
 func (t *faultTx) Tier(n string) (licensing.Tier, error) {
 	return failed(t.s, func() (licensing.Tier, error) { return t.Tx.Tier(n) })
 }
-func (t *faultTx) Tiers() ([]licensing.Tier, error) { return failed(t.s, t.Tx.Tiers) }
+func (t *faultTx) Tiers(q licensing.TierQuery) ([]licensing.Tier, error) {
+	return failed(t.s, func() ([]licensing.Tier, error) { return t.Tx.Tiers(q) })
+}
 func (t *faultTx) InsertTier(v licensing.Tier) error {
 	return orFail(t.s, func() error { return t.Tx.InsertTier(v) })
 }
@@ -69,8 +71,8 @@ func (t *faultTx) Partner(id string) (licensing.Partner, error) {
 func (t *faultTx) PutPartner(p licensing.Partner) error {
 	return orFail(t.s, func() error { return t.Tx.PutPartner(p) })
 }
-func (t *faultTx) Partners(parent string) ([]licensing.Partner, error) {
-	return failed(t.s, func() ([]licensing.Partner, error) { return t.Tx.Partners(parent) })
+func (t *faultTx) Partners(q licensing.PartnerQuery) ([]licensing.Partner, error) {
+	return failed(t.s, func() ([]licensing.Partner, error) { return t.Tx.Partners(q) })
 }
 func (t *faultTx) Company(id string) (licensing.Company, error) {
 	return failed(t.s, func() (licensing.Company, error) { return t.Tx.Company(id) })
@@ -78,8 +80,8 @@ func (t *faultTx) Company(id string) (licensing.Company, error) {
 func (t *faultTx) PutCompany(c licensing.Company) error {
 	return orFail(t.s, func() error { return t.Tx.PutCompany(c) })
 }
-func (t *faultTx) Companies(p string) ([]licensing.Company, error) {
-	return failed(t.s, func() ([]licensing.Company, error) { return t.Tx.Companies(p) })
+func (t *faultTx) Companies(q licensing.CompanyQuery) ([]licensing.Company, error) {
+	return failed(t.s, func() ([]licensing.Company, error) { return t.Tx.Companies(q) })
 }
 func (t *faultTx) Order(id string) (licensing.Order, error) {
 	return failed(t.s, func() (licensing.Order, error) { return t.Tx.Order(id) })
@@ -98,6 +100,9 @@ func (t *faultTx) Learner(c, id string) (licensing.Learner, error) {
 }
 func (t *faultTx) PutLearner(l licensing.Learner) error {
 	return orFail(t.s, func() error { return t.Tx.PutLearner(l) })
+}
+func (t *faultTx) Learners(q licensing.LearnerQuery) ([]licensing.Learner, error) {
+	return failed(t.s, func() ([]licensing.Learner, error) { return t.Tx.Learners(q) })
 }
 func (t *faultTx) Licence(id string) (licensing.Licence, error) {
 	return failed(t.s, func() (licensing.Licence, error) { return t.Tx.Licence(id) })
@@ -132,6 +137,9 @@ func (t *faultTx) Idempotency(scope, key string) (licensing.IdempotencyRecord, e
 func (t *faultTx) PutIdempotency(r licensing.IdempotencyRecord) error {
 	return orFail(t.s, func() error { return t.Tx.PutIdempotency(r) })
 }
+func (t *faultTx) DeleteIdempotency(before time.Time, limit int) (int, error) {
+	return failed(t.s, func() (int, error) { return t.Tx.DeleteIdempotency(before, limit) })
+}
 
 func orFail(s *faultStore, f func() error) error {
 	if err := s.fail(); err != nil {
@@ -146,8 +154,9 @@ func orFail(s *faultStore, f func() error) error {
 func TestStoreFailures(t *testing.T) {
 	ctx := context.Background()
 	sys := licensing.System()
-	pm := licensing.PartnerManager("p1", "pat") // an ancestor: tenancy walks the tree
-	cm := licensing.CompanyManager("c", "mia")
+	f0 := newFixture(t)
+	pm := licensing.PartnerManager(f0.p1, "pat") // an ancestor: tenancy walks the tree
+	cm := licensing.CompanyManager(f0.c, "mia")
 	name := "Renamed"
 	auto := "premium"
 	managers := []licensing.Contact{{Email: "new@c.example"}}
@@ -156,64 +165,64 @@ func TestStoreFailures(t *testing.T) {
 		run  func(f fixture) error
 	}{
 		{"RegisterTier", func(f fixture) error {
-			_, err := f.ledger.RegisterTier(ctx, sys, licensing.Tier{Name: "managed", Term: licensing.Term{Months: 1}}, "k")
+			_, err := f.ledger.RegisterTier(ctx, sys, licensing.NewTier{Name: "managed", Term: licensing.Term{Months: 1}, IdempotencyKey: "k"})
 			return err
 		}},
 		{"CreatePartner", func(f fixture) error {
-			_, err := f.ledger.CreatePartner(ctx, pm, licensing.NewPartner{ID: "new", Parent: "p1a", Name: "N", IdempotencyKey: "k"})
+			_, err := f.ledger.CreatePartner(ctx, pm, licensing.NewPartner{Ref: "new", Parent: f.p1a, Name: "N", IdempotencyKey: "k"})
 			return err
 		}},
 		{"CreateCompany", func(f fixture) error {
-			_, err := f.ledger.CreateCompany(ctx, pm, licensing.NewCompany{ID: "new", Partner: "p1a", Name: "N", AutoAllocate: "premium",
+			_, err := f.ledger.CreateCompany(ctx, pm, licensing.NewCompany{Ref: "new", Partner: f.p1a, Name: "N", AutoAllocate: "premium",
 				PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-9", Quantity: 2, Assign: true}})
 			return err
 		}},
 		{"UpdateCompany", func(f fixture) error {
-			_, err := f.ledger.UpdateCompany(ctx, pm, licensing.CompanySettings{Company: "c", Name: &name, Managers: &managers, AutoAllocate: &auto})
+			_, err := f.ledger.UpdateCompany(ctx, pm, licensing.CompanySettings{Company: f.c, Name: &name, Managers: &managers, AutoAllocate: &auto})
 			return err
 		}},
 		{"RequestLicences", func(f fixture) error {
-			_, err := f.ledger.RequestLicences(ctx, pm, licensing.LicenceRequest{Company: "c", Quantity: 3, IdempotencyKey: "k"})
+			_, err := f.ledger.RequestLicences(ctx, pm, licensing.LicenceRequest{Company: f.c, Quantity: 3, IdempotencyKey: "k"})
 			return err
 		}},
 		{"AssignOrder", func(f fixture) error {
-			_, err := f.ledger.AssignOrder(ctx, pm, licensing.OrderAction{Order: f.requested})
+			_, err := f.ledger.AssignOrder(ctx, pm, licensing.OrderAssignment{Order: f.requested})
 			return err
 		}},
 		{"RejectOrder", func(f fixture) error {
-			_, err := f.ledger.RejectOrder(ctx, pm, licensing.OrderAction{Order: f.requested, Reason: "no"})
+			_, err := f.ledger.RejectOrder(ctx, pm, licensing.OrderRejection{Order: f.requested, Reason: "no"})
 			return err
 		}},
 		{"CancelOrder", func(f fixture) error {
-			_, err := f.ledger.CancelOrder(ctx, cm, licensing.OrderAction{Order: f.requested})
+			_, err := f.ledger.CancelOrder(ctx, cm, licensing.OrderCancellation{Order: f.requested})
 			return err
 		}},
 		{"Allocate", func(f fixture) error {
-			_, err := f.ledger.Allocate(ctx, pm, licensing.Allocation{Company: "c", Learners: []string{"l2", "l3"}})
+			_, err := f.ledger.Allocate(ctx, pm, licensing.Allocation{Company: f.c, Learners: []string{"l2", "l3"}})
 			return err
 		}},
 		{"AllocateFromOrder", func(f fixture) error {
-			_, err := f.ledger.Allocate(ctx, cm, licensing.Allocation{Company: "c", Order: f.assigned, Learners: []string{"l2"}})
+			_, err := f.ledger.Allocate(ctx, cm, licensing.Allocation{Company: f.c, Order: f.assigned, Learners: []string{"l2"}})
 			return err
 		}},
 		{"Reallocate", func(f fixture) error {
-			_, err := f.ledger.Reallocate(ctx, pm, licensing.Reallocation{Company: "c", From: "l1", To: "l2"})
+			_, err := f.ledger.Reallocate(ctx, pm, licensing.Reallocation{Company: f.c, FromLearner: "l1", ToLearner: "l2"})
 			return err
 		}},
 		{"ReleaseLicence", func(f fixture) error {
-			_, err := f.ledger.ReleaseLicence(ctx, cm, licensing.Release{Company: "c", Learner: "l1"})
+			_, err := f.ledger.ReleaseLicence(ctx, cm, licensing.Release{Company: f.c, Learner: "l1"})
 			return err
 		}},
 		{"LearnerJoined", func(f fixture) error {
-			_, err := f.ledger.LearnerJoined(ctx, sys, licensing.LearnerFact{Company: "c", Learner: "new"})
+			_, err := f.ledger.LearnerJoined(ctx, sys, licensing.LearnerFact{Company: f.c, Learner: "new"})
 			return err
 		}},
 		{"LearnerLoggedIn", func(f fixture) error {
-			_, err := f.ledger.LearnerLoggedIn(ctx, sys, licensing.LearnerFact{Company: "c", Learner: "l1"})
+			_, err := f.ledger.LearnerLoggedIn(ctx, sys, licensing.LearnerFact{Company: f.c, Learner: "l1"})
 			return err
 		}},
 		{"LearnerLeft", func(f fixture) error {
-			_, err := f.ledger.LearnerLeft(ctx, sys, licensing.LearnerFact{Company: "c", Learner: "l1"})
+			_, err := f.ledger.LearnerLeft(ctx, sys, licensing.LearnerFact{Company: f.c, Learner: "l1"})
 			return err
 		}},
 		{"Sweep", func(f fixture) error {
@@ -221,8 +230,16 @@ func TestStoreFailures(t *testing.T) {
 			_, err := f.ledger.Sweep(ctx, sys)
 			return err
 		}},
+		{"Requeue", func(f fixture) error {
+			ns, err := f.ledger.Notifications(ctx, sys, licensing.NotificationFilter{Limit: 1})
+			if err != nil {
+				return err
+			}
+			_, err = f.ledger.Requeue(ctx, sys, licensing.NotificationRequeue{Notification: ns.Items[0].ID, IdempotencyKey: "k"})
+			return err
+		}},
 		{"Reads", func(f fixture) error {
-			if _, err := f.ledger.Orders(ctx, pm, licensing.OrderFilter{Partner: "p1a", Company: "c"}); err != nil {
+			if _, err := f.ledger.Orders(ctx, pm, licensing.OrderFilter{Partner: f.p1a, Company: f.c}); err != nil {
 				return err
 			}
 			if _, err := f.ledger.Order(ctx, pm, f.assigned); err != nil {
@@ -231,25 +248,37 @@ func TestStoreFailures(t *testing.T) {
 			if _, err := f.ledger.Events(ctx, pm, licensing.EventFilter{}); err != nil {
 				return err
 			}
-			if _, err := f.ledger.CompanySummary(ctx, pm, "c"); err != nil {
+			if _, err := f.ledger.CompanySummary(ctx, pm, f.c); err != nil {
 				return err
 			}
-			if _, err := f.ledger.PartnerSummary(ctx, pm, "p1"); err != nil {
+			if _, err := f.ledger.PartnerSummary(ctx, pm, f.p1); err != nil {
 				return err
 			}
-			if _, err := f.ledger.Companies(ctx, pm, "p1"); err != nil {
+			if _, err := f.ledger.Companies(ctx, pm, licensing.CompanyFilter{Partner: f.p1, Descendants: true}); err != nil {
 				return err
 			}
-			if _, err := f.ledger.Learner(ctx, pm, "c", "l1"); err != nil {
+			if _, err := f.ledger.Partners(ctx, pm, licensing.PartnerFilter{Descendants: true}); err != nil {
 				return err
 			}
-			if _, err := f.ledger.Licences(ctx, pm, licensing.LicenceFilter{Company: "c"}); err != nil {
+			if _, err := f.ledger.Partner(ctx, pm, f.p1a); err != nil {
 				return err
 			}
-			if _, err := f.ledger.Tiers(ctx, pm); err != nil {
+			if _, err := f.ledger.Company(ctx, pm, f.c); err != nil {
 				return err
 			}
-			_, err := f.ledger.Entitlement(ctx, pm, "c", "l1", "premium")
+			if _, err := f.ledger.Learner(ctx, pm, licensing.LearnerRef{Company: f.c, Learner: "l1"}); err != nil {
+				return err
+			}
+			if _, err := f.ledger.Learners(ctx, pm, licensing.LearnerFilter{Company: f.c, State: licensing.LearnersLicensed}); err != nil {
+				return err
+			}
+			if _, err := f.ledger.Licences(ctx, pm, licensing.LicenceFilter{Company: f.c}); err != nil {
+				return err
+			}
+			if _, err := f.ledger.Tiers(ctx, pm, licensing.TierFilter{}); err != nil {
+				return err
+			}
+			_, err := f.ledger.Entitlement(ctx, pm, licensing.EntitlementCheck{Company: f.c, Learner: "l1"})
 			return err
 		}},
 	}

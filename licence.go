@@ -1,6 +1,11 @@
 package licensing
 
-import "time"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Licence is a seat of an order held by one learner. It is live from
 // AllocatedAt until ExpiresAt (its order's expiry) unless released. A
@@ -17,10 +22,10 @@ type Licence struct {
 	ExpiresAt   time.Time `json:"expires_at"`
 	// ReleasedAt is zero while the licence is held.
 	ReleasedAt time.Time `json:"released_at,omitzero"`
-	// From is the licence this one was reallocated from, if any; To is the
-	// licence it was reallocated to.
-	From string `json:"from,omitempty"`
-	To   string `json:"to,omitempty"`
+	// FromLicence is the licence this one was reallocated from, if any;
+	// ToLicence is the licence it was reallocated to.
+	FromLicence string `json:"from_licence,omitempty"`
+	ToLicence   string `json:"to_licence,omitempty"`
 }
 
 // Live reports whether the licence entitles its learner at now.
@@ -28,15 +33,323 @@ func (l Licence) Live(now time.Time) bool {
 	return l.ReleasedAt.IsZero() && now.Before(l.ExpiresAt)
 }
 
-// Entitlement answers: does a learner hold a live licence of a tier now,
-// until when, and from which order.
-type Entitlement struct {
-	Company  string `json:"company"`
-	Learner  string `json:"learner"`
-	Tier     string `json:"tier"`
-	Entitled bool   `json:"entitled"`
-	// Licence, Order and ExpiresAt are set when Entitled.
-	Licence   string    `json:"licence,omitempty"`
-	Order     string    `json:"order,omitempty"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
+// MaxBulk is the most learners one Allocate call may name.
+const MaxBulk = 100_000
+
+// Allocation is the input of Allocate.
+type Allocation struct {
+	Company string `json:"company"`
+	// Tier defaults to Premium.
+	Tier     string   `json:"tier,omitempty"`
+	Learners []string `json:"learners"`
+	// Order, if set, takes every seat from that order; otherwise each seat
+	// comes from the order that expires first among those with a free seat
+	// (ties: the earlier assigned, then the smaller id).
+	Order string `json:"order,omitempty"`
+	// IdempotencyKey, if set, makes the command safe to retry.
+	IdempotencyKey string `json:"-"`
+}
+
+// Allocate gives each learner a licence of the tier: company managers, and
+// partner managers for their companies. It is all or nothing: if seats are
+// short nothing is written and the ErrInsufficient error says how many were
+// needed and how many were free. Each learner must be in the company and
+// must not already hold a live licence of the tier (ErrAlreadyLicensed).
+func (l *Ledger) Allocate(ctx context.Context, a Actor, in Allocation) ([]Licence, error) {
+	if err := allow(a, "allocate licences", KindPartner, KindCompany); err != nil {
+		return nil, err
+	}
+	in.Tier = tierOrPremium(in.Tier)
+	if err := checkID("company", in.Company, maxIDLen); err != nil {
+		return nil, err
+	}
+	if err := checkID("tier", in.Tier, maxIDLen); err != nil {
+		return nil, err
+	}
+	if err := checkOptionalID("order", in.Order); err != nil {
+		return nil, err
+	}
+	if len(in.Learners) == 0 || len(in.Learners) > MaxBulk {
+		return nil, invalid("learners", "between 1 and %d learners", MaxBulk)
+	}
+	seen := make(map[string]bool, len(in.Learners))
+	for _, id := range in.Learners {
+		if err := checkID("learners", id, maxIDLen); err != nil {
+			return nil, err
+		}
+		if seen[id] {
+			return nil, invalid("learners", "learner %q is named twice", id)
+		}
+		seen[id] = true
+	}
+	return run(ctx, l, a, "allocate", in.IdempotencyKey, in, func(tx Tx, now time.Time) ([]Licence, error) {
+		c, err := company(tx, a, in.Company)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tier(tx, in.Tier); err != nil {
+			return nil, err
+		}
+		for _, id := range in.Learners {
+			if err := receivable(tx, now, c.ID, id, in.Tier); err != nil {
+				return nil, err
+			}
+		}
+		need := len(in.Learners)
+		var orders []Order
+		if in.Order != "" {
+			o, oc, err := order(tx, a, in.Order)
+			if err != nil {
+				return nil, err
+			}
+			if oc.ID != c.ID {
+				return nil, notFound("order", in.Order)
+			}
+			if o.Tier != in.Tier {
+				return nil, invalid("order", "order %s is of tier %s, not %s", o.ID, o.Tier, in.Tier)
+			}
+			if !o.live(now) {
+				return nil, orderState("order %s is %s, not assigned and live", o.ID, o.at(now).Status)
+			}
+			orders = []Order{o}
+		} else if orders, err = tx.FreeOrders(c.ID, in.Tier, now, need); err != nil {
+			return nil, err
+		}
+		// Each order FreeOrders lists has a free seat, so need orders are
+		// enough; fewer means these are all, and their sum is the true free
+		// count.
+		free := 0
+		for _, o := range orders {
+			free += o.Free()
+		}
+		if free < need {
+			return nil, &Error{Kind: ErrInsufficient, Field: "learners", Needed: need, Free: free,
+				Message: fmt.Sprintf("%d %s licences needed, %d free", need, in.Tier, free)}
+		}
+		out := make([]Licence, 0, need)
+		i := 0
+		for _, id := range in.Learners {
+			for orders[i].Free() == 0 {
+				if err := tx.PutOrder(orders[i]); err != nil {
+					return nil, err
+				}
+				i++
+			}
+			lic, err := l.grant(tx, a, now, c, &orders[i], id)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, lic)
+		}
+		return out, tx.PutOrder(orders[i])
+	})
+}
+
+// receivable checks that a learner may receive a licence of the tier.
+func receivable(tx Tx, now time.Time, companyID, learnerID, tierName string) error {
+	ln, err := tx.Learner(companyID, learnerID)
+	if errors.Is(err, ErrNotFound) {
+		return notFound("learner", learnerID)
+	}
+	if err != nil {
+		return err
+	}
+	if ln.Left() {
+		return &Error{Kind: ErrNotEligible, Field: "learner",
+			Message: fmt.Sprintf("learner %q has left the company", learnerID)}
+	}
+	cur, err := tx.CurrentLicence(companyID, learnerID, tierName)
+	if err == nil && cur.Live(now) {
+		return &Error{Kind: ErrAlreadyLicensed, Field: "learner",
+			Message: fmt.Sprintf("learner %q holds licence %s of %s until %s", learnerID, cur.ID, tierName,
+				cur.ExpiresAt.Format(time.RFC3339))}
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// grant writes a licence of order o for the learner and counts the seat on
+// o; the caller stores o.
+func (l *Ledger) grant(tx Tx, a Actor, now time.Time, c Company, o *Order, learnerID string) (Licence, error) {
+	lic := Licence{ID: l.id("lic_"), Company: c.ID, Learner: learnerID, Tier: o.Tier, Order: o.ID,
+		AllocatedAt: now, AllocatedBy: a, ExpiresAt: o.ExpiresAt}
+	if err := tx.PutLicence(lic); err != nil {
+		return Licence{}, err
+	}
+	o.Allocated++
+	e := licenceEvent(EventLicenceAllocated, now, a, c, lic)
+	return lic, tx.AppendEvent(&e)
+}
+
+// Reallocation is the input of Reallocate.
+type Reallocation struct {
+	Company string `json:"company"`
+	// Tier defaults to Premium.
+	Tier string `json:"tier,omitempty"`
+	// FromLearner holds the licence; ToLearner receives it.
+	FromLearner string `json:"from_learner"`
+	ToLearner   string `json:"to_learner"`
+	// IdempotencyKey, if set, makes the command safe to retry.
+	IdempotencyKey string `json:"-"`
+}
+
+// Reallocate moves the live licence of learner FromLearner, who left the
+// company or has never logged in, to learner ToLearner of the same company,
+// for the remaining validity: same order, same expiry. The old licence is
+// released and a new one made, linked both ways (FromLicence, ToLicence);
+// the order's seat count does not change.
+func (l *Ledger) Reallocate(ctx context.Context, a Actor, in Reallocation) (Licence, error) {
+	if err := allow(a, "reallocate licences", KindPartner, KindCompany); err != nil {
+		return Licence{}, err
+	}
+	in.Tier = tierOrPremium(in.Tier)
+	for _, f := range []struct{ field, id string }{{"company", in.Company}, {"tier", in.Tier}, {"from_learner", in.FromLearner}, {"to_learner", in.ToLearner}} {
+		if err := checkID(f.field, f.id, maxIDLen); err != nil {
+			return Licence{}, err
+		}
+	}
+	if in.FromLearner == in.ToLearner {
+		return Licence{}, invalid("to_learner", "a licence is reallocated to another learner")
+	}
+	return run(ctx, l, a, "reallocate", in.IdempotencyKey, in, func(tx Tx, now time.Time) (Licence, error) {
+		c, old, err := releasable(tx, a, now, in.Company, in.FromLearner, in.Tier)
+		if err != nil {
+			return Licence{}, err
+		}
+		if err := receivable(tx, now, c.ID, in.ToLearner, in.Tier); err != nil {
+			return Licence{}, err
+		}
+		lic := Licence{ID: l.id("lic_"), Company: c.ID, Learner: in.ToLearner, Tier: old.Tier, Order: old.Order,
+			AllocatedAt: now, AllocatedBy: a, ExpiresAt: old.ExpiresAt, FromLicence: old.ID}
+		old.ReleasedAt, old.ToLicence = now, lic.ID
+		if err := tx.PutLicence(old); err != nil {
+			return Licence{}, err
+		}
+		if err := tx.PutLicence(lic); err != nil {
+			return Licence{}, err
+		}
+		e := licenceEvent(EventLicenceReallocated, now, a, c, lic)
+		e.Detail = old.Learner
+		return lic, tx.AppendEvent(&e)
+	})
+}
+
+// Release is the input of ReleaseLicence.
+type Release struct {
+	Company string `json:"company"`
+	// Tier defaults to Premium.
+	Tier    string `json:"tier,omitempty"`
+	Learner string `json:"learner"`
+	// IdempotencyKey, if set, makes the command safe to retry.
+	IdempotencyKey string `json:"-"`
+}
+
+// ReleaseLicence gives the live licence of a learner who left the company
+// or has never logged in back to its order's pool.
+func (l *Ledger) ReleaseLicence(ctx context.Context, a Actor, in Release) (Licence, error) {
+	if err := allow(a, "release licences", KindPartner, KindCompany); err != nil {
+		return Licence{}, err
+	}
+	in.Tier = tierOrPremium(in.Tier)
+	for _, f := range []struct{ field, id string }{{"company", in.Company}, {"tier", in.Tier}, {"learner", in.Learner}} {
+		if err := checkID(f.field, f.id, maxIDLen); err != nil {
+			return Licence{}, err
+		}
+	}
+	return run(ctx, l, a, "release", in.IdempotencyKey, in, func(tx Tx, now time.Time) (Licence, error) {
+		c, lic, err := releasable(tx, a, now, in.Company, in.Learner, in.Tier)
+		if err != nil {
+			return Licence{}, err
+		}
+		o, err := tx.Order(lic.Order)
+		if err != nil {
+			return Licence{}, err
+		}
+		lic.ReleasedAt = now
+		o.Allocated--
+		if err := tx.PutLicence(lic); err != nil {
+			return Licence{}, err
+		}
+		if err := tx.PutOrder(o); err != nil {
+			return Licence{}, err
+		}
+		e := licenceEvent(EventLicenceReleased, now, a, c, lic)
+		return lic, tx.AppendEvent(&e)
+	})
+}
+
+// releasable returns the live licence of a learner who left or never
+// logged in.
+func releasable(tx Tx, a Actor, now time.Time, companyID, learnerID, tierName string) (Company, Licence, error) {
+	c, err := company(tx, a, companyID)
+	if err != nil {
+		return Company{}, Licence{}, err
+	}
+	ln, err := tx.Learner(c.ID, learnerID)
+	if errors.Is(err, ErrNotFound) {
+		return Company{}, Licence{}, notFound("learner", learnerID)
+	}
+	if err != nil {
+		return Company{}, Licence{}, err
+	}
+	lic, err := tx.CurrentLicence(c.ID, learnerID, tierName)
+	if errors.Is(err, ErrNotFound) || (err == nil && !lic.Live(now)) {
+		return Company{}, Licence{}, &Error{Kind: ErrNotFound, Field: "licence",
+			Message: fmt.Sprintf("learner %q holds no live %s licence", learnerID, tierName)}
+	}
+	if err != nil {
+		return Company{}, Licence{}, err
+	}
+	if !ln.eligible() {
+		return Company{}, Licence{}, &Error{Kind: ErrNotEligible, Field: "learner",
+			Message: fmt.Sprintf("learner %q is in the company and has logged in", learnerID)}
+	}
+	return c, lic, nil
+}
+
+func licenceEvent(t EventType, now time.Time, a Actor, c Company, lic Licence) Event {
+	return Event{At: now, Type: t, Actor: a, Partner: c.Partner, Company: c.ID, Order: lic.Order,
+		Learner: lic.Learner, Licence: lic.ID, Tier: lic.Tier, Count: 1, ExpiresAt: lic.ExpiresAt}
+}
+
+// LicenceFilter selects licences for Licences.
+type LicenceFilter struct {
+	Company string `json:"company"`
+	// Learner and Order, if set, narrow the listing.
+	Learner string `json:"learner,omitempty"`
+	Order   string `json:"order,omitempty"`
+	// After is the cursor: Page.Next of the previous page.
+	After string `json:"after,omitempty"`
+	// Limit is the page size: 1 to MaxPageSize; zero means DefaultPageSize.
+	Limit int `json:"limit,omitempty"`
+}
+
+// Licences lists a company's licences, live or not, by id (the order they
+// were made in).
+func (l *Ledger) Licences(ctx context.Context, a Actor, f LicenceFilter) (Page[Licence], error) {
+	ls, err := newListing(a, "licences", f.After, f.Limit)
+	if err != nil {
+		return Page[Licence]{}, err
+	}
+	if err := checkID("company", f.Company, maxIDLen); err != nil {
+		return Page[Licence]{}, err
+	}
+	for _, c := range []struct{ field, id string }{{"learner", f.Learner}, {"order", f.Order}} {
+		if err := checkOptionalID(c.field, c.id); err != nil {
+			return Page[Licence]{}, err
+		}
+	}
+	return view(ctx, l, func(tx Tx) (Page[Licence], error) {
+		if _, err := company(tx, a, f.Company); err != nil {
+			return Page[Licence]{}, err
+		}
+		lics, err := tx.Licences(LicenceQuery{Company: f.Company, Learner: f.Learner, Order: f.Order,
+			After: ls.after, Limit: ls.limit + 1})
+		if err != nil {
+			return Page[Licence]{}, err
+		}
+		return page(a, ls, lics, func(lic Licence) string { return lic.ID }), nil
+	})
 }

@@ -24,11 +24,11 @@ func TestLoopsOutliveStoreErrors(t *testing.T) {
 	o := newOutboxOn(t, st, licensing.Config{Clock: clk, Notifier: rec,
 		LoopError: func(err error) { loopErrs <- err }}, mock)
 	mock.Set(leapAssigned)
-	req, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: "c", Quantity: 1})
+	req, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: o.c, Quantity: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.ledger.AssignOrder(o.ctx, o.pm, licensing.OrderAction{Order: req.ID}); err != nil {
+	if _, err := o.ledger.AssignOrder(o.ctx, o.pm, licensing.OrderAssignment{Order: req.ID}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -12,13 +12,14 @@ import (
 	"github.com/licensing-go/licensing/store/memstore"
 )
 
-// journey is a ledger with one partner "p" and one company "c" and helpers
-// that fail the test on error.
+// journey is a ledger with one partner (id j.p, ref "p") and one company
+// (id j.c, ref "c") and helpers that fail the test on error.
 type journey struct {
 	t      *testing.T
 	ctx    context.Context
 	ledger *licensing.Ledger
 	clock  *clock.Mock
+	p, c   string // the ids of the partner and the company
 	pm, cm licensing.Actor
 }
 
@@ -30,12 +31,15 @@ func newJourney(t *testing.T, start time.Time) *journey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := &journey{t: t, ctx: context.Background(), ledger: l, clock: clk,
-		pm: licensing.PartnerManager("p", "pam"), cm: licensing.CompanyManager("c", "mia")}
-	j.ok(l.CreatePartner(j.ctx, licensing.System(), licensing.NewPartner{ID: "p", Name: "P",
-		Contacts: []licensing.Contact{{Email: "pam@p.example"}}}))
-	j.ok(l.CreateCompany(j.ctx, j.pm, licensing.NewCompany{ID: "c", Name: "C",
-		Managers: []licensing.Contact{{Email: "mia@c.example"}}}))
+	j := &journey{t: t, ctx: context.Background(), ledger: l, clock: clk}
+	p, err := l.CreatePartner(j.ctx, licensing.System(), licensing.NewPartner{Ref: "p", Name: "P",
+		Contacts: []licensing.Contact{{Email: "pam@p.example"}}})
+	j.ok(p, err)
+	j.p, j.pm = p.ID, licensing.PartnerManager(p.ID, "pam")
+	c, err := l.CreateCompany(j.ctx, j.pm, licensing.NewCompany{Ref: "c", Name: "C",
+		Managers: []licensing.Contact{{Email: "mia@c.example"}}})
+	j.ok(c, err)
+	j.c, j.cm = c.Company.ID, licensing.CompanyManager(c.Company.ID, "mia")
 	return j
 }
 
@@ -49,9 +53,9 @@ func (j *journey) ok(_ any, err error) {
 // order requests and assigns an order of qty seats of tier now.
 func (j *journey) order(tier string, qty int) licensing.Order {
 	j.t.Helper()
-	o, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: "c", Tier: tier, Quantity: qty})
+	o, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Tier: tier, Quantity: qty})
 	j.ok(o, err)
-	o, err = j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAction{Order: o.ID})
+	o, err = j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAssignment{Order: o.ID})
 	j.ok(o, err)
 	return o
 }
@@ -59,13 +63,13 @@ func (j *journey) order(tier string, qty int) licensing.Order {
 func (j *journey) join(ids ...string) {
 	j.t.Helper()
 	for _, id := range ids {
-		j.ok(j.ledger.LearnerJoined(j.ctx, licensing.System(), licensing.LearnerFact{Company: "c", Learner: id}))
+		j.ok(j.ledger.LearnerJoined(j.ctx, licensing.System(), licensing.LearnerFact{Company: j.c, Learner: id}))
 	}
 }
 
 func (j *journey) entitled(learner, tier string) licensing.Entitlement {
 	j.t.Helper()
-	e, err := j.ledger.Entitlement(j.ctx, licensing.System(), "c", learner, tier)
+	e, err := j.ledger.Entitlement(j.ctx, licensing.System(), licensing.EntitlementCheck{Company: j.c, Learner: learner, Tier: tier})
 	j.ok(e, err)
 	return e
 }
@@ -76,7 +80,7 @@ func TestAllocationTakesFirstExpiring(t *testing.T) {
 	j := newJourney(t, leapDay)
 	long := j.order("premium", 2) // expires 2025-02-28
 	j.clock.Add(24 * time.Hour)
-	j.ok(j.ledger.RegisterTier(j.ctx, licensing.System(), licensing.Tier{Name: "short", Term: licensing.Term{Months: 1}}, ""))
+	j.ok(j.ledger.RegisterTier(j.ctx, licensing.System(), licensing.NewTier{Name: "short", Term: licensing.Term{Months: 1}}))
 	// Two orders expiring at the same instant: the earlier assigned first,
 	// then by id.
 	a := j.order("premium", 1)
@@ -85,7 +89,7 @@ func TestAllocationTakesFirstExpiring(t *testing.T) {
 		t.Fatalf("setup: %s %s %s", long.ExpiresAt, a.ExpiresAt, b.ExpiresAt)
 	}
 	j.join("l1", "l2", "l3", "l4", "l5")
-	lics, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Learners: []string{"l1", "l2", "l3", "l4"}})
+	lics, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Learners: []string{"l1", "l2", "l3", "l4"}})
 	j.ok(lics, err)
 	var got []string
 	for _, l := range lics {
@@ -101,7 +105,7 @@ func TestAllocationTakesFirstExpiring(t *testing.T) {
 	t.Run("AllOrNothing", func(t *testing.T) {
 		j.order("premium", 1)
 		j.join("l6", "l7")
-		_, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Learners: []string{"l5", "l6", "l7"}})
+		_, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Learners: []string{"l5", "l6", "l7"}})
 		var lerr *licensing.Error
 		if !errors.As(err, &lerr) || !errors.Is(err, licensing.ErrInsufficient) || lerr.Needed != 3 || lerr.Free != 1 {
 			t.Fatalf("got %#v, want ErrInsufficient needed 3 free 1", err)
@@ -111,7 +115,7 @@ func TestAllocationTakesFirstExpiring(t *testing.T) {
 		}
 	})
 	t.Run("ErrAlreadyLicensed", func(t *testing.T) {
-		_, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Learners: []string{"l5", "l1"}})
+		_, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Learners: []string{"l5", "l1"}})
 		if !errors.Is(err, licensing.ErrAlreadyLicensed) {
 			t.Fatalf("got %v, want ErrAlreadyLicensed", err)
 		}
@@ -121,32 +125,32 @@ func TestAllocationTakesFirstExpiring(t *testing.T) {
 	})
 	t.Run("OtherTierIsAnotherLicence", func(t *testing.T) {
 		j.order("trial", 1)
-		j.ok(j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Tier: "trial", Learners: []string{"l1"}}))
+		j.ok(j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Tier: "trial", Learners: []string{"l1"}}))
 		if !j.entitled("l1", "trial").Entitled || !j.entitled("l1", "premium").Entitled {
 			t.Fatal("l1 should hold both tiers")
 		}
 	})
 	t.Run("NamedOrder", func(t *testing.T) {
 		o := j.order("premium", 3)
-		lics, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Order: o.ID, Learners: []string{"l5"}})
+		lics, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Order: o.ID, Learners: []string{"l5"}})
 		j.ok(lics, err)
 		if lics[0].Order != o.ID {
 			t.Fatalf("seat from %s, want the named %s", lics[0].Order, o.ID)
 		}
-		req, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: "c", Quantity: 1})
+		req, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 1})
 		j.ok(req, err)
-		_, err = j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Order: req.ID, Learners: []string{"l6"}})
+		_, err = j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Order: req.ID, Learners: []string{"l6"}})
 		if !errors.Is(err, licensing.ErrOrderState) {
 			t.Fatalf("allocating from a requested order: got %v, want ErrOrderState", err)
 		}
 	})
 	t.Run("LearnerWhoLeft", func(t *testing.T) {
-		j.ok(j.ledger.LearnerLeft(j.ctx, licensing.System(), licensing.LearnerFact{Company: "c", Learner: "l7"}))
-		_, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Learners: []string{"l7"}})
+		j.ok(j.ledger.LearnerLeft(j.ctx, licensing.System(), licensing.LearnerFact{Company: j.c, Learner: "l7"}))
+		_, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Learners: []string{"l7"}})
 		if !errors.Is(err, licensing.ErrNotEligible) {
 			t.Fatalf("got %v, want ErrNotEligible", err)
 		}
-		_, err = j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Learners: []string{"stranger"}})
+		_, err = j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Learners: []string{"stranger"}})
 		if !errors.Is(err, licensing.ErrNotFound) {
 			t.Fatalf("unknown learner: got %v, want ErrNotFound", err)
 		}
@@ -164,15 +168,15 @@ func TestReallocation(t *testing.T) {
 	j := newJourney(t, leapDay)
 	o := j.order("premium", 3)
 	j.join("leaver", "idle", "active", "next1", "next2", "next3")
-	j.ok(j.ledger.LearnerLoggedIn(j.ctx, licensing.System(), licensing.LearnerFact{Company: "c", Learner: "active"}))
-	j.ok(j.ledger.LearnerLoggedIn(j.ctx, licensing.System(), licensing.LearnerFact{Company: "c", Learner: "leaver"}))
-	j.ok(j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Learners: []string{"leaver", "idle", "active"}}))
+	j.ok(j.ledger.LearnerLoggedIn(j.ctx, licensing.System(), licensing.LearnerFact{Company: j.c, Learner: "active"}))
+	j.ok(j.ledger.LearnerLoggedIn(j.ctx, licensing.System(), licensing.LearnerFact{Company: j.c, Learner: "leaver"}))
+	j.ok(j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Learners: []string{"leaver", "idle", "active"}}))
 	j.clock.Add(100 * 24 * time.Hour)
-	j.ok(j.ledger.LearnerLeft(j.ctx, licensing.System(), licensing.LearnerFact{Company: "c", Learner: "leaver"}))
+	j.ok(j.ledger.LearnerLeft(j.ctx, licensing.System(), licensing.LearnerFact{Company: j.c, Learner: "leaver"}))
 
 	for _, c := range []struct{ name, from, to string }{{"Leaver", "leaver", "next1"}, {"NeverLoggedIn", "idle", "next2"}} {
 		t.Run(c.name, func(t *testing.T) {
-			lic, err := j.ledger.Reallocate(j.ctx, j.pm, licensing.Reallocation{Company: "c", From: c.from, To: c.to})
+			lic, err := j.ledger.Reallocate(j.ctx, j.pm, licensing.Reallocation{Company: j.c, FromLearner: c.from, ToLearner: c.to})
 			j.ok(lic, err)
 			if lic.Order != o.ID || !lic.ExpiresAt.Equal(o.ExpiresAt) || lic.Learner != c.to {
 				t.Fatalf("moved licence %+v, want order %s until %s", lic, o.ID, o.ExpiresAt)
@@ -183,11 +187,11 @@ func TestReallocation(t *testing.T) {
 		})
 	}
 	t.Run("ErrNotEligible", func(t *testing.T) {
-		_, err := j.ledger.Reallocate(j.ctx, j.cm, licensing.Reallocation{Company: "c", From: "active", To: "next3"})
+		_, err := j.ledger.Reallocate(j.ctx, j.cm, licensing.Reallocation{Company: j.c, FromLearner: "active", ToLearner: "next3"})
 		if !errors.Is(err, licensing.ErrNotEligible) {
 			t.Fatalf("got %v, want ErrNotEligible", err)
 		}
-		_, err = j.ledger.ReleaseLicence(j.ctx, j.cm, licensing.Release{Company: "c", Learner: "active"})
+		_, err = j.ledger.ReleaseLicence(j.ctx, j.cm, licensing.Release{Company: j.c, Learner: "active"})
 		if !errors.Is(err, licensing.ErrNotEligible) {
 			t.Fatalf("release: got %v, want ErrNotEligible", err)
 		}
@@ -200,17 +204,17 @@ func TestReallocation(t *testing.T) {
 		}
 	})
 	t.Run("ReleaseReturnsTheSeat", func(t *testing.T) {
-		j.ok(j.ledger.ReleaseLicence(j.ctx, j.cm, licensing.Release{Company: "c", Learner: "next2"}))
+		j.ok(j.ledger.ReleaseLicence(j.ctx, j.cm, licensing.Release{Company: j.c, Learner: "next2"}))
 		got, err := j.ledger.Order(j.ctx, j.cm, o.ID)
 		j.ok(got, err)
 		if got.Allocated != 2 {
 			t.Fatalf("Allocated = %d, want 2", got.Allocated)
 		}
-		_, err = j.ledger.ReleaseLicence(j.ctx, j.cm, licensing.Release{Company: "c", Learner: "next2"})
+		_, err = j.ledger.ReleaseLicence(j.ctx, j.cm, licensing.Release{Company: j.c, Learner: "next2"})
 		if !errors.Is(err, licensing.ErrNotFound) {
 			t.Fatalf("second release: got %v, want ErrNotFound", err)
 		}
-		lics, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Learners: []string{"next3"}})
+		lics, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Learners: []string{"next3"}})
 		j.ok(lics, err)
 		if lics[0].Order != o.ID {
 			t.Fatalf("freed seat not reused: %s", lics[0].Order)
@@ -228,7 +232,7 @@ func TestExpiryIsExact(t *testing.T) {
 	j.join("l1")
 	// Allocation late in the term does not restart the countdown.
 	j.clock.Set(want.Add(-48 * time.Hour))
-	lics, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Learners: []string{"l1"}})
+	lics, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Learners: []string{"l1"}})
 	j.ok(lics, err)
 	if !lics[0].ExpiresAt.Equal(want) {
 		t.Fatalf("licence expires %s, want the order's %s", lics[0].ExpiresAt, want)
@@ -252,13 +256,13 @@ func TestExpiryIsExact(t *testing.T) {
 		t.Fatalf("status at expiry %s, want expired without a sweep", got.Status)
 	}
 	// An assigned order is never un-assigned.
-	if _, err := j.ledger.CancelOrder(j.ctx, j.cm, licensing.OrderAction{Order: o.ID}); !errors.Is(err, licensing.ErrOrderState) {
+	if _, err := j.ledger.CancelOrder(j.ctx, j.cm, licensing.OrderCancellation{Order: o.ID}); !errors.Is(err, licensing.ErrOrderState) {
 		t.Fatalf("cancel an expired order: %v", err)
 	}
 	// A tier without a term never expires.
-	j.ok(j.ledger.RegisterTier(j.ctx, licensing.System(), licensing.Tier{Name: "nfr", Description: "not for resale"}, ""))
+	j.ok(j.ledger.RegisterTier(j.ctx, licensing.System(), licensing.NewTier{Name: "nfr", Description: "not for resale"}))
 	nfr := j.order("nfr", 1)
-	if !nfr.ExpiresAt.Equal(licensing.Never) {
+	if !nfr.ExpiresAt.Equal(licensing.Never()) {
 		t.Fatalf("nfr expires %s", nfr.ExpiresAt)
 	}
 }
@@ -271,15 +275,15 @@ func TestOrderStates(t *testing.T) {
 		do   func() error
 	}{
 		{"AssignTwice", func() error {
-			_, err := j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAction{Order: o.ID})
+			_, err := j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAssignment{Order: o.ID})
 			return err
 		}},
 		{"RejectAssigned", func() error {
-			_, err := j.ledger.RejectOrder(j.ctx, j.pm, licensing.OrderAction{Order: o.ID, Reason: "late"})
+			_, err := j.ledger.RejectOrder(j.ctx, j.pm, licensing.OrderRejection{Order: o.ID, Reason: "late"})
 			return err
 		}},
 		{"CancelAssigned", func() error {
-			_, err := j.ledger.CancelOrder(j.ctx, j.cm, licensing.OrderAction{Order: o.ID})
+			_, err := j.ledger.CancelOrder(j.ctx, j.cm, licensing.OrderCancellation{Order: o.ID})
 			return err
 		}},
 	} {
@@ -290,9 +294,9 @@ func TestOrderStates(t *testing.T) {
 		})
 	}
 	t.Run("RejectNotifiesRequester", func(t *testing.T) {
-		req, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: "c", Quantity: 2})
+		req, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 2})
 		j.ok(req, err)
-		rej, err := j.ledger.RejectOrder(j.ctx, j.pm, licensing.OrderAction{Order: req.ID, Reason: "no budget"})
+		rej, err := j.ledger.RejectOrder(j.ctx, j.pm, licensing.OrderRejection{Order: req.ID, Reason: "no budget"})
 		j.ok(rej, err)
 		if rej.Status != licensing.StatusRejected || rej.Reason != "no budget" {
 			t.Fatalf("rejected: %+v", rej)
@@ -302,14 +306,14 @@ func TestOrderStates(t *testing.T) {
 		if last.Kind != licensing.NotifyRejected || last.Order != req.ID || cmp.Diff([]string{"mia"}, last.To) != "" || last.Reason != "no budget" {
 			t.Fatalf("notification %+v", last)
 		}
-		if _, err := j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAction{Order: req.ID}); !errors.Is(err, licensing.ErrOrderState) {
+		if _, err := j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAssignment{Order: req.ID}); !errors.Is(err, licensing.ErrOrderState) {
 			t.Fatalf("assign rejected: %v", err)
 		}
 	})
 	t.Run("CancelByCompanyManager", func(t *testing.T) {
-		req, err := j.ledger.RequestLicences(j.ctx, j.pm, licensing.LicenceRequest{Company: "c", Quantity: 2})
+		req, err := j.ledger.RequestLicences(j.ctx, j.pm, licensing.LicenceRequest{Company: j.c, Quantity: 2})
 		j.ok(req, err)
-		c, err := j.ledger.CancelOrder(j.ctx, j.cm, licensing.OrderAction{Order: req.ID})
+		c, err := j.ledger.CancelOrder(j.ctx, j.cm, licensing.OrderCancellation{Order: req.ID})
 		j.ok(c, err)
 		if c.Status != licensing.StatusCancelled || c.ClosedBy != j.cm {
 			t.Fatalf("cancelled: %+v", c)
@@ -333,9 +337,9 @@ func notifications(t *testing.T, l *licensing.Ledger) []licensing.Notification {
 
 func TestNotificationsWrittenWithTheChange(t *testing.T) {
 	j := newJourney(t, leapDay)
-	req, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: "c", Quantity: 4, PurchaseOrder: "PO-3"})
+	req, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 4, PurchaseOrder: "PO-3"})
 	j.ok(req, err)
-	o, err := j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAction{Order: req.ID})
+	o, err := j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAssignment{Order: req.ID})
 	j.ok(o, err)
 	ns := notifications(t, j.ledger)
 	if len(ns) != 2 {
@@ -356,7 +360,7 @@ func TestNotificationsWrittenWithTheChange(t *testing.T) {
 func TestAutoAllocation(t *testing.T) {
 	j := newJourney(t, leapDay)
 	auto := "premium"
-	j.ok(j.ledger.UpdateCompany(j.ctx, j.cm, licensing.CompanySettings{Company: "c", AutoAllocate: &auto}))
+	j.ok(j.ledger.UpdateCompany(j.ctx, j.cm, licensing.CompanySettings{Company: j.c, AutoAllocate: &auto}))
 	j.join("early") // no seat yet: nothing happens
 	if j.entitled("early", "premium").Entitled {
 		t.Fatal("licensed without a seat")
@@ -369,7 +373,7 @@ func TestAutoAllocation(t *testing.T) {
 	// After expiry a returning learner is never licensed automatically.
 	j.clock.Add(366 * 24 * time.Hour)
 	j.order("premium", 5)
-	j.ok(j.ledger.LearnerLeft(j.ctx, licensing.System(), licensing.LearnerFact{Company: "c", Learner: "first"}))
+	j.ok(j.ledger.LearnerLeft(j.ctx, licensing.System(), licensing.LearnerFact{Company: j.c, Learner: "first"}))
 	j.join("first")
 	if j.entitled("first", "premium").Entitled {
 		t.Fatal("a learner whose licence expired was licensed again automatically")
@@ -379,7 +383,7 @@ func TestAutoAllocation(t *testing.T) {
 		t.Fatal("a new learner was not licensed")
 	}
 	off := ""
-	j.ok(j.ledger.UpdateCompany(j.ctx, j.pm, licensing.CompanySettings{Company: "c", AutoAllocate: &off}))
+	j.ok(j.ledger.UpdateCompany(j.ctx, j.pm, licensing.CompanySettings{Company: j.c, AutoAllocate: &off}))
 	j.join("fourth")
 	if j.entitled("fourth", "premium").Entitled {
 		t.Fatal("licensed with auto-allocation off")
@@ -390,27 +394,27 @@ func TestSummaries(t *testing.T) {
 	j := newJourney(t, leapDay)
 	a := j.order("premium", 10)
 	j.join("l1", "l2", "l3")
-	j.ok(j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: "c", Learners: []string{"l1", "l2", "l3"}}))
-	j.ok(j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: "c", Quantity: 4}))
-	j.ok(j.ledger.CreateCompany(j.ctx, j.pm, licensing.NewCompany{ID: "c2", Name: "C2",
+	j.ok(j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Learners: []string{"l1", "l2", "l3"}}))
+	j.ok(j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 4}))
+	j.ok(j.ledger.CreateCompany(j.ctx, j.pm, licensing.NewCompany{Ref: "c2", Name: "C2",
 		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-2", Quantity: 6, Tier: "trial", Assign: true}}))
 	j.clock.Set(a.ExpiresAt.Add(-10 * 24 * time.Hour))
 	b := j.order("premium", 5)
 
-	s, err := j.ledger.CompanySummary(j.ctx, j.cm, "c")
+	s, err := j.ledger.CompanySummary(j.ctx, j.cm, j.c)
 	j.ok(s, err)
 	want := []licensing.TierSummary{{Tier: "premium", Available: 12, Allocated: 3, ExpiringSoon: 10, Requested: 1, RequestedSeats: 4}}
 	if diff := cmp.Diff(want, s.Tiers); diff != "" {
 		t.Errorf("company summary (-want +got):\n%s", diff)
 	}
-	ps, err := j.ledger.PartnerSummary(j.ctx, j.pm, "p")
+	ps, err := j.ledger.PartnerSummary(j.ctx, j.pm, j.p)
 	j.ok(ps, err)
 	want = []licensing.TierSummary{want[0], {Tier: "trial", Expired: 6}}
 	if diff := cmp.Diff(want, ps.Tiers); diff != "" || ps.Companies != 2 {
 		t.Errorf("partner summary of %d companies (-want +got):\n%s", ps.Companies, diff)
 	}
 	j.clock.Set(a.ExpiresAt)
-	s, err = j.ledger.CompanySummary(j.ctx, j.cm, "c")
+	s, err = j.ledger.CompanySummary(j.ctx, j.cm, j.c)
 	j.ok(s, err)
 	want = []licensing.TierSummary{{Tier: "premium", Available: 5, Expired: 10, Requested: 1, RequestedSeats: 4}}
 	if diff := cmp.Diff(want, s.Tiers); diff != "" {
@@ -418,9 +422,9 @@ func TestSummaries(t *testing.T) {
 	}
 	_ = b
 	// The summary can be rebuilt from the audit trail alone.
-	evs, err := j.ledger.Events(j.ctx, j.cm, licensing.EventFilter{Company: "c", Limit: 1000})
+	evs, err := j.ledger.Events(j.ctx, j.cm, licensing.EventFilter{Company: j.c, Limit: 1000})
 	j.ok(evs, err)
-	if diff := cmp.Diff(s.Tiers, licensing.SummarizeEvents(evs, j.clock.Now(), 30*24*time.Hour)); diff != "" {
+	if diff := cmp.Diff(s.Tiers, licensing.SummarizeEvents(evs.Items, j.clock.Now(), 30*24*time.Hour)); diff != "" {
 		t.Errorf("rebuilt from events (-summary +rebuilt):\n%s", diff)
 	}
 }
@@ -429,21 +433,21 @@ func TestOrderListing(t *testing.T) {
 	j := newJourney(t, leapDay)
 	var ids []string
 	for i := 0; i < 7; i++ {
-		o, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: "c", Quantity: i + 1,
+		o, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: i + 1,
 			PurchaseOrder: map[bool]string{true: "PO-even", false: "PO-odd"}[i%2 == 0]})
 		j.ok(o, err)
 		ids = append(ids, o.ID)
 		j.clock.Add(time.Hour)
 	}
-	j.ok(j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAction{Order: ids[0]}))
-	j.ok(j.ledger.CancelOrder(j.ctx, j.cm, licensing.OrderAction{Order: ids[1]}))
+	j.ok(j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAssignment{Order: ids[0]}))
+	j.ok(j.ledger.CancelOrder(j.ctx, j.cm, licensing.OrderCancellation{Order: ids[1]}))
 	list := func(f licensing.OrderFilter) []string {
 		t.Helper()
 		var got []string
 		for {
 			page, err := j.ledger.Orders(j.ctx, j.pm, f)
 			j.ok(page, err)
-			for _, o := range page.Orders {
+			for _, o := range page.Items {
 				got = append(got, o.ID)
 			}
 			if page.Next == "" {
@@ -467,7 +471,7 @@ func TestOrderListing(t *testing.T) {
 		{"AssignedRange", licensing.OrderFilter{AssignedFrom: leapDay.Add(6 * time.Hour)}, ids[:1]},
 		{"ExpiresBefore", licensing.OrderFilter{ExpiresBefore: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}, ids[:1]},
 		{"Tier", licensing.OrderFilter{Tier: "trial"}, nil},
-		{"Partner", licensing.OrderFilter{Partner: "p", Company: "c", Limit: 4}, ids},
+		{"Partner", licensing.OrderFilter{Partner: j.p, Company: j.c, Limit: 4}, ids},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if diff := cmp.Diff(c.want, list(c.f)); diff != "" {

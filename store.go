@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -10,16 +11,30 @@ import (
 // (memstore, sqlstore) implement it, and storetest.Run checks any
 // implementation, including a platform's own.
 //
-// Every method returns ErrNotFound for a missing object and never leaks a
-// driver's error type: other failures are returned as plain errors, which
-// the Ledger reports as internal.
+// The rules a store keeps:
+//
+//   - Update is serializable and atomic; View reads one consistent snapshot.
+//   - Missing records are ErrNotFound; driver errors never leak (other
+//     failures are plain errors, which the Ledger reports as internal).
+//   - Values are copied in and out: a caller may keep and change what it
+//     passed or received.
+//   - Instants come back equal to what went in, in UTC, to the microsecond.
+//   - A record never moves: a Put that would change a partner's Parent or a
+//     company's Partner is refused with ErrConflict (the Ledger never asks
+//     for one).
+//   - List methods return records in the order given, after the cursor, at
+//     most Limit of them (0: no limit), and an empty slice, not ErrNotFound,
+//     when nothing matches.
+//
+// The *Query types and IdempotencyRecord below are the Store's own: the
+// Ledger builds them from the user-facing *Filter types, which a host uses.
 type Store interface {
 	// Update runs fn in a read-write transaction and commits it if fn returns
 	// nil; if fn returns an error nothing fn wrote is kept and Update returns
 	// that error unchanged; if fn panics, nothing is kept and the panic goes
-	// on. Updates are serializable: the effect is as if
-	// they ran one at a time. The store may run fn again after a
-	// serialization failure, so fn has no effects outside tx.
+	// on. Updates are serializable: the effect is as if they ran one at a
+	// time. The store may run fn again after a serialization failure, so fn
+	// has no effects outside tx.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// View runs fn in a read-only transaction over one consistent snapshot.
 	View(ctx context.Context, fn func(tx Tx) error) error
@@ -28,34 +43,29 @@ type Store interface {
 	CurrentLicence(ctx context.Context, company, learner, tier string) (Licence, error)
 }
 
-// Tx is one transaction of a Store. Put methods insert or replace the whole
-// record with the same key; getters return copies that the caller may keep
-// and change freely. List methods return records in the order given, after
-// the cursor, at most Limit of them (0: no limit), and an empty slice, not
-// ErrNotFound, when nothing matches.
+// Tx is one transaction of a Store: a getter, a Put (insert or replace the
+// whole record with the same key) and a list method per record.
 type Tx interface {
 	// Tier returns the registered tier, or ErrNotFound.
 	Tier(name string) (Tier, error)
-	// Tiers lists the registered tiers by name.
-	Tiers() ([]Tier, error)
+	// Tiers lists the registered tiers matching q, by name.
+	Tiers(q TierQuery) ([]Tier, error)
 	// InsertTier registers t, or returns ErrConflict if its name is taken.
 	InsertTier(t Tier) error
 
 	// Partner returns the partner, or ErrNotFound.
 	Partner(id string) (Partner, error)
-	// PutPartner stores p.
+	// PutPartner stores p; ErrConflict if it would change p's Parent.
 	PutPartner(p Partner) error
-	// Partners lists the partners whose Parent is parent ("" for the top
-	// level), by id.
-	Partners(parent string) ([]Partner, error)
+	// Partners lists the partners matching q, by id.
+	Partners(q PartnerQuery) ([]Partner, error)
 
 	// Company returns the company, or ErrNotFound.
 	Company(id string) (Company, error)
-	// PutCompany stores c.
+	// PutCompany stores c; ErrConflict if it would change c's Partner.
 	PutCompany(c Company) error
-	// Companies lists the companies of one partner (not of its
-	// sub-partners), by id.
-	Companies(partner string) ([]Company, error)
+	// Companies lists the companies matching q, by id.
+	Companies(q CompanyQuery) ([]Company, error)
 
 	// Order returns the order, or ErrNotFound.
 	Order(id string) (Order, error)
@@ -73,6 +83,8 @@ type Tx interface {
 	Learner(company, id string) (Learner, error)
 	// PutLearner stores l.
 	PutLearner(l Learner) error
+	// Learners lists the learners matching q, by id.
+	Learners(q LearnerQuery) ([]Learner, error)
 
 	// Licence returns the licence with the id, or ErrNotFound.
 	Licence(id string) (Licence, error)
@@ -104,14 +116,47 @@ type Tx interface {
 	Idempotency(scope, key string) (IdempotencyRecord, error)
 	// PutIdempotency stores r.
 	PutIdempotency(r IdempotencyRecord) error
+	// DeleteIdempotency deletes at most limit records created before the
+	// instant (0: all of them) and returns how many it deleted.
+	DeleteIdempotency(before time.Time, limit int) (int, error)
+}
+
+// TierQuery selects registered tiers.
+type TierQuery struct {
+	// After is a cursor: only tiers whose name is greater.
+	After string
+	Limit int
+}
+
+// PartnerQuery selects partners.
+type PartnerQuery struct {
+	// Parents, if not nil, selects the partners whose Parent is one of them
+	// ("" for the top level).
+	Parents []string
+	// Ref, if set, selects the partners with that Ref.
+	Ref string
+	// After is a cursor: only partners whose id is greater.
+	After string
+	Limit int
+}
+
+// CompanyQuery selects companies.
+type CompanyQuery struct {
+	// Partners, if not nil, selects the companies whose Partner is one of
+	// them.
+	Partners []string
+	// Ref, if set, selects the companies with that Ref.
+	Ref string
+	// After is a cursor: only companies whose id is greater.
+	After string
+	Limit int
 }
 
 // OrderQuery selects orders. Zero fields select everything; time bounds are
 // half-open: From is inclusive, Before exclusive, and an order whose instant
 // is unset (a requested order has no AssignedAt or ExpiresAt) lies in no
-// bounded range. A store matches fields
-// literally: the ledger has already turned "expired" into a status and time
-// bound.
+// bounded range. A store matches fields literally: the ledger has already
+// turned "expired" into a status and time bound.
 type OrderQuery struct {
 	Company string
 	// Partners, if not empty, selects the orders whose Partner is one of them.
@@ -130,14 +175,23 @@ type OrderQuery struct {
 	Limit int
 }
 
+// LearnerQuery selects the learners of one company.
+type LearnerQuery struct {
+	Company string
+	// After is a cursor: only learners whose id is greater.
+	After string
+	Limit int
+}
+
 // LicenceQuery selects licences of one company.
 type LicenceQuery struct {
 	Company string
 	// Learner and Order, if set, narrow the selection.
 	Learner string
 	Order   string
-	After   string
-	Limit   int
+	// After is a cursor: only licences whose id is greater.
+	After string
+	Limit int
 }
 
 // EventQuery selects events.
@@ -156,6 +210,7 @@ type NotificationQuery struct {
 	// DueBy, if set, selects the notifications whose NextAttempt is not
 	// after it.
 	DueBy time.Time
+	// After is a cursor: only notifications whose id is greater.
 	After string
 	Limit int
 }
@@ -169,4 +224,15 @@ type IdempotencyRecord struct {
 	Hash      string    `json:"hash"`
 	Result    []byte    `json:"result"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// exists turns a getter's result into whether the object exists.
+func exists[T any](_ T, err error) (bool, error) {
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	}
+	return false, err
 }

@@ -43,7 +43,7 @@ func (l *Ledger) CompanySummary(ctx context.Context, a Actor, companyID string) 
 	if err := a.validate(); err != nil {
 		return Summary{}, err
 	}
-	if err := checkID("company", companyID); err != nil {
+	if err := checkID("company", companyID, maxIDLen); err != nil {
 		return Summary{}, err
 	}
 	now := l.now()
@@ -66,7 +66,7 @@ func (l *Ledger) PartnerSummary(ctx context.Context, a Actor, partnerID string) 
 	if err := allow(a, "read a partner summary", KindSystem, KindPartner); err != nil {
 		return Summary{}, err
 	}
-	if err := checkID("partner", partnerID); err != nil {
+	if err := checkID("partner", partnerID, maxIDLen); err != nil {
 		return Summary{}, err
 	}
 	now := l.now()
@@ -83,12 +83,17 @@ func (l *Ledger) PartnerSummary(ctx context.Context, a Actor, partnerID string) 
 			return Summary{}, err
 		}
 		n := 0
-		for _, id := range ids {
-			cs, err := tx.Companies(id)
+		q := CompanyQuery{Partners: ids, Limit: 1000}
+		for {
+			cs, err := tx.Companies(q)
 			if err != nil {
 				return Summary{}, err
 			}
 			n += len(cs)
+			if len(cs) < q.Limit {
+				break
+			}
+			q.After = cs[len(cs)-1].ID
 		}
 		return Summary{Partner: partnerID, At: now, Tiers: s.list(), Companies: n}, nil
 	})
@@ -187,45 +192,4 @@ func SummarizeEvents(events []Event, now time.Time, within time.Duration) []Tier
 		s.add(*orders[id])
 	}
 	return s.list()
-}
-
-// EventFilter selects events for Events.
-type EventFilter struct {
-	// Company narrows to one company; Partner to a partner's subtree.
-	Company string `json:"company,omitempty"`
-	Partner string `json:"partner,omitempty"`
-	// After is a cursor: only events with a greater Seq.
-	After int64 `json:"after,omitempty"`
-	// Limit: 1 to 1000; zero means 50.
-	Limit int `json:"limit,omitempty"`
-}
-
-// Events lists the audit trail the actor may see, by sequence number.
-func (l *Ledger) Events(ctx context.Context, a Actor, f EventFilter) ([]Event, error) {
-	if err := a.validate(); err != nil {
-		return nil, err
-	}
-	if err := checkOptionalID("company", f.Company); err != nil {
-		return nil, err
-	}
-	if err := checkOptionalID("partner", f.Partner); err != nil {
-		return nil, err
-	}
-	if f.Limit == 0 {
-		f.Limit = DefaultPageSize
-	}
-	if f.Limit < 0 || f.Limit > MaxPageSize {
-		return nil, invalid("limit", "must be between 1 and %d", MaxPageSize)
-	}
-	if f.After < 0 {
-		return nil, invalid("after", "must not be negative")
-	}
-	return view(ctx, l, func(tx Tx) ([]Event, error) {
-		q := EventQuery{After: f.After, Limit: f.Limit}
-		none, err := scope(tx, a, f.Company, f.Partner, &q.Company, &q.Partners)
-		if err != nil || none {
-			return []Event{}, err
-		}
-		return tx.Events(q)
-	})
 }

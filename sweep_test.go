@@ -41,11 +41,11 @@ func sweepOutbox(t *testing.T, cfg licensing.Config, clk *clock.Mock) (*outbox, 
 	}
 	clk.Set(leapAssigned)
 	o := newOutboxOn(t, nil, cfg, clk)
-	req, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: "c", Quantity: 10})
+	req, err := o.ledger.RequestLicences(o.ctx, o.cm, licensing.LicenceRequest{Company: o.c, Quantity: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ord, err := o.ledger.AssignOrder(o.ctx, o.pm, licensing.OrderAction{Order: req.ID})
+	ord, err := o.ledger.AssignOrder(o.ctx, o.pm, licensing.OrderAssignment{Order: req.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +59,11 @@ func sweepOutbox(t *testing.T, cfg licensing.Config, clk *clock.Mock) (*outbox, 
 func (o *outbox) allocate(learners ...string) {
 	o.t.Helper()
 	for _, l := range learners {
-		if _, err := o.ledger.LearnerJoined(o.ctx, licensing.System(), licensing.LearnerFact{Company: "c", Learner: l}); err != nil {
+		if _, err := o.ledger.LearnerJoined(o.ctx, licensing.System(), licensing.LearnerFact{Company: o.c, Learner: l}); err != nil {
 			o.t.Fatal(err)
 		}
 	}
-	if _, err := o.ledger.Allocate(o.ctx, o.cm, licensing.Allocation{Company: "c", Learners: learners}); err != nil {
+	if _, err := o.ledger.Allocate(o.ctx, o.cm, licensing.Allocation{Company: o.c, Learners: learners}); err != nil {
 		o.t.Fatal(err)
 	}
 }
@@ -97,12 +97,12 @@ func (o *outbox) sweepAt(at time.Time, want licensing.SweepResult) {
 // expiries counts the order's expired events.
 func (o *outbox) expiries(order string) int {
 	o.t.Helper()
-	es, err := o.ledger.Events(o.ctx, licensing.System(), licensing.EventFilter{Company: "c", Limit: licensing.MaxPageSize})
+	es, err := o.ledger.Events(o.ctx, licensing.System(), licensing.EventFilter{Company: o.c, Limit: licensing.MaxPageSize})
 	if err != nil {
 		o.t.Fatal(err)
 	}
 	n := 0
-	for _, e := range es {
+	for _, e := range es.Items {
 		if e.Type == licensing.EventOrderExpired && e.Order == order {
 			n++
 		}
@@ -267,7 +267,7 @@ func TestRunSweepDelivers(t *testing.T) {
 	delivered := map[int]time.Time{} // days -> when
 	for range 40 {
 		<-clk.waiting // the loop swept and waits
-		if _, err := o.ledger.Deliver(o.ctx); err != nil {
+		if _, err := o.ledger.Deliver(o.ctx, licensing.System()); err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range rec.Delivered() {

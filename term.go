@@ -13,10 +13,13 @@ type Term struct {
 	Days   int `json:"days,omitempty"`
 }
 
-// Never is the ExpiresAt of an assigned order, and of its licences, whose tier
-// has no term. It is a real instant, far in the future, so that stores
-// compare and sort expiry without a special case.
-var Never = time.Date(9999, time.December, 31, 23, 59, 59, 999999000, time.UTC)
+// Never returns the ExpiresAt of an assigned order, and of its licences,
+// whose tier has no term: 9999-12-31T23:59:59.999999Z. It is a real
+// instant, far in the future, so that stores compare and sort expiry
+// without a special case.
+func Never() time.Time { return never }
+
+var never = time.Date(9999, time.December, 31, 23, 59, 59, 999999000, time.UTC)
 
 // maxTermMonths and maxTermDays bound a term to keep every expiry before Never.
 const (
@@ -66,7 +69,7 @@ func (t Term) ExpiresAt(from time.Time) time.Time {
 	case t.Days > 0:
 		return from.UTC().Add(time.Duration(t.Days) * 24 * time.Hour)
 	}
-	return Never
+	return never
 }
 
 // AddMonths returns t plus n calendar months in UTC, keeping the time of day
@@ -92,32 +95,4 @@ func AddMonths(t time.Time, n int) time.Time {
 func daysIn(y int, m time.Month) int {
 	// Day 0 of the next month is the last day of this one.
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
-}
-
-// Tier is a kind of licence with a term. Premium and Trial are built in; the
-// host registers others with Ledger.RegisterTier. Tiers are data, not code.
-type Tier struct {
-	Name        string `json:"name"`
-	Term        Term   `json:"term"`
-	Description string `json:"description,omitempty"`
-}
-
-// The built-in tiers.
-var (
-	// Premium: full platform access, unlimited training and phishing
-	// campaigns, for 12 months from assignment.
-	Premium = Tier{Name: "premium", Term: Term{Months: 12},
-		Description: "full platform access, unlimited training, phishing campaigns"}
-	// Trial: 30 days from assignment.
-	Trial = Tier{Name: "trial", Term: Term{Days: 30}, Description: "trial access"}
-)
-
-func builtinTier(name string) (Tier, bool) {
-	switch name {
-	case Premium.Name:
-		return Premium, true
-	case Trial.Name:
-		return Trial, true
-	}
-	return Tier{}, false
 }

@@ -116,7 +116,7 @@ func TestTermExpiresAt(t *testing.T) {
 		{"Months", licensing.Term{Months: 12}, time.Date(2025, 2, 28, 10, 0, 0, 0, time.UTC)},
 		{"Days", licensing.Term{Days: 30}, time.Date(2024, 3, 30, 10, 0, 0, 0, time.UTC)},
 		{"DaysAcrossLeapDay", licensing.Term{Days: 1}, time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)},
-		{"None", licensing.Term{}, licensing.Never},
+		{"None", licensing.Term{}, licensing.Never()},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := c.term.ExpiresAt(at); !got.Equal(c.want) {

@@ -127,25 +127,26 @@ func TestBaselineEffects(t *testing.T) {
 						_, err := lw.l.Allocate(ctx, a(lw.world), licensing.Allocation{Company: lw.company, Learners: learners})
 						return ledgerCode(err)
 					}, func() string {
-						return code(r.allocate(a(rw.world), rw.company, licensing.Premium.Name, learners))
+						return code(r.allocate(a(rw.world), rw.company, licensing.Premium, learners))
 					}
 			}
 			cm := func(w world) licensing.Actor { return w.cm }
 			entitled := func(learner string) (func() string, func() string) {
 				return func() string {
-						e, err := lw.l.Entitlement(ctx, licensing.System(), lw.company, learner, licensing.Premium.Name)
+						q := licensing.EntitlementCheck{Company: lw.company, Learner: learner, Tier: licensing.Premium}
+						e, err := lw.l.Entitlement(ctx, licensing.System(), q)
 						return entitlementString(e, err, lo2.ID)
 					}, func() string {
-						e, err := r.entitlement(rw.company, learner, licensing.Premium.Name)
+						e, err := r.entitlement(rw.company, learner, licensing.Premium)
 						return entitlementString(e, err, ro2.ID)
 					}
 			}
 			reallocate := func(from, to string) (func() string, func() string) {
 				return func() string {
-						_, err := lw.l.Reallocate(ctx, lw.cm, licensing.Reallocation{Company: lw.company, From: from, To: to})
+						_, err := lw.l.Reallocate(ctx, lw.cm, licensing.Reallocation{Company: lw.company, FromLearner: from, ToLearner: to})
 						return ledgerCode(err)
 					}, func() string {
-						return code(r.reallocate(rw.cm, rw.company, licensing.Premium.Name, from, to))
+						return code(r.reallocate(rw.cm, rw.company, licensing.Premium, from, to))
 					}
 			}
 			var lreq, rreq string
@@ -184,20 +185,20 @@ func TestBaselineEffects(t *testing.T) {
 				lreq = o.ID
 				return ledgerCode(err)
 			}, func() string {
-				id, err := r.request(rw.cm, rw.company, licensing.Premium.Name, 5)
+				id, err := r.request(rw.cm, rw.company, licensing.Premium, 5)
 				rreq = id
 				return code(err)
 			})
 			add("assign", func() string {
-				_, err := lw.l.AssignOrder(ctx, lw.pm, licensing.OrderAction{Order: lreq})
+				_, err := lw.l.AssignOrder(ctx, lw.pm, licensing.OrderAssignment{Order: lreq})
 				return ledgerCode(err)
 			}, func() string { return code(r.assign(rw.pm, rreq)) })
 			add("assign again", func() string {
-				_, err := lw.l.AssignOrder(ctx, lw.pm, licensing.OrderAction{Order: lreq})
+				_, err := lw.l.AssignOrder(ctx, lw.pm, licensing.OrderAssignment{Order: lreq})
 				return ledgerCode(err)
 			}, func() string { return code(r.assign(rw.pm, rreq)) })
 			add("assign as another partner", func() string {
-				_, err := lw.l.AssignOrder(ctx, licensing.PartnerManager("ptn-elsewhere", ""), licensing.OrderAction{Order: lreq})
+				_, err := lw.l.AssignOrder(ctx, licensing.PartnerManager("ptn-elsewhere", ""), licensing.OrderAssignment{Order: lreq})
 				return ledgerCode(err)
 			}, func() string { return code(r.assign(licensing.PartnerManager("ptn-elsewhere", ""), rreq)) })
 
@@ -282,7 +283,7 @@ func TestBaselineNoOversell(t *testing.T) {
 			var wg sync.WaitGroup
 			codes := make([]string, 8)
 			for g := range 8 {
-				wg.Go(func() { codes[g] = code(r.allocate(w.cm, w.company, licensing.Premium.Name, ids[3*g:3*g+3])) })
+				wg.Go(func() { codes[g] = code(r.allocate(w.cm, w.company, licensing.Premium, ids[3*g:3*g+3])) })
 			}
 			wg.Wait()
 			won := 0
@@ -299,7 +300,7 @@ func TestBaselineNoOversell(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []licensing.TierSummary{{Tier: licensing.Premium.Name, Available: 1, Allocated: 9}}
+			want := []licensing.TierSummary{{Tier: licensing.Premium, Available: 1, Allocated: 9}}
 			if diff := cmp.Diff(want, s); diff != "" || won != 3 {
 				t.Errorf("%d calls won, want 3; summary (-want +got):\n%s", won, diff)
 			}
@@ -331,16 +332,16 @@ func TestDataset(t *testing.T) {
 			t.Errorf("orders (-want +got):\n%s", diff)
 		}
 		pm := datasetPM(listPartner)
-		page, err := l.Orders(ctx, pm, licensing.OrderFilter{Status: licensing.StatusRequested, Tier: licensing.Premium.Name})
+		page, err := l.Orders(ctx, pm, licensing.OrderFilter{Status: licensing.StatusRequested, Tier: licensing.Premium})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rawPage, err := list(pm, listPartner, licensing.StatusRequested, licensing.Premium.Name, "", pageSize+1)
+		rawPage, err := list(pm, listPartner, licensing.StatusRequested, licensing.Premium, "", pageSize+1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var ledgerIDs, rawIDs []string
-		for _, o := range page.Orders {
+		for _, o := range page.Items {
 			ledgerIDs = append(ledgerIDs, o.ID)
 		}
 		for _, o := range rawPage {
@@ -409,7 +410,8 @@ func TestScaleFill(t *testing.T) {
 				t.Errorf("allocating the 51st seat: %v, want %v", err, licensing.ErrInsufficient)
 			}
 			for _, i := range []int{0, 39, 40, 49} {
-				e, err := w.l.Entitlement(ctx, licensing.System(), w.company, learnerID("lrn-", i), licensing.Premium.Name)
+				q := licensing.EntitlementCheck{Company: w.company, Learner: learnerID("lrn-", i), Tier: licensing.Premium}
+				e, err := w.l.Entitlement(ctx, licensing.System(), q)
 				if err != nil || !e.Entitled || e.Order != o.ID || !e.ExpiresAt.Equal(o.ExpiresAt) {
 					t.Errorf("learner %d: %+v, %v", i, e, err)
 				}
@@ -418,7 +420,7 @@ func TestScaleFill(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []licensing.TierSummary{{Tier: licensing.Premium.Name, Allocated: 50}}
+			want := []licensing.TierSummary{{Tier: licensing.Premium, Allocated: 50}}
 			if diff := cmp.Diff(want, sum.Tiers); diff != "" {
 				t.Errorf("summary (-want +got):\n%s", diff)
 			}
@@ -427,9 +429,9 @@ func TestScaleFill(t *testing.T) {
 				t.Fatal(err)
 			}
 			allocated := 0
-			for i, e := range es {
-				if i > 0 && e.Seq <= es[i-1].Seq {
-					t.Errorf("event %d: seq %d after %d", i, e.Seq, es[i-1].Seq)
+			for i, e := range es.Items {
+				if i > 0 && e.Seq <= es.Items[i-1].Seq {
+					t.Errorf("event %d: seq %d after %d", i, e.Seq, es.Items[i-1].Seq)
 				}
 				if e.Type == licensing.EventLicenceAllocated {
 					allocated++

@@ -129,7 +129,7 @@ func benchContention(b *testing.B, st licensing.Store, r raw, companies int) {
 		do: func(n int) {
 			run(n, func(g int, id string) error {
 				w := rw.w.ws[g%companies]
-				return r.allocate(w.cm, w.company, licensing.Premium.Name, []string{id})
+				return r.allocate(w.cm, w.company, licensing.Premium, []string{id})
 			}, &rq)
 		},
 	}

@@ -48,11 +48,11 @@ var (
 // (Trial): the term is fixed in days so that SQL can compute it alike.
 func datasetOrder(i int, base time.Time) licensing.Order {
 	c, p := datasetCompany(i), datasetPartner(i)
-	o := licensing.Order{ID: fmt.Sprintf("ord_%020d", i), Company: c, Partner: p, Tier: licensing.Premium.Name,
+	o := licensing.Order{ID: fmt.Sprintf("ord_%020d", i), Company: c, Partner: p, Tier: licensing.Premium,
 		Quantity: 1 + i%50, RequestedAt: base.Add(time.Duration(i) * time.Second), RequestedBy: datasetManager(c)}
 	days := 360
 	if (i/7)%5 == 0 {
-		o.Tier, days = licensing.Trial.Name, 30
+		o.Tier, days = licensing.Trial, 30
 	}
 	if i%10 == 3 {
 		o.PurchaseOrder = fmt.Sprintf("PO-%d", i)

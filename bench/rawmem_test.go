@@ -337,7 +337,7 @@ func (m *rawMem) reallocate(a licensing.Actor, company, tier, from, to string) e
 	m.licences[l.id] = l
 	delete(m.current, rmHeldKey{c.id, from, tier})
 	m.current[rmHeldKey{c.id, to, tier}] = l
-	m.event(rmEvent{at: now, typ: licensing.EventLicenceReassigned, actor: a, company: c.id, order: l.order,
+	m.event(rmEvent{at: now, typ: licensing.EventLicenceReallocated, actor: a, company: c.id, order: l.order,
 		learner: to, licence: l.id, tier: tier, count: 1})
 	return nil
 }

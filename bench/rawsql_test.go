@@ -766,7 +766,7 @@ func (r *rawSQL) reallocate(a licensing.Actor, company, tier, from, to string) e
 		id, company, to, tier, order, r.t(now), a.String(), r.t(expires), old); err != nil {
 		return err
 	}
-	if err := r.event(tx, now, licensing.EventLicenceReassigned, a, company, order, to, id, tier, 1); err != nil {
+	if err := r.event(tx, now, licensing.EventLicenceReallocated, a, company, order, to, id, tier, 1); err != nil {
 		return err
 	}
 	return tx.Commit()

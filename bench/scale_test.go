@@ -304,7 +304,7 @@ func BenchmarkMemory(b *testing.B) {
 				}
 				return func() {
 					for lo := 0; lo < n; lo += bulkSize {
-						if err := w.r.allocate(w.cm, w.company, licensing.Premium.Name, all[lo:lo+bulkSize]); err != nil {
+						if err := w.r.allocate(w.cm, w.company, licensing.Premium, all[lo:lo+bulkSize]); err != nil {
 							b.Fatal(err)
 						}
 					}

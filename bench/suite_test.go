@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/store/memstore"
 )
 
 var ctx = context.Background()
@@ -52,13 +53,40 @@ type world struct {
 	pm, cm           licensing.Actor
 }
 
+// newWorld returns a world for a baseline, which takes the ids it is
+// given; the ledger makes its own (see newLedgerWorld).
 func newWorld() world {
 	k := next()
-	p, c := "ptn-"+k, "cmp-"+k
-	return world{partner: p, company: c,
-		pm: licensing.PartnerManager(p, "pam@partner.example"),
-		cm: licensing.CompanyManager(c, "mia@company.example")}
+	return worldOf("ptn-"+k, "cmp-"+k)
 }
+
+func worldOf(partner, company string) world {
+	return world{partner: partner, company: company,
+		pm: licensing.PartnerManager(partner, "pam@partner.example"),
+		cm: licensing.CompanyManager(company, "mia@company.example")}
+}
+
+// builtinTerms are the terms of the built-in tiers, as the ledger lists
+// them.
+var builtinTerms = func() map[string]licensing.Term {
+	l, err := licensing.New(memstore.New(), nil)
+	if err != nil {
+		panic(err)
+	}
+	page, err := l.Tiers(ctx, licensing.System(), licensing.TierFilter{})
+	if err != nil {
+		panic(err)
+	}
+	terms := map[string]licensing.Term{}
+	for _, t := range page.Items {
+		terms[t.Name] = t.Term
+	}
+	return terms
+}()
+
+// expiresAt returns when an order of a built-in tier assigned at now
+// expires.
+func expiresAt(tier string, now time.Time) time.Time { return builtinTerms[tier].ExpiresAt(now) }
 
 // learnerIDs returns n new learner ids.
 func learnerIDs(n int) []string {
@@ -73,9 +101,9 @@ func learnerIDs(n int) []string {
 // 12 months) unless status says otherwise.
 func (w world) order(status licensing.Status, qty int, now time.Time) licensing.Order {
 	o := licensing.Order{ID: fmt.Sprintf("ord-%012d", worldSeq.Add(1)), Company: w.company, Partner: w.partner,
-		Tier: licensing.Premium.Name, Quantity: qty, Status: status, RequestedAt: now, RequestedBy: w.cm}
+		Tier: licensing.Premium, Quantity: qty, Status: status, RequestedAt: now, RequestedBy: w.cm}
 	if status != licensing.StatusRequested {
-		o.AssignedAt, o.AssignedBy, o.ExpiresAt = now, w.pm, licensing.Premium.Term.ExpiresAt(now)
+		o.AssignedAt, o.AssignedBy, o.ExpiresAt = now, w.pm, expiresAt(licensing.Premium, now)
 	}
 	return o
 }
@@ -87,22 +115,28 @@ type ledgerWorld struct {
 	s licensing.Store
 }
 
+// newLedgerWorld creates a world's partner and company through the
+// ledger, which gives them their ids; the names a baseline would use for
+// ids are their refs.
 func newLedgerWorld(b testing.TB, s licensing.Store) *ledgerWorld {
 	b.Helper()
 	l, err := licensing.New(s, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := &ledgerWorld{world: newWorld(), l: l, s: s}
-	if _, err := l.CreatePartner(ctx, licensing.System(), licensing.NewPartner{ID: w.partner, Name: "Partner " + w.partner,
-		Contacts: []licensing.Contact{{Name: "Pam", Email: "pam@partner.example"}}}); err != nil {
+	ref := newWorld()
+	p, err := l.CreatePartner(ctx, licensing.System(), licensing.NewPartner{Ref: ref.partner, Name: "Partner " + ref.partner,
+		Contacts: []licensing.Contact{{Name: "Pam", Email: "pam@partner.example"}}})
+	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := l.CreateCompany(ctx, w.pm, licensing.NewCompany{ID: w.company, Name: "Company " + w.company,
-		Managers: []licensing.Contact{{Name: "Mia", Email: "mia@company.example"}}}); err != nil {
+	pm := licensing.PartnerManager(p.ID, ref.pm.User)
+	c, err := l.CreateCompany(ctx, pm, licensing.NewCompany{Ref: ref.company, Name: "Company " + ref.company,
+		Managers: []licensing.Contact{{Name: "Mia", Email: "mia@company.example"}}})
+	if err != nil {
 		b.Fatal(err)
 	}
-	return w
+	return &ledgerWorld{world: worldOf(p.ID, c.Company.ID), l: l, s: s}
 }
 
 // putOrders stores orders directly, through the store: setup, not commands.
@@ -190,7 +224,7 @@ func benchRequest(b *testing.B, be backend) {
 		do: func(n int) {
 			w := rw.w
 			for range n {
-				if _, err := w.r.request(w.cm, w.company, licensing.Premium.Name, 10); err != nil {
+				if _, err := w.r.request(w.cm, w.company, licensing.Premium, 10); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -224,7 +258,7 @@ func benchAssign(b *testing.B, be backend) {
 		do: func(n int) {
 			w := lw.w
 			for _, id := range lq[:n] {
-				if _, err := w.l.AssignOrder(ctx, w.pm, licensing.OrderAction{Order: id}); err != nil {
+				if _, err := w.l.AssignOrder(ctx, w.pm, licensing.OrderAssignment{Order: id}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -296,7 +330,7 @@ func benchAllocate(b *testing.B, be backend, size, perWorld int) {
 		do: func(n int) {
 			w := rw.w
 			for i := range n {
-				if err := w.r.allocate(w.cm, w.company, licensing.Premium.Name, rq[i*size:(i+1)*size]); err != nil {
+				if err := w.r.allocate(w.cm, w.company, licensing.Premium, rq[i*size:(i+1)*size]); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -331,7 +365,7 @@ func benchReallocate(b *testing.B, be backend) {
 		if err := w.r.addLearners(w.company, first, now); err != nil {
 			b.Fatal(err)
 		}
-		if err := w.r.allocate(w.cm, w.company, licensing.Premium.Name, first); err != nil {
+		if err := w.r.allocate(w.cm, w.company, licensing.Premium, first); err != nil {
 			b.Fatal(err)
 		}
 		rcur = first[0]
@@ -347,7 +381,7 @@ func benchReallocate(b *testing.B, be backend) {
 		do: func(n int) {
 			w := lw.w
 			for _, to := range lq[:n] {
-				if _, err := w.l.Reallocate(ctx, w.cm, licensing.Reallocation{Company: w.company, From: lcur, To: to}); err != nil {
+				if _, err := w.l.Reallocate(ctx, w.cm, licensing.Reallocation{Company: w.company, FromLearner: lcur, ToLearner: to}); err != nil {
 					b.Fatal(err)
 				}
 				lcur = to
@@ -365,7 +399,7 @@ func benchReallocate(b *testing.B, be backend) {
 		do: func(n int) {
 			w := rw.w
 			for _, to := range rq[:n] {
-				if err := w.r.reallocate(w.cm, w.company, licensing.Premium.Name, rcur, to); err != nil {
+				if err := w.r.reallocate(w.cm, w.company, licensing.Premium, rcur, to); err != nil {
 					b.Fatal(err)
 				}
 				rcur = to
@@ -394,7 +428,7 @@ func benchEntitlement(b *testing.B, be backend) {
 	if err := rw.r.addLearners(rw.company, ids, now); err != nil {
 		b.Fatal(err)
 	}
-	if err := rw.r.allocate(rw.cm, rw.company, licensing.Premium.Name, ids); err != nil {
+	if err := rw.r.allocate(rw.cm, rw.company, licensing.Premium, ids); err != nil {
 		b.Fatal(err)
 	}
 	system := licensing.System()
@@ -402,7 +436,8 @@ func benchEntitlement(b *testing.B, be backend) {
 	pair(b, side{
 		do: func(n int) {
 			for range n {
-				e, err := lw.l.Entitlement(ctx, system, lw.company, ids[li%entitled], licensing.Premium.Name)
+				q := licensing.EntitlementCheck{Company: lw.company, Learner: ids[li%entitled], Tier: licensing.Premium}
+				e, err := lw.l.Entitlement(ctx, system, q)
 				if err != nil || !e.Entitled {
 					b.Fatal(e, err)
 				}
@@ -412,7 +447,7 @@ func benchEntitlement(b *testing.B, be backend) {
 	}, side{
 		do: func(n int) {
 			for range n {
-				e, err := rw.r.entitlement(rw.company, ids[ri%entitled], licensing.Premium.Name)
+				e, err := rw.r.entitlement(rw.company, ids[ri%entitled], licensing.Premium)
 				if err != nil || !e.Entitled {
 					b.Fatal(e, err)
 				}
@@ -430,8 +465,8 @@ func summaryOrders(w world, now time.Time) []licensing.Order {
 	for i := range 100 {
 		o := w.order(licensing.StatusAssigned, 50, now)
 		if i%4 == 0 {
-			o.Tier = licensing.Trial.Name
-			o.ExpiresAt = licensing.Trial.Term.ExpiresAt(now)
+			o.Tier = licensing.Trial
+			o.ExpiresAt = expiresAt(licensing.Trial, now)
 		}
 		switch {
 		case i < 20:

@@ -55,25 +55,25 @@ type lister func(a licensing.Actor, partner string, status licensing.Status, tie
 
 func benchListing(b *testing.B, l *licensing.Ledger, raw lister) {
 	pm := datasetPM(listPartner)
-	filter := licensing.OrderFilter{Status: licensing.StatusRequested, Tier: licensing.Premium.Name}
-	list := func() licensing.OrderPage {
+	filter := licensing.OrderFilter{Status: licensing.StatusRequested, Tier: licensing.Premium}
+	list := func() licensing.Page[licensing.Order] {
 		page, err := l.Orders(ctx, pm, filter)
-		if err != nil || len(page.Orders) != pageSize || page.Next == "" {
-			b.Fatalf("ledger listing: %d orders, next %q, %v", len(page.Orders), page.Next, err)
+		if err != nil || len(page.Items) != pageSize || page.Next == "" {
+			b.Fatalf("ledger listing: %d orders, next %q, %v", len(page.Items), page.Next, err)
 		}
 		return page
 	}
 	// The baseline asks for one more row than the page, to know whether
 	// there is a next page, as the ledger does.
 	listRaw := func() []rawOrder {
-		os, err := raw(pm, listPartner, licensing.StatusRequested, licensing.Premium.Name, "", pageSize+1)
+		os, err := raw(pm, listPartner, licensing.StatusRequested, licensing.Premium, "", pageSize+1)
 		if err != nil || len(os) != pageSize+1 {
 			b.Fatalf("raw listing: %d orders, %v", len(os), err)
 		}
 		return os
 	}
 	page, rawPage := list(), listRaw()
-	for i, o := range page.Orders {
+	for i, o := range page.Items {
 		if o.ID != rawPage[i].ID || o.Partner != listPartner || o.Status != licensing.StatusRequested {
 			b.Fatalf("order %d: ledger %s (%s, %s), raw %s", i, o.ID, o.Partner, o.Status, rawPage[i].ID)
 		}

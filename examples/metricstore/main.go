@@ -1,10 +1,11 @@
 // Command metricstore shows a licensing.Store of one's own: Store, in this
 // directory, wraps any other store (here the in-memory one) and counts its
 // transactions and calls, the way a platform would add metrics or tracing
-// around the store it uses. The program runs a short journey through a
-// ledger on the wrapped store and prints what the store saw. The test runs
-// the store through storetest.Run, the suite every store of the module
-// passes.
+// around the store it uses, and still offers what the wrapped store offers
+// beyond licensing.Store (Migrate, Close). The program runs a short journey
+// through a ledger on the wrapped store and prints what the store saw. The
+// test runs the store through storetest.Run, the suite every store of the
+// module passes.
 //
 //	go run ./examples/metricstore
 package main
@@ -39,32 +40,36 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	system := licensing.System()
-	pam := licensing.PartnerManager("acme", "pam")
-	mia := licensing.CompanyManager("globex", "mia")
 
-	if _, err := ledger.CreatePartner(ctx, system, licensing.NewPartner{ID: "acme", Name: "Acme"}); err != nil {
+	acme, err := ledger.CreatePartner(ctx, system, licensing.NewPartner{Ref: "acme", Name: "Acme"})
+	if err != nil {
 		return err
 	}
-	if _, err := ledger.CreateCompany(ctx, pam, licensing.NewCompany{ID: "globex", Name: "Globex",
-		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-1", Quantity: 3, Assign: true}}); err != nil {
+	pam := licensing.PartnerManager(acme.ID, "pam")
+	created, err := ledger.CreateCompany(ctx, pam, licensing.NewCompany{Ref: "globex", Name: "Globex",
+		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-1", Quantity: 3, Assign: true}})
+	if err != nil {
 		return err
 	}
+	globex := created.Company.ID
+	mia := licensing.CompanyManager(globex, "mia")
 	learners := []string{"ana", "ben", "cat", "dan"}
 	for _, id := range learners {
-		if _, err := ledger.LearnerJoined(ctx, system, licensing.LearnerFact{Company: "globex", Learner: id}); err != nil {
+		if _, err := ledger.LearnerJoined(ctx, system, licensing.LearnerFact{Company: globex, Learner: id}); err != nil {
 			return err
 		}
 	}
 	// Four learners, three seats: refused, and nothing written.
-	_, err = ledger.Allocate(ctx, mia, licensing.Allocation{Company: "globex", Learners: learners})
+	_, err = ledger.Allocate(ctx, mia, licensing.Allocation{Company: globex, Learners: learners})
 	if !errors.Is(err, licensing.ErrInsufficient) {
 		return fmt.Errorf("allocating four of three seats: %v", err)
 	}
-	if _, err := ledger.Allocate(ctx, mia, licensing.Allocation{Company: "globex", Learners: learners[:3]}); err != nil {
+	if _, err := ledger.Allocate(ctx, mia, licensing.Allocation{Company: globex, Learners: learners[:3]}); err != nil {
 		return err
 	}
 	for range 100 {
-		if _, err := ledger.Entitlement(ctx, system, "globex", "ana", licensing.Premium.Name); err != nil {
+		q := licensing.EntitlementCheck{Company: globex, Learner: "ana", Tier: licensing.Premium}
+		if _, err := ledger.Entitlement(ctx, system, q); err != nil {
 			return err
 		}
 	}

@@ -50,13 +50,14 @@ func TestStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	sys := licensing.System()
-	if _, err := l.CreatePartner(ctx, sys, licensing.NewPartner{ID: "acme", Name: "Acme"}); err != nil {
+	acme, err := l.CreatePartner(ctx, sys, licensing.NewPartner{Ref: "acme", Name: "Acme"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.CreatePartner(ctx, sys, licensing.NewPartner{ID: "acme", Name: "Acme again"}); !errors.Is(err, licensing.ErrConflict) {
-		t.Fatalf("second partner acme: %v, want ErrConflict", err)
+	if _, err := l.CreatePartner(ctx, sys, licensing.NewPartner{Ref: "acme", Name: "Acme again"}); !errors.Is(err, licensing.ErrConflict) {
+		t.Fatalf("second partner with the ref acme: %v, want ErrConflict", err)
 	}
-	if _, err := l.CreateCompany(ctx, sys, licensing.NewCompany{ID: "globex", Partner: "acme", Name: "Globex"}); err != nil {
+	if _, err := l.CreateCompany(ctx, sys, licensing.NewCompany{Partner: acme.ID, Name: "Globex"}); err != nil {
 		t.Fatal(err)
 	}
 	before := s.Stats()
@@ -72,7 +73,7 @@ func TestStats(t *testing.T) {
 	if got.Views != 1 {
 		t.Errorf("views after Events = %d, want 1", got.Views)
 	}
-	if diff := cmp.Diff(len(evs), got.Calls["AppendEvent"]); diff != "" {
+	if diff := cmp.Diff(len(evs.Items), got.Calls["AppendEvent"]); diff != "" {
 		t.Errorf("AppendEvent calls against events (-want +got):\n%s", diff)
 	}
 	if !strings.Contains(logged.String(), "code=conflict") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"sync"
@@ -12,12 +13,29 @@ import (
 	"github.com/licensing-go/licensing"
 )
 
-var _ licensing.Store = (*Store)(nil)
+var (
+	_ licensing.Store = (*Store)(nil)
+	_ migrator        = (*Store)(nil)
+	_ io.Closer       = (*Store)(nil)
+	_ licensing.Tx    = (*countingTx)(nil)
+)
+
+// migrator is the optional interface of a store with a schema to bring up
+// to date, such as sqlstore.
+type migrator interface {
+	Migrate(ctx context.Context) error
+}
 
 // Store wraps another licensing.Store and counts what goes through it:
 // transactions, their outcomes and time, and every call of a Tx method. It
 // logs each failed transaction. Being a Store of its own, it passes
 // storetest.Run like any other (see main_test.go).
+//
+// A wrapper must not hide what the wrapped store offers beyond
+// licensing.Store, as hashicorp/raft's LogCache does not: Store has the
+// optional methods a store may have, Migrate and Close, and hands each to
+// the wrapped store when it has it. Unwrap reaches the rest (sqlstore's
+// Version or Retries, say).
 type Store struct {
 	next licensing.Store
 	log  *slog.Logger
@@ -95,6 +113,31 @@ func (s *Store) CurrentLicence(ctx context.Context, company, learner, tier strin
 	return s.next.CurrentLicence(ctx, company, learner, tier)
 }
 
+// Migrate brings the wrapped store's schema up to date by calling its
+// Migrate method (sqlstore's, say), and returns that method's error
+// unchanged. A wrapped store without a Migrate method (memstore) has no
+// schema to migrate: Migrate then does nothing and returns nil.
+func (s *Store) Migrate(ctx context.Context) error {
+	if m, ok := s.next.(migrator); ok {
+		return m.Migrate(ctx)
+	}
+	return nil
+}
+
+// Close closes the wrapped store if it is an io.Closer (sqlstore releases
+// its prepared statements), and returns its error unchanged. A wrapped
+// store that is not an io.Closer has nothing to release: Close then does
+// nothing and returns nil.
+func (s *Store) Close() error {
+	if c, ok := s.next.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// Unwrap returns the wrapped store.
+func (s *Store) Unwrap() licensing.Store { return s.next }
+
 // finish records a transaction that ended with err, or with the panic p,
 // which it counts as a failure and then lets go on.
 func (s *Store) finish(kind string, start time.Time, err error, p any) {
@@ -143,9 +186,9 @@ func (t *countingTx) Tier(name string) (licensing.Tier, error) {
 	return t.tx.Tier(name)
 }
 
-func (t *countingTx) Tiers() ([]licensing.Tier, error) {
+func (t *countingTx) Tiers(q licensing.TierQuery) ([]licensing.Tier, error) {
 	t.s.count("Tiers")
-	return t.tx.Tiers()
+	return t.tx.Tiers(q)
 }
 
 func (t *countingTx) InsertTier(tr licensing.Tier) error {
@@ -163,9 +206,9 @@ func (t *countingTx) PutPartner(p licensing.Partner) error {
 	return t.tx.PutPartner(p)
 }
 
-func (t *countingTx) Partners(parent string) ([]licensing.Partner, error) {
+func (t *countingTx) Partners(q licensing.PartnerQuery) ([]licensing.Partner, error) {
 	t.s.count("Partners")
-	return t.tx.Partners(parent)
+	return t.tx.Partners(q)
 }
 
 func (t *countingTx) Company(id string) (licensing.Company, error) {
@@ -178,9 +221,9 @@ func (t *countingTx) PutCompany(c licensing.Company) error {
 	return t.tx.PutCompany(c)
 }
 
-func (t *countingTx) Companies(partner string) ([]licensing.Company, error) {
+func (t *countingTx) Companies(q licensing.CompanyQuery) ([]licensing.Company, error) {
 	t.s.count("Companies")
-	return t.tx.Companies(partner)
+	return t.tx.Companies(q)
 }
 
 func (t *countingTx) Order(id string) (licensing.Order, error) {
@@ -211,6 +254,11 @@ func (t *countingTx) Learner(company, id string) (licensing.Learner, error) {
 func (t *countingTx) PutLearner(l licensing.Learner) error {
 	t.s.count("PutLearner")
 	return t.tx.PutLearner(l)
+}
+
+func (t *countingTx) Learners(q licensing.LearnerQuery) ([]licensing.Learner, error) {
+	t.s.count("Learners")
+	return t.tx.Learners(q)
 }
 
 func (t *countingTx) Licence(id string) (licensing.Licence, error) {
@@ -266,4 +314,9 @@ func (t *countingTx) Idempotency(scope, key string) (licensing.IdempotencyRecord
 func (t *countingTx) PutIdempotency(r licensing.IdempotencyRecord) error {
 	t.s.count("PutIdempotency")
 	return t.tx.PutIdempotency(r)
+}
+
+func (t *countingTx) DeleteIdempotency(before time.Time, limit int) (int, error) {
+	t.s.count("DeleteIdempotency")
+	return t.tx.DeleteIdempotency(before, limit)
 }

@@ -97,33 +97,35 @@ func journey(ctx context.Context, w io.Writer, base string, p *platform) error {
 		return err
 	}
 	stranger, _ := as("")
+	// The API speaks the ledger's ids; the platform knows Globex's.
+	globex := p.ids["globex"]
 
 	// Step 1: manage mode, Request Licences.
 	var o licensing.Order
-	if _, err := pam.call("POST", "/api/orders", "journey-request", licensing.LicenceRequest{Company: "globex", Quantity: 10}, &o); err != nil {
+	if _, err := pam.call("POST", "/api/orders", "journey-request", licensing.LicenceRequest{Company: globex, Quantity: 10}, &o); err != nil {
 		return err
 	}
 	// Step 2: Requested Orders, filtered, and Assign.
-	var page licensing.OrderPage
-	q := url.Values{"status": {"requested"}, "company": {"globex"}}
+	var page licensing.Page[licensing.Order]
+	q := url.Values{"status": {"requested"}, "company": {globex}}
 	if _, err := pam.call("GET", "/api/orders?"+q.Encode(), "", nil, &page); err != nil {
 		return err
 	}
-	for _, r := range page.Orders {
+	for _, r := range page.Items {
 		if _, err := pam.call("POST", "/api/orders/"+r.ID+"/assign", "assign-"+r.ID, nil, nil); err != nil {
 			return err
 		}
 	}
 	// A company manager may request, not assign.
 	var mine licensing.Order
-	if _, err := mia.call("POST", "/api/orders", "", licensing.LicenceRequest{Company: "globex", Quantity: 2}, &mine); err != nil {
+	if _, err := mia.call("POST", "/api/orders", "", licensing.LicenceRequest{Company: globex, Quantity: 2}, &mine); err != nil {
 		return err
 	}
 	if _, err := mia.call("POST", "/api/orders/"+mine.ID+"/assign", "", nil, nil); err != nil {
 		return err
 	}
 	// The company manager allocates; the learner is entitled.
-	if _, err := mia.call("POST", "/api/allocations", "journey-allocate", licensing.Allocation{Company: "globex",
+	if _, err := mia.call("POST", "/api/allocations", "journey-allocate", licensing.Allocation{Company: globex,
 		Learners: []string{"ana", "ben"}}, nil); err != nil {
 		return err
 	}
@@ -133,7 +135,7 @@ func journey(ctx context.Context, w io.Writer, base string, p *platform) error {
 	}
 	fmt.Fprintf(w, "ana entitled: %v, until %s\n", e.Entitled, e.ExpiresAt.Format("2 January 2006"))
 	// Another tenant's company reads as missing; no session, no answer.
-	if _, err := oscar.call("GET", "/api/orders?company=globex", "", nil, nil); err != nil {
+	if _, err := oscar.call("GET", "/api/orders?company="+globex, "", nil, nil); err != nil {
 		return err
 	}
 	_, err = stranger.call("GET", "/api/orders", "", nil, nil)

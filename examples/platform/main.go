@@ -15,7 +15,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -29,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -137,7 +137,7 @@ func run(ctx context.Context, w io.Writer, cfg Config) error {
 	// On the way out, one last pass for what is due, on a context of its own.
 	final, cancelFinal := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancelFinal()
-	res, err := ledger.Deliver(final)
+	res, err := ledger.Deliver(final, licensing.System())
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func run(ctx context.Context, w io.Writer, cfg Config) error {
 		return err
 	}
 	fmt.Fprintf(w, "last pass: %d delivered, %d failed; outbox: %d delivered, %d pending\n",
-		res.Delivered, res.Failed, len(delivered), len(pending))
+		res.Delivered, res.Failed, len(delivered.Items), len(pending.Items))
 	return nil
 }
 
@@ -159,7 +159,7 @@ func run(ctx context.Context, w io.Writer, cfg Config) error {
 func waitDrained(ctx context.Context, l *licensing.Ledger) bool {
 	for {
 		ns, err := l.Notifications(ctx, licensing.System(), licensing.NotificationFilter{State: licensing.DeliveryPending, Limit: 1})
-		if err == nil && len(ns) == 0 {
+		if err == nil && len(ns.Items) == 0 {
 			return true
 		}
 		select {
@@ -181,15 +181,21 @@ const (
 
 // user is the platform's own user record: the ledger knows nothing of it.
 type user struct {
-	email  string
-	role   role
-	tenant string // the partner or company the user belongs to
+	email string
+	role  role
+	// tenant is the platform's own key of the partner or company the user
+	// belongs to: the Ref it gives the ledger.
+	tenant string
 }
 
 // platform holds the platform's users and sessions, and the ledger.
 type platform struct {
-	ledger   *licensing.Ledger
-	users    map[string]user
+	ledger *licensing.Ledger
+	users  map[string]user
+	// ids maps the platform's tenant keys to the ledger's ids of its
+	// partners and companies. The seed fills it before the API serves; a
+	// real platform keeps the ledger's id in its own tenant record.
+	ids      map[string]string
 	mu       sync.Mutex
 	sessions map[string]user // token -> user
 }
@@ -201,7 +207,7 @@ func newPlatform(l *licensing.Ledger) *platform {
 		{"ana@globex.example", learner, "globex"},
 		{"oscar@umbrella.example", companyManager, "umbrella"},
 	}
-	p := &platform{ledger: l, users: map[string]user{}, sessions: map[string]user{}}
+	p := &platform{ledger: l, users: map[string]user{}, ids: map[string]string{}, sessions: map[string]user{}}
 	for _, u := range us {
 		p.users[u.email] = u
 	}
@@ -242,9 +248,9 @@ func (p *platform) actor(r *http.Request) (licensing.Actor, user, error) {
 	}
 	switch u.role {
 	case partnerManager:
-		return licensing.PartnerManager(u.tenant, u.email), u, nil
+		return licensing.PartnerManager(p.ids[u.tenant], u.email), u, nil
 	case companyManager:
-		return licensing.CompanyManager(u.tenant, u.email), u, nil
+		return licensing.CompanyManager(p.ids[u.tenant], u.email), u, nil
 	}
 	// Learners act on nothing; the platform asks about them as the system.
 	return licensing.System(), u, nil
@@ -252,33 +258,56 @@ func (p *platform) actor(r *http.Request) (licensing.Actor, user, error) {
 
 var errUnauthenticated = errors.New("no session")
 
-// seed sets up the tenants as the system actor. Idempotency keys make a
-// second run of the program return the first run's results.
+// seed sets up the tenants as the system actor, each with the platform's
+// own key as its Ref, and records the ledger's ids. A second run of the
+// program finds the first run's tenants by their Ref.
 func (p *platform) seed(ctx context.Context) error {
 	sys := licensing.System()
-	if _, err := p.ledger.CreatePartner(ctx, sys, licensing.NewPartner{ID: "acme", Name: "Acme Distribution",
-		Contacts: []licensing.Contact{{Name: "Pam", Email: "pam@acme.example"}}, IdempotencyKey: "seed-acme"}); err != nil {
-		return err
-	}
-	if _, err := p.ledger.CreatePartner(ctx, sys, licensing.NewPartner{ID: "umbrella-partner", Name: "Umbrella Reseller",
-		IdempotencyKey: "seed-umbrella-partner"}); err != nil {
-		return err
-	}
-	for _, c := range []licensing.NewCompany{
-		{ID: "globex", Partner: "acme", Name: "Globex", Managers: []licensing.Contact{{Name: "Mia", Email: "mia@globex.example"}},
-			IdempotencyKey: "seed-globex"},
-		{ID: "umbrella", Partner: "umbrella-partner", Name: "Umbrella", IdempotencyKey: "seed-umbrella"},
+	for _, np := range []licensing.NewPartner{
+		{Ref: "acme", Name: "Acme Distribution", Contacts: []licensing.Contact{{Name: "Pam", Email: "pam@acme.example"}}},
+		{Ref: "umbrella-partner", Name: "Umbrella Reseller"},
 	} {
-		if _, err := p.ledger.CreateCompany(ctx, sys, c); err != nil {
-			return err
+		pt, err := p.ledger.CreatePartner(ctx, sys, np)
+		if errors.Is(err, licensing.ErrConflict) { // created by an earlier run
+			pt, err = one(p.ledger.Partners(ctx, sys, licensing.PartnerFilter{Ref: np.Ref}))
 		}
+		if err != nil {
+			return fmt.Errorf("partner %s: %w", np.Ref, err)
+		}
+		p.ids[np.Ref] = pt.ID
+	}
+	for _, nc := range []licensing.NewCompany{
+		{Partner: p.ids["acme"], Ref: "globex", Name: "Globex", Managers: []licensing.Contact{{Name: "Mia", Email: "mia@globex.example"}}},
+		{Partner: p.ids["umbrella-partner"], Ref: "umbrella", Name: "Umbrella"},
+	} {
+		created, err := p.ledger.CreateCompany(ctx, sys, nc)
+		c := created.Company
+		if errors.Is(err, licensing.ErrConflict) {
+			c, err = one(p.ledger.Companies(ctx, sys, licensing.CompanyFilter{Partner: nc.Partner, Ref: nc.Ref}))
+		}
+		if err != nil {
+			return fmt.Errorf("company %s: %w", nc.Ref, err)
+		}
+		p.ids[nc.Ref] = c.ID
 	}
 	for _, id := range []string{"ana", "ben"} {
-		if _, err := p.ledger.LearnerJoined(ctx, sys, licensing.LearnerFact{Company: "globex", Learner: id}); err != nil {
+		if _, err := p.ledger.LearnerJoined(ctx, sys, licensing.LearnerFact{Company: p.ids["globex"], Learner: id}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// one returns the one item of a listing by Ref.
+func one[T any](page licensing.Page[T], err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	if len(page.Items) != 1 {
+		return zero, fmt.Errorf("%d items with the ref, want 1", len(page.Items))
+	}
+	return page.Items[0], nil
 }
 
 // routes is the platform's API over the ledger.
@@ -298,7 +327,7 @@ func (p *platform) routes() http.Handler {
 			Status: licensing.Status(q.Get("status")), After: q.Get("after")})
 	}))
 	mux.HandleFunc("POST /api/orders/{id}/assign", p.handle(func(r *http.Request, a licensing.Actor, _ user) (any, error) {
-		return p.ledger.AssignOrder(r.Context(), a, licensing.OrderAction{Order: r.PathValue("id"),
+		return p.ledger.AssignOrder(r.Context(), a, licensing.OrderAssignment{Order: r.PathValue("id"),
 			IdempotencyKey: r.Header.Get("Idempotency-Key")})
 	}))
 	mux.HandleFunc("POST /api/allocations", p.handle(func(r *http.Request, a licensing.Actor, _ user) (any, error) {
@@ -315,8 +344,9 @@ func (p *platform) routes() http.Handler {
 		if u.role != learner {
 			return nil, &licensing.Error{Kind: licensing.ErrForbidden, Message: "learners only"}
 		}
-		id := u.email[:bytes.IndexByte([]byte(u.email), '@')]
-		return p.ledger.Entitlement(r.Context(), a, u.tenant, id, licensing.Premium.Name)
+		id := u.email[:strings.IndexByte(u.email, '@')]
+		return p.ledger.Entitlement(r.Context(), a, licensing.EntitlementCheck{Company: p.ids[u.tenant], Learner: id,
+			Tier: licensing.Premium})
 	}))
 	return mux
 }

@@ -25,10 +25,10 @@
 //	go ledger.RunDelivery(ctx, 30*time.Second) // the outbox, retried with backoff
 //
 // Both loops stop when ctx is done. A host with a scheduler of its own calls
-// ledger.Sweep(ctx, licensing.System()) and ledger.Deliver(ctx) from it
-// instead. Notifications that could not be delivered after
-// licensing.Config.MaxAttempts are parked: ledger.Notifications lists them
-// and ledger.Requeue sends them again.
+// ledger.Sweep(ctx, licensing.System()) and ledger.Deliver(ctx,
+// licensing.System()) from it instead. Notifications that could not be
+// delivered after licensing.Config.MaxAttempts are parked:
+// ledger.Notifications lists them and ledger.Requeue sends them again.
 //
 // # Messages
 //
@@ -320,7 +320,7 @@ func (t *Templates) check() error {
 // Render returns the subject, text body and HTML body of n.
 func (t *Templates) Render(n licensing.Notification) (subject, text, html string, err error) {
 	d := Data{Notification: n}
-	if !n.ExpiresAt.IsZero() && !n.ExpiresAt.Equal(licensing.Never) {
+	if !n.ExpiresAt.IsZero() && !n.ExpiresAt.Equal(licensing.Never()) {
 		d.Expires = n.ExpiresAt.UTC().Format("2 January 2006 15:04 MST")
 		d.DaysLeft = n.Days // a notification made by hand, without CreatedAt
 		if !n.CreatedAt.IsZero() {

@@ -574,32 +574,33 @@ func TestLedgerDeliversByEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	sys := licensing.System()
-	if _, err := l.CreatePartner(ctx, sys, licensing.NewPartner{ID: "p", Name: "Reseller",
-		Contacts: []licensing.Contact{{Email: "pam@reseller.example"}}}); err != nil {
+	p, err := l.CreatePartner(ctx, sys, licensing.NewPartner{Name: "Reseller",
+		Contacts: []licensing.Contact{{Email: "pam@reseller.example"}}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	// Created from a purchase order, then assigned: a request to the
 	// partner's contacts and an assignment to the company's managers.
-	pm := licensing.PartnerManager("p", "pam")
-	created, err := l.CreateCompany(ctx, pm, licensing.NewCompany{ID: "acme", Name: "Acme",
+	pm := licensing.PartnerManager(p.ID, "pam")
+	created, err := l.CreateCompany(ctx, pm, licensing.NewCompany{Ref: "acme", Name: "Acme",
 		Managers:      []licensing.Contact{{Name: "Mia", Email: "mia@acme.example"}},
 		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-7", Quantity: 40}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.AssignOrder(ctx, pm, licensing.OrderAction{Order: created.Order.ID}); err != nil {
+	if _, err := l.AssignOrder(ctx, pm, licensing.OrderAssignment{Order: created.Order.ID}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := l.Deliver(ctx)
+	res, err := l.Deliver(ctx, sys)
 	if err != nil || res != (licensing.DeliveryResult{Delivered: 1, Failed: 1}) {
 		t.Fatalf("first pass: %+v, %v; want one delivered, one refused", res, err)
 	}
 	clk.Add(time.Minute)
-	if res, err := l.Deliver(ctx); err != nil || res != (licensing.DeliveryResult{Delivered: 1}) {
+	if res, err := l.Deliver(ctx, sys); err != nil || res != (licensing.DeliveryResult{Delivered: 1}) {
 		t.Fatalf("second pass: %+v, %v; want the refused one delivered", res, err)
 	}
 	clk.Add(time.Hour)
-	if res, err := l.Deliver(ctx); err != nil || res != (licensing.DeliveryResult{}) {
+	if res, err := l.Deliver(ctx, sys); err != nil || res != (licensing.DeliveryResult{}) {
 		t.Fatalf("third pass: %+v, %v; want nothing", res, err)
 	}
 
@@ -616,10 +617,10 @@ func TestLedgerDeliversByEmail(t *testing.T) {
 		}
 		byID[id] = r
 	}
-	if len(byID) != len(ns) || len(ns) != 2 {
-		t.Fatalf("%d messages for %d notifications, want 2 of each", len(byID), len(ns))
+	if len(byID) != len(ns.Items) || len(ns.Items) != 2 {
+		t.Fatalf("%d messages for %d notifications, want 2 of each", len(byID), len(ns.Items))
 	}
-	for _, n := range ns {
+	for _, n := range ns.Items {
 		r, ok := byID[n.ID]
 		if !ok {
 			t.Fatalf("no message for notification %s", n.ID)

@@ -223,27 +223,30 @@ func ledger(t *testing.T, w licensing.Notifier) (*licensing.Ledger, *clock.Mock,
 		t.Fatal(err)
 	}
 	sys := licensing.System()
-	if _, err := l.CreatePartner(ctx, sys, licensing.NewPartner{ID: "p", Name: "P",
-		Contacts: []licensing.Contact{{Email: "pam@p.example"}}}); err != nil {
+	p, err := l.CreatePartner(ctx, sys, licensing.NewPartner{Name: "P",
+		Contacts: []licensing.Contact{{Email: "pam@p.example"}}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.CreateCompany(ctx, sys, licensing.NewCompany{ID: "c", Partner: "p", Name: "C"}); err != nil {
+	cc, err := l.CreateCompany(ctx, sys, licensing.NewCompany{Partner: p.ID, Name: "C"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := l.RequestLicences(ctx, licensing.CompanyManager("c", "mia"), licensing.LicenceRequest{Company: "c", Quantity: 3})
+	c := cc.Company.ID
+	o, err := l.RequestLicences(ctx, licensing.CompanyManager(c, "mia"), licensing.LicenceRequest{Company: c, Quantity: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ns, err := l.Notifications(ctx, sys, licensing.NotificationFilter{})
-	if err != nil || len(ns) != 1 || ns[0].Order != o.ID {
+	if err != nil || len(ns.Items) != 1 || ns.Items[0].Order != o.ID {
 		t.Fatalf("outbox %+v, %v; want the request's notification", ns, err)
 	}
-	return l, clk, ns[0].ID
+	return l, clk, ns.Items[0].ID
 }
 
 func deliverOnce(t *testing.T, l *licensing.Ledger, want licensing.DeliveryResult) {
 	t.Helper()
-	got, err := l.Deliver(context.Background())
+	got, err := l.Deliver(context.Background(), licensing.System())
 	if err != nil {
 		t.Fatal(err)
 	}

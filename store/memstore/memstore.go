@@ -12,6 +12,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -37,13 +38,16 @@ type data struct {
 	tiers      map[string]licensing.Tier
 	partners   map[string]licensing.Partner
 	kids       map[string][]string // parent -> partner ids, sorted
+	partnerIDs []string            // sorted
 	companies  map[string]licensing.Company
 	byPartner  map[string][]string // partner -> company ids, sorted
+	companyIDs []string            // sorted
 	orders     map[string]licensing.Order
 	orderIDs   []string            // sorted
 	byCompany  map[string][]string // company -> order ids, sorted
 	ordersOf   map[string][]string // partner -> order ids, sorted
 	learners   map[learnerKey]licensing.Learner
+	learnerIDs map[string][]string // company -> learner ids, sorted
 	licences   map[string]licensing.Licence
 	licenceIDs map[string][]string // company -> licence ids, sorted
 	held       map[heldKey][]string
@@ -77,6 +81,7 @@ func New() *Store {
 		noteState:  map[string][]string{},
 		ordersOf:   map[string][]string{},
 		learners:   map[learnerKey]licensing.Learner{},
+		learnerIDs: map[string][]string{},
 		licences:   map[string]licensing.Licence{},
 		licenceIDs: map[string][]string{},
 		held:       map[heldKey][]string{},
@@ -366,12 +371,17 @@ func get[K comparable, V any](m map[K]V, k K, clone func(V) V) (V, error) {
 
 func (t *tx) Tier(name string) (licensing.Tier, error) { return get(t.d.tiers, name, same) }
 
-func (t *tx) Tiers() ([]licensing.Tier, error) {
+func (t *tx) Tiers(q licensing.TierQuery) ([]licensing.Tier, error) {
 	out := make([]licensing.Tier, 0, len(t.d.tiers))
 	for _, v := range t.d.tiers {
-		out = append(out, v)
+		if v.Name > q.After {
+			out = append(out, v)
+		}
 	}
 	slices.SortFunc(out, func(a, b licensing.Tier) int { return cmp.Compare(a.Name, b.Name) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
 	return out, nil
 }
 
@@ -395,20 +405,57 @@ func (t *tx) PutPartner(p licensing.Partner) error {
 		return err
 	}
 	if old, ok := t.d.partners[p.ID]; ok && old.Parent != p.Parent {
-		return errors.New("memstore: a partner's parent does not change")
+		return fmt.Errorf("memstore: a partner's parent does not change: %w", licensing.ErrConflict)
 	}
 	put(t, t.d.partners, p.ID, clonePartner(p))
 	t.j.index.add(t.d.kids, p.Parent, p.ID)
+	insertID(t, &t.d.partnerIDs, p.ID)
 	return nil
 }
 
-func (t *tx) Partners(parent string) ([]licensing.Partner, error) {
-	ids := t.d.kids[parent]
-	out := make([]licensing.Partner, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, clonePartner(t.d.partners[id]))
+func (t *tx) Partners(q licensing.PartnerQuery) ([]licensing.Partner, error) {
+	ids := t.d.partnerIDs
+	if q.Parents != nil {
+		ids = union(t.d.kids, q.Parents)
 	}
-	return out, nil
+	return pick(ids, q.After, q.Limit, func(id string) (licensing.Partner, bool) {
+		p := t.d.partners[id]
+		return clonePartner(p), q.Ref == "" || p.Ref == q.Ref
+	}), nil
+}
+
+// union returns the sorted union of the index lists of keys.
+func union(index map[string][]string, keys []string) []string {
+	if len(keys) == 1 {
+		return index[keys[0]]
+	}
+	var ids []string
+	for _, k := range keys {
+		ids = append(ids, index[k]...)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// pick returns, from sorted ids, the records after the cursor that get
+// keeps, at most limit (0: all).
+func pick[V any](ids []string, after string, limit int, get func(id string) (V, bool)) []V {
+	i, _ := slices.BinarySearch(ids, after)
+	if i < len(ids) && ids[i] == after {
+		i++
+	}
+	out := make([]V, 0, min(len(ids)-i, max(limit, 0)))
+	for _, id := range ids[i:] {
+		v, ok := get(id)
+		if !ok {
+			continue
+		}
+		out = append(out, v)
+		if limit > 0 && len(out) == limit {
+			break
+		}
+	}
+	return out
 }
 
 func (t *tx) Company(id string) (licensing.Company, error) {
@@ -420,20 +467,23 @@ func (t *tx) PutCompany(c licensing.Company) error {
 		return err
 	}
 	if old, ok := t.d.companies[c.ID]; ok && old.Partner != c.Partner {
-		return errors.New("memstore: a company's partner does not change")
+		return fmt.Errorf("memstore: a company's partner does not change: %w", licensing.ErrConflict)
 	}
 	put(t, t.d.companies, c.ID, cloneCompany(c))
 	t.j.index.add(t.d.byPartner, c.Partner, c.ID)
+	insertID(t, &t.d.companyIDs, c.ID)
 	return nil
 }
 
-func (t *tx) Companies(partner string) ([]licensing.Company, error) {
-	ids := t.d.byPartner[partner]
-	out := make([]licensing.Company, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, cloneCompany(t.d.companies[id]))
+func (t *tx) Companies(q licensing.CompanyQuery) ([]licensing.Company, error) {
+	ids := t.d.companyIDs
+	if q.Partners != nil {
+		ids = union(t.d.byPartner, q.Partners)
 	}
-	return out, nil
+	return pick(ids, q.After, q.Limit, func(id string) (licensing.Company, bool) {
+		c := t.d.companies[id]
+		return cloneCompany(c), q.Ref == "" || c.Ref == q.Ref
+	}), nil
 }
 
 func (t *tx) Order(id string) (licensing.Order, error) { return get(t.d.orders, id, cloneOrder) }
@@ -581,7 +631,14 @@ func (t *tx) PutLearner(l licensing.Learner) error {
 		return err
 	}
 	t.j.learners.put(t.d.learners, learnerKey{l.Company, l.ID}, l)
+	t.j.index.add(t.d.learnerIDs, l.Company, l.ID)
 	return nil
+}
+
+func (t *tx) Learners(q licensing.LearnerQuery) ([]licensing.Learner, error) {
+	return pick(t.d.learnerIDs[q.Company], q.After, q.Limit, func(id string) (licensing.Learner, bool) {
+		return t.d.learners[learnerKey{q.Company, id}], true
+	}), nil
 }
 
 func (t *tx) Licence(id string) (licensing.Licence, error) { return get(t.d.licences, id, same) }
@@ -709,6 +766,24 @@ func (t *tx) PutIdempotency(r licensing.IdempotencyRecord) error {
 	}
 	put(t, t.d.idem, idemKey{r.Scope, r.Key}, cloneIdem(r))
 	return nil
+}
+
+func (t *tx) DeleteIdempotency(before time.Time, limit int) (int, error) {
+	if err := t.writable(); err != nil {
+		return 0, err
+	}
+	n, m := 0, t.d.idem
+	for k, r := range m {
+		if limit > 0 && n == limit {
+			break
+		}
+		if r.CreatedAt.Before(before) {
+			t.j.other = append(t.j.other, func() { m[k] = r })
+			delete(m, k)
+			n++
+		}
+	}
+	return n, nil
 }
 
 func same[V any](v V) V { return v }

@@ -39,27 +39,28 @@ func TestAllocatedIsTheOrdersCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.CreatePartner(ctx, licensing.System(), licensing.NewPartner{ID: "p1", Name: "Reseller"}); err != nil {
+	p, err := l.CreatePartner(ctx, licensing.System(), licensing.NewPartner{Name: "Reseller"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	cc, err := l.CreateCompany(ctx, licensing.PartnerManager("p1", ""), licensing.NewCompany{ID: "c1", Name: "Acme",
+	cc, err := l.CreateCompany(ctx, licensing.PartnerManager(p.ID, ""), licensing.NewCompany{Name: "Acme",
 		PurchaseOrder: &licensing.PurchaseOrder{Reference: "po-1", Quantity: 100_000, Assign: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	order := *cc.Order
+	c1, order := cc.Company.ID, *cc.Order
 	order.Allocated = 99_999
 	if err := s.Update(ctx, func(tx licensing.Tx) error { return tx.PutOrder(order) }); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"l1", "l2"} {
-		if _, err := l.LearnerJoined(ctx, licensing.System(), licensing.LearnerFact{Company: "c1", Learner: id}); err != nil {
+		if _, err := l.LearnerJoined(ctx, licensing.System(), licensing.LearnerFact{Company: c1, Learner: id}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cm := licensing.CompanyManager("c1", "bob")
+	cm := licensing.CompanyManager(c1, "bob")
 
-	_, err = l.Allocate(ctx, cm, licensing.Allocation{Company: "c1", Learners: []string{"l1", "l2"}})
+	_, err = l.Allocate(ctx, cm, licensing.Allocation{Company: c1, Learners: []string{"l1", "l2"}})
 	var le *licensing.Error
 	if !errors.As(err, &le) || !errors.Is(err, licensing.ErrInsufficient) {
 		t.Fatalf("Allocate of 2 with 1 seat left: got %v, want ErrInsufficient", err)
@@ -68,7 +69,7 @@ func TestAllocatedIsTheOrdersCount(t *testing.T) {
 		t.Errorf("needed and free (-want +got):\n%s", diff)
 	}
 
-	if _, err := l.Allocate(ctx, cm, licensing.Allocation{Company: "c1", Learners: []string{"l1"}}); err != nil {
+	if _, err := l.Allocate(ctx, cm, licensing.Allocation{Company: c1, Learners: []string{"l1"}}); err != nil {
 		t.Fatalf("Allocate of the last seat: %v", err)
 	}
 	got, err := l.Order(ctx, cm, order.ID)

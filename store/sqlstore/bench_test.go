@@ -44,17 +44,20 @@ func benchAllocate(b *testing.B, db testDB, shape string) {
 		b.Fatal(err)
 	}
 	pm := licensing.PartnerManager(partnerID, "pam")
-	if _, err := l.CreatePartner(ctx, licensing.System(), licensing.NewPartner{ID: partnerID, Name: "P"}); err != nil {
+	if err := db.store.Update(ctx, func(tx licensing.Tx) error {
+		return tx.PutPartner(licensing.Partner{ID: partnerID, Name: "P", CreatedAt: start})
+	}); err != nil {
 		b.Fatal(err)
 	}
 	n := b.N + 1
-	for c := range companies {
-		id := fmt.Sprintf("cmp-%d", c)
-		if _, err := l.CreateCompany(ctx, pm, licensing.NewCompany{ID: id, Name: "C",
-			PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO", Quantity: n, Assign: true}}); err != nil {
+	for range companies {
+		created, err := l.CreateCompany(ctx, pm, licensing.NewCompany{Name: "C",
+			PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO", Quantity: n, Assign: true}})
+		if err != nil {
 			b.Fatal(err)
 		}
-		err := db.store.Update(ctx, func(tx licensing.Tx) error {
+		id := created.Company.ID
+		err = db.store.Update(ctx, func(tx licensing.Tx) error {
 			for i := range n {
 				if err := tx.PutLearner(licensing.Learner{Company: id, ID: fmt.Sprintf("l%d", i), JoinedAt: start}); err != nil {
 					return err

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -215,12 +216,15 @@ func newFixture(t *testing.T, s *sqlstore.Store) *fixture {
 		partner: licensing.PartnerManager(partnerID, "pam"),
 		company: licensing.CompanyManager(companyID, "cm")}
 	ctx := context.Background()
-	if _, err := l.CreatePartner(ctx, licensing.System(), licensing.NewPartner{ID: partnerID, Name: "Partner A",
-		Contacts: []licensing.Contact{{Name: "P", Email: "p@example.com"}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.CreateCompany(ctx, f.partner, licensing.NewCompany{ID: companyID, Name: "Company A",
-		Managers: []licensing.Contact{{Email: "m@example.com"}}}); err != nil {
+	// The tenants are written straight to the store, under the fixed ids
+	// these tests name; the ledger generates ids only for what it creates.
+	if err := s.Update(ctx, func(tx licensing.Tx) error {
+		return errors.Join(
+			tx.PutPartner(licensing.Partner{ID: partnerID, Name: "Partner A", CreatedAt: start,
+				Contacts: []licensing.Contact{{Name: "P", Email: "p@example.com"}}}),
+			tx.PutCompany(licensing.Company{ID: companyID, Partner: partnerID, Name: "Company A", CreatedAt: start,
+				Managers: []licensing.Contact{{Email: "m@example.com"}}}))
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -234,7 +238,7 @@ func (f *fixture) order(t testing.TB, qty int) licensing.Order {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err = f.ledger.AssignOrder(ctx, f.partner, licensing.OrderAction{Order: o.ID})
+	o, err = f.ledger.AssignOrder(ctx, f.partner, licensing.OrderAssignment{Order: o.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

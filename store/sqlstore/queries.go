@@ -11,8 +11,8 @@ import (
 // The columns of each table, in the order the scan functions read them.
 var (
 	tierCols    = []string{"name", "term_months", "term_days", "description"}
-	partnerCols = []string{"id", "parent", "ancestors", "name", "contacts", "created_at"}
-	companyCols = []string{"id", "partner", "name", "managers", "auto_allocate", "created_at"}
+	partnerCols = []string{"id", "parent", "ancestors", "name", "contacts", "created_at", "ref"}
+	companyCols = []string{"id", "partner", "name", "managers", "auto_allocate", "created_at", "ref"}
 	orderCols   = []string{"id", "company", "partner", "tier", "quantity", "purchase_order", "status",
 		"requested_at", "requested_by", "assigned_at", "assigned_by", "expires_at",
 		"closed_at", "closed_by", "reason", "allocated", "reminded"}
@@ -37,21 +37,24 @@ type queries struct {
 	// (PostgreSQL, a data-modifying WITH).
 	setSeq, seqEvent string
 
-	tier, tiers, insertTier        string
-	partner, partners, putPartner  string
-	company, companies, putCompany string
-	order, putOrder                string
+	tier, insertTier    string
+	partner, putPartner string
+	company, putCompany string
+	order, putOrder     string
 	// setOrder (SQLite) changes the columns of an order that no index
 	// holds, if the indexed ones are as given; see PutOrder.
 	setOrder                        string
 	freeOrders, freeOrdersLimit     string
 	learner, putLearner             string
+	deleteIdem, deleteIdemLimit     string
 	licence, currentLicence, putLic string
 	insertEvent                     string
 	notification, putNotification   string
 	idempotency, putIdempotency     string
 	orderSelect, licenceSelect      string
 	eventSelect, notificationSelect string
+	tierSelect, partnerSelect       string
+	companySelect, learnerSelect    string
 }
 
 func newQueries(d Dialect) queries {
@@ -70,15 +73,12 @@ func newQueries(d Dialect) queries {
 		seqEvent:   r("WITH s AS (UPDATE event_seq SET seq = ? WHERE id = 1) " + insert("events", eventCols)),
 
 		tier:       r(sel(tierCols, "tiers") + " WHERE name = ?"),
-		tiers:      sel(tierCols, "tiers") + " ORDER BY name",
 		insertTier: r(insert("tiers", tierCols)),
 
 		partner:    r(sel(partnerCols, "partners") + " WHERE id = ?"),
-		partners:   r(sel(partnerCols, "partners") + " WHERE parent = ? ORDER BY id"),
 		putPartner: r(upsert("partners", partnerCols, []string{"id"}, []string{"parent"})),
 
 		company:    r(sel(companyCols, "companies") + " WHERE id = ?"),
-		companies:  r(sel(companyCols, "companies") + " WHERE partner = ? ORDER BY id"),
 		putCompany: r(upsert("companies", companyCols, []string{"id"}, []string{"partner"})),
 
 		order:           r(sel(orderCols, "orders") + " WHERE id = ?"),
@@ -100,13 +100,20 @@ func newQueries(d Dialect) queries {
 		notification:    r(sel(noteCols, "notifications") + " WHERE id = ?"),
 		putNotification: r(upsert("notifications", noteCols, []string{"id"}, nil)),
 
-		idempotency:    r(sel(idemCols, "idempotency") + " WHERE scope = ? AND key = ?"),
+		idempotency: r(sel(idemCols, "idempotency") + " WHERE scope = ? AND key = ?"),
+		deleteIdem:  r("DELETE FROM idempotency WHERE created_at < ?"),
+		deleteIdemLimit: r("DELETE FROM idempotency WHERE (scope, key) IN" +
+			" (SELECT scope, key FROM idempotency WHERE created_at < ? LIMIT ?)"),
 		putIdempotency: r(upsert("idempotency", idemCols, []string{"scope", "key"}, nil)),
 
 		orderSelect:        sel(orderCols, "orders"),
 		licenceSelect:      sel(licenceCols, "licences"),
 		eventSelect:        sel(eventCols, "events"),
 		notificationSelect: sel(noteCols, "notifications"),
+		tierSelect:         sel(tierCols, "tiers"),
+		partnerSelect:      sel(partnerCols, "partners"),
+		companySelect:      sel(companyCols, "companies"),
+		learnerSelect:      sel(learnerCols, "learners"),
 	}
 	if d == SQLite {
 		// BEGIN IMMEDIATE already holds the write lock.
@@ -137,10 +144,10 @@ func nullsLast(d Dialect) string {
 
 // fixed returns the complete fixed statements, the ones worth preparing.
 func (q *queries) fixed() []string {
-	return []string{q.nextSeq, q.setSeq, q.setOrder, q.tier, q.tiers, q.insertTier, q.partner, q.partners, q.putPartner,
-		q.company, q.companies, q.putCompany, q.order, q.putOrder, q.freeOrders, q.freeOrdersLimit,
+	return []string{q.nextSeq, q.setSeq, q.setOrder, q.tier, q.insertTier, q.partner, q.putPartner,
+		q.company, q.putCompany, q.order, q.putOrder, q.freeOrders, q.freeOrdersLimit,
 		q.learner, q.putLearner, q.licence, q.currentLicence, q.putLic, q.insertEvent, q.notification,
-		q.putNotification, q.idempotency, q.putIdempotency}
+		q.putNotification, q.idempotency, q.putIdempotency, q.deleteIdem, q.deleteIdemLimit}
 }
 
 // statements are a SQLite store's prepared statements, by text: the fixed

@@ -35,7 +35,7 @@ func TestLedgerSmoke(t *testing.T) {
 			if diff := cmp.Diff(o, got); diff != "" {
 				t.Errorf("order (-want +got):\n%s", diff)
 			}
-			e, err := f.ledger.Entitlement(ctx, f.company, companyID, ls[0], "premium")
+			e, err := f.ledger.Entitlement(ctx, f.company, licensing.EntitlementCheck{Company: companyID, Learner: ls[0], Tier: "premium"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,7 +44,7 @@ func TestLedgerSmoke(t *testing.T) {
 			if diff := cmp.Diff(want, e); diff != "" {
 				t.Errorf("entitlement (-want +got):\n%s", diff)
 			}
-			if _, err := f.ledger.Reallocate(ctx, f.company, licensing.Reallocation{Company: companyID, From: ls[0], To: ls[2]}); err != nil {
+			if _, err := f.ledger.Reallocate(ctx, f.company, licensing.Reallocation{Company: companyID, FromLearner: ls[0], ToLearner: ls[2]}); err != nil {
 				t.Fatal(err)
 			}
 			_, err = f.ledger.Allocate(ctx, f.company, licensing.Allocation{Company: companyID, Learners: []string{ls[0], "nobody"}})
@@ -55,8 +55,8 @@ func TestLedgerSmoke(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(page.Orders) != 1 || page.Orders[0].ID != o.ID || page.Orders[0].Allocated != 2 {
-				t.Errorf("orders: got %+v, want the one order with 2 allocated", page.Orders)
+			if len(page.Items) != 1 || page.Items[0].ID != o.ID || page.Items[0].Allocated != 2 {
+				t.Errorf("orders: got %+v, want the one order with 2 allocated", page.Items)
 			}
 		})
 	}

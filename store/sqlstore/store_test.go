@@ -16,7 +16,7 @@ import (
 
 // records returns a partner, a company, an order, a learner, a licence, a
 // notification and an idempotency record whose instants are hard to keep:
-// licensing.Never, microseconds, a zone other than UTC.
+// licensing.Never(), microseconds, a zone other than UTC.
 func records() (licensing.Partner, licensing.Company, licensing.Order, licensing.Learner, licensing.Licence, licensing.Notification, licensing.IdempotencyRecord) {
 	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
 	at := time.Date(2024, 2, 29, 23, 59, 59, 999999000, zone)
@@ -26,14 +26,14 @@ func records() (licensing.Partner, licensing.Company, licensing.Order, licensing
 	c := licensing.Company{ID: "c1", Partner: "p1", Name: "Cömpany ✓", Managers: []licensing.Contact{}, CreatedAt: at}
 	o := licensing.Order{ID: "o1", Company: "c1", Partner: "p1", Tier: "managed", Quantity: 1_000_000,
 		PurchaseOrder: "PO 1/2", Status: licensing.StatusAssigned, RequestedAt: at, RequestedBy: pm,
-		AssignedAt: at.Add(time.Microsecond), AssignedBy: pm, ExpiresAt: licensing.Never, Allocated: 1,
+		AssignedAt: at.Add(time.Microsecond), AssignedBy: pm, ExpiresAt: licensing.Never(), Allocated: 1,
 		Reminded: []int{30, 7}}
 	l := licensing.Learner{Company: "c1", ID: "l1", JoinedAt: time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC), LastLoginAt: at}
 	lic := licensing.Licence{ID: "lic1", Company: "c1", Learner: "l1", Tier: "managed", Order: "o1",
-		AllocatedAt: at, AllocatedBy: licensing.CompanyManager("c1", ""), ExpiresAt: licensing.Never, From: "lic0"}
+		AllocatedAt: at, AllocatedBy: licensing.CompanyManager("c1", ""), ExpiresAt: licensing.Never(), FromLicence: "lic0"}
 	n := licensing.Notification{ID: "n1", Kind: licensing.NotifyAssigned, CreatedAt: at, To: []string{},
 		Partner: "p1", Company: "c1", CompanyName: "Cömpany ✓", Order: "o1", Tier: "managed", Quantity: 3,
-		ExpiresAt: licensing.Never, Allocated: 1, Unallocated: 2, State: licensing.DeliveryPending, NextAttempt: at}
+		ExpiresAt: licensing.Never(), Allocated: 1, Unallocated: 2, State: licensing.DeliveryPending, NextAttempt: at}
 	r := licensing.IdempotencyRecord{Scope: "partner:p1", Key: "k", Command: "allocate", Hash: "h",
 		Result: []byte(`{"x":1}`), CreatedAt: at}
 	return p, c, o, l, lic, n, r
@@ -55,7 +55,7 @@ func TestRoundTrip(t *testing.T) {
 			p, c, o, l, lic, n, r := records()
 			e := licensing.Event{At: p.CreatedAt, Type: licensing.EventLicenceAllocated, Actor: o.RequestedBy,
 				Partner: "p1", Company: "c1", Order: "o1", Learner: "l1", Licence: "lic1", Tier: "managed",
-				Count: 1, ExpiresAt: licensing.Never, Detail: "d"}
+				Count: 1, ExpiresAt: licensing.Never(), Detail: "d"}
 			err := s.Update(ctx, func(tx licensing.Tx) error {
 				return errors.Join(tx.PutPartner(p), tx.PutCompany(c), tx.PutOrder(o), tx.PutLearner(l),
 					tx.PutLicence(lic), tx.PutNotification(n), tx.PutIdempotency(r), tx.AppendEvent(&e))
@@ -111,7 +111,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err := s.CurrentLicence(ctx, "c1", "l1", "managed")
-			if err != nil || !got.ExpiresAt.Equal(licensing.Never) || got.ExpiresAt != licensing.Never {
+			if err != nil || !got.ExpiresAt.Equal(licensing.Never()) || got.ExpiresAt != licensing.Never() {
 				t.Errorf("Store.CurrentLicence: %+v, %v; want ExpiresAt == Never", got, err)
 			}
 		})
@@ -307,7 +307,7 @@ func TestListingsAgainstMemstore(t *testing.T) {
 						PurchaseOrder: pick("", "", "PO-1", "PO-2"), Status: statuses[rng.IntN(len(statuses))],
 						RequestedAt: inst(), AssignedAt: inst(), ExpiresAt: inst(), Allocated: rng.IntN(11)}
 					if rng.IntN(10) == 0 {
-						o.ExpiresAt = licensing.Never
+						o.ExpiresAt = licensing.Never()
 					}
 					if err := tx.PutOrder(o); err != nil {
 						return err
@@ -422,10 +422,10 @@ func TestListingsAgainstMemstore(t *testing.T) {
 						if r.Notifications, err = tx.Notifications(nq); err != nil {
 							return err
 						}
-						if r.Partners, err = tx.Partners(""); err != nil {
+						if r.Partners, err = tx.Partners(licensing.PartnerQuery{Parents: []string{""}}); err != nil {
 							return err
 						}
-						r.Companies, err = tx.Companies(owner)
+						r.Companies, err = tx.Companies(licensing.CompanyQuery{Partners: []string{owner}})
 						return err
 					})
 					return r, err

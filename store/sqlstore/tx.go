@@ -74,6 +74,9 @@ func (t *tx) fail(op string, err error) error {
 		t.retry = true
 		return errRetry
 	}
+	if uniqueViolation(err) {
+		return fmt.Errorf("sqlstore: %s: a unique key is taken: %w", op, licensing.ErrConflict)
+	}
 	return t.s.dbErr(t.ctx, op, err)
 }
 
@@ -132,7 +135,7 @@ func (t *tx) exec(op, what, q string, args ...any) error {
 		return t.fail(op, err)
 	}
 	if n != 1 {
-		return fmt.Errorf("sqlstore: %s: %s", op, what)
+		return fmt.Errorf("sqlstore: %s: %s: %w", op, what, licensing.ErrConflict)
 	}
 	return nil
 }
@@ -189,8 +192,13 @@ func (t *tx) Tier(name string) (licensing.Tier, error) {
 	return one(t, "tier", t.s.q.tier, []any{name}, scanTier)
 }
 
-func (t *tx) Tiers() ([]licensing.Tier, error) {
-	return list(t, "tiers", t.s.q.tiers, nil, scanTier)
+func (t *tx) Tiers(q licensing.TierQuery) ([]licensing.Tier, error) {
+	var w where
+	if q.After != "" {
+		w.add("name > ?", q.After)
+	}
+	sqlq, args := w.query(t.s.d, t.s.q.tierSelect, "name", q.Limit)
+	return list(t, "tiers", sqlq, args, scanTier)
 }
 
 func (t *tx) InsertTier(v licensing.Tier) error {
@@ -212,7 +220,7 @@ func (t *tx) InsertTier(v licensing.Tier) error {
 
 func scanPartner(r scanner) (licensing.Partner, error) {
 	var v licensing.Partner
-	err := r.Scan(&v.ID, &v.Parent, jsonCol{&v.Ancestors}, &v.Name, jsonCol{&v.Contacts}, timeCol{&v.CreatedAt})
+	err := r.Scan(&v.ID, &v.Parent, jsonCol{&v.Ancestors}, &v.Name, jsonCol{&v.Contacts}, timeCol{&v.CreatedAt}, &v.Ref)
 	return v, err
 }
 
@@ -230,18 +238,32 @@ func (t *tx) PutPartner(p licensing.Partner) error {
 		return err
 	}
 	return t.exec("put partner", "a partner's parent does not change", t.s.q.putPartner,
-		p.ID, p.Parent, anc, p.Name, contacts, t.s.timeArg(p.CreatedAt))
+		p.ID, p.Parent, anc, p.Name, contacts, t.s.timeArg(p.CreatedAt), p.Ref)
 }
 
-func (t *tx) Partners(parent string) ([]licensing.Partner, error) {
-	return list(t, "partners", t.s.q.partners, []any{parent}, scanPartner)
+func (t *tx) Partners(q licensing.PartnerQuery) ([]licensing.Partner, error) {
+	if q.Parents != nil && len(q.Parents) == 0 {
+		return []licensing.Partner{}, nil
+	}
+	var w where
+	if q.Parents != nil {
+		w.in("parent", q.Parents)
+	}
+	if q.Ref != "" {
+		w.add("ref = ?", q.Ref)
+	}
+	if q.After != "" {
+		w.add("id > ?", q.After)
+	}
+	sqlq, args := w.query(t.s.d, t.s.q.partnerSelect, "id", q.Limit)
+	return list(t, "partners", sqlq, args, scanPartner)
 }
 
 // Companies.
 
 func scanCompany(r scanner) (licensing.Company, error) {
 	var v licensing.Company
-	err := r.Scan(&v.ID, &v.Partner, &v.Name, jsonCol{&v.Managers}, &v.AutoAllocate, timeCol{&v.CreatedAt})
+	err := r.Scan(&v.ID, &v.Partner, &v.Name, jsonCol{&v.Managers}, &v.AutoAllocate, timeCol{&v.CreatedAt}, &v.Ref)
 	return v, err
 }
 
@@ -255,11 +277,25 @@ func (t *tx) PutCompany(c licensing.Company) error {
 		return err
 	}
 	return t.exec("put company", "a company's partner does not change", t.s.q.putCompany,
-		c.ID, c.Partner, c.Name, managers, c.AutoAllocate, t.s.timeArg(c.CreatedAt))
+		c.ID, c.Partner, c.Name, managers, c.AutoAllocate, t.s.timeArg(c.CreatedAt), c.Ref)
 }
 
-func (t *tx) Companies(partner string) ([]licensing.Company, error) {
-	return list(t, "companies", t.s.q.companies, []any{partner}, scanCompany)
+func (t *tx) Companies(q licensing.CompanyQuery) ([]licensing.Company, error) {
+	if q.Partners != nil && len(q.Partners) == 0 {
+		return []licensing.Company{}, nil
+	}
+	var w where
+	if q.Partners != nil {
+		w.in("partner", q.Partners)
+	}
+	if q.Ref != "" {
+		w.add("ref = ?", q.Ref)
+	}
+	if q.After != "" {
+		w.add("id > ?", q.After)
+	}
+	sqlq, args := w.query(t.s.d, t.s.q.companySelect, "id", q.Limit)
+	return list(t, "companies", sqlq, args, scanCompany)
 }
 
 // Orders.
@@ -449,12 +485,22 @@ func (t *tx) PutLearner(l licensing.Learner) error {
 		l.Company, l.ID, s.timeArg(l.JoinedAt), s.timeArg(l.LastLoginAt), s.timeArg(l.LeftAt))
 }
 
+func (t *tx) Learners(q licensing.LearnerQuery) ([]licensing.Learner, error) {
+	var w where
+	w.add("company = ?", q.Company)
+	if q.After != "" {
+		w.add("id > ?", q.After)
+	}
+	sqlq, args := w.query(t.s.d, t.s.q.learnerSelect, "id", q.Limit)
+	return list(t, "learners", sqlq, args, scanLearner)
+}
+
 // Licences.
 
 func scanLicence(r scanner) (licensing.Licence, error) {
 	var v licensing.Licence
 	err := r.Scan(&v.ID, &v.Company, &v.Learner, &v.Tier, &v.Order, timeCol{&v.AllocatedAt},
-		jsonCol{&v.AllocatedBy}, timeCol{&v.ExpiresAt}, timeCol{&v.ReleasedAt}, &v.From, &v.To)
+		jsonCol{&v.AllocatedBy}, timeCol{&v.ExpiresAt}, timeCol{&v.ReleasedAt}, &v.FromLicence, &v.ToLicence)
 	return v, err
 }
 
@@ -474,7 +520,7 @@ func (t *tx) PutLicence(l licensing.Licence) error {
 	s := t.s
 	return t.exec("put licence", "a licence's company, learner and tier do not change", s.q.putLic,
 		l.ID, l.Company, l.Learner, l.Tier, l.Order, s.timeArg(l.AllocatedAt), by,
-		s.timeArg(l.ExpiresAt), s.timeArg(l.ReleasedAt), l.From, l.To)
+		s.timeArg(l.ExpiresAt), s.timeArg(l.ReleasedAt), l.FromLicence, l.ToLicence)
 }
 
 func (t *tx) Licences(q licensing.LicenceQuery) ([]licensing.Licence, error) {
@@ -624,4 +670,23 @@ func (t *tx) Idempotency(scope, key string) (licensing.IdempotencyRecord, error)
 func (t *tx) PutIdempotency(r licensing.IdempotencyRecord) error {
 	return t.exec("put idempotency", "", t.s.q.putIdempotency, r.Scope, r.Key, r.Command, r.Hash,
 		bytesArg(r.Result), t.s.timeArg(r.CreatedAt))
+}
+
+func (t *tx) DeleteIdempotency(before time.Time, limit int) (int, error) {
+	if err := t.writable(); err != nil {
+		return 0, err
+	}
+	q, args := t.s.q.deleteIdem, []any{t.s.timeArg(before)}
+	if limit > 0 {
+		q, args = t.s.q.deleteIdemLimit, append(args, limit)
+	}
+	res, err := t.execSQL(q, args...)
+	if err != nil {
+		return 0, t.fail("delete idempotency", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, t.fail("delete idempotency", err)
+	}
+	return int(n), nil
 }

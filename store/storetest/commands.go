@@ -85,11 +85,12 @@ func orPremium(tier string) string {
 	return tier
 }
 
-// cmdCreatePartner creates a partner, or a sub-partner.
+// cmdCreatePartner creates a partner, or a sub-partner, with an optional
+// ref.
 type cmdCreatePartner struct {
 	base
-	ID, Parent, Name string
-	Contacts         []string
+	Ref, Parent, Name string
+	Contacts          []string
 }
 
 func (c cmdCreatePartner) allowed() []licensing.ActorKind { return systemOrPartner }
@@ -110,32 +111,46 @@ func (c cmdCreatePartner) retarget(old, new string) cmd {
 	return c
 }
 func (c cmdCreatePartner) do(ctx context.Context, l *licensing.Ledger) (any, error) {
-	return l.CreatePartner(ctx, c.A, licensing.NewPartner{ID: c.ID, Parent: c.Parent, Name: c.Name,
+	return l.CreatePartner(ctx, c.A, licensing.NewPartner{Ref: c.Ref, Parent: c.Parent, Name: c.Name,
 		Contacts: contacts(c.Contacts), IdempotencyKey: c.K})
 }
 func (c cmdCreatePartner) predict(h *harness) expect {
 	m := h.m
 	parent := c.parent()
-	if c.ID != "" && m.partners[c.ID] != nil {
-		return fail(licensing.ErrConflict, "id")
-	}
 	if parent != "" && !m.seesPartner(c.A, parent) {
 		return notFound("partner", parent, m.partners[parent] != nil)
 	}
+	if c.Ref != "" && m.partnerWith(parent, c.Ref) != "" {
+		return fail(licensing.ErrConflict, "ref")
+	}
 	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
 		p := res.(licensing.Partner)
-		id := c.ID
-		if id == "" {
-			id = p.ID
-			if id == "" || m.partners[id] != nil || m.companies[id] != nil {
-				t.Fatalf("CreatePartner made partner %q, not a new one", id)
-			}
-		}
-		mp := &mPartner{id: id, parent: parent, name: c.Name, contacts: c.Contacts, created: m.now}
+		id := h.newID(t, "partner", p.ID)
+		mp := &mPartner{id: id, ref: c.Ref, parent: parent, name: c.Name, contacts: c.Contacts, created: m.now}
 		m.partners[id] = mp
 		diff(t, "CreatePartner result", m.partner(mp), p)
 		return []licensing.Event{{At: m.now, Type: licensing.EventPartnerCreated, Actor: c.A, Partner: id}}, nil
 	}}
+}
+
+// newID checks the id the ledger generated for a new partner or company:
+// not empty, not the id of any partner or company the model knows, and
+// sorting after those of its kind made before (Config.NewID: the ids of
+// one kind sort in the order they were made, so listings by id list the
+// oldest first).
+func (h *harness) newID(t *rapid.T, what, id string) string {
+	m := h.m
+	if id == "" || m.partners[id] != nil || m.companies[id] != nil {
+		t.Fatalf("the ledger made %s %q, not a new one", what, id)
+	}
+	known := sortedKeys(m.companies)
+	if what == "partner" {
+		known = sortedKeys(m.partners)
+	}
+	if len(known) > 0 && known[len(known)-1] >= id {
+		t.Fatalf("the ledger made %s %q, which sorts before %s %q made earlier", what, id, what, known[len(known)-1])
+	}
+	return id
 }
 
 // mPO is a purchase order placed with a new company.
@@ -146,12 +161,13 @@ type mPO struct {
 	Assign bool
 }
 
-// cmdCreateCompany creates a company, with an optional purchase order.
+// cmdCreateCompany creates a company, with an optional ref and an optional
+// purchase order.
 type cmdCreateCompany struct {
 	base
-	ID, Partner, Name, Auto string
-	Managers                []string
-	PO                      *mPO
+	Ref, Partner, Name, Auto string
+	Managers                 []string
+	PO                       *mPO
 }
 
 func (c cmdCreateCompany) allowed() []licensing.ActorKind { return systemOrPartner }
@@ -172,7 +188,7 @@ func (c cmdCreateCompany) retarget(old, new string) cmd {
 	return c
 }
 func (c cmdCreateCompany) do(ctx context.Context, l *licensing.Ledger) (any, error) {
-	in := licensing.NewCompany{ID: c.ID, Partner: c.Partner, Name: c.Name, Managers: contacts(c.Managers),
+	in := licensing.NewCompany{Ref: c.Ref, Partner: c.Partner, Name: c.Name, Managers: contacts(c.Managers),
 		AutoAllocate: c.Auto, IdempotencyKey: c.K}
 	if c.PO != nil {
 		in.PurchaseOrder = &licensing.PurchaseOrder{Reference: c.PO.Ref, Quantity: c.PO.Qty, Tier: c.PO.Tier, Assign: c.PO.Assign}
@@ -185,19 +201,13 @@ func (c cmdCreateCompany) predict(h *harness) expect {
 	if !m.seesPartner(c.A, p) {
 		return notFound("partner", p, m.partners[p] != nil)
 	}
-	if c.ID != "" && m.companies[c.ID] != nil {
-		return fail(licensing.ErrConflict, "id")
+	if c.Ref != "" && m.companyWith(p, c.Ref) != "" {
+		return fail(licensing.ErrConflict, "ref")
 	}
 	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
 		cc := res.(licensing.CreatedCompany)
-		id := c.ID
-		if id == "" {
-			id = cc.Company.ID
-			if id == "" || m.companies[id] != nil || m.partners[id] != nil {
-				t.Fatalf("CreateCompany made company %q, not a new one", id)
-			}
-		}
-		mc := &mCompany{id: id, partner: p, name: c.Name, auto: c.Auto, managers: c.Managers, created: m.now}
+		id := h.newID(t, "company", cc.Company.ID)
+		mc := &mCompany{id: id, ref: c.Ref, partner: p, name: c.Name, auto: c.Auto, managers: c.Managers, created: m.now}
 		m.companies[id] = mc
 		diff(t, "CreateCompany company", m.company(mc), cc.Company)
 		events := []licensing.Event{{At: m.now, Type: licensing.EventCompanyCreated, Actor: c.A, Partner: p, Company: id}}
@@ -309,14 +319,13 @@ func (c cmdOrderAction) retarget(old, new string) cmd {
 	return c
 }
 func (c cmdOrderAction) do(ctx context.Context, l *licensing.Ledger) (any, error) {
-	in := licensing.OrderAction{Order: c.Order, Reason: c.Reason, IdempotencyKey: c.K}
 	switch c.Act {
 	case "assign":
-		return l.AssignOrder(ctx, c.A, in)
+		return l.AssignOrder(ctx, c.A, licensing.OrderAssignment{Order: c.Order, IdempotencyKey: c.K})
 	case "reject":
-		return l.RejectOrder(ctx, c.A, in)
+		return l.RejectOrder(ctx, c.A, licensing.OrderRejection{Order: c.Order, Reason: c.Reason, IdempotencyKey: c.K})
 	}
-	return l.CancelOrder(ctx, c.A, in)
+	return l.CancelOrder(ctx, c.A, licensing.OrderCancellation{Order: c.Order, IdempotencyKey: c.K})
 }
 func (c cmdOrderAction) predict(h *harness) expect {
 	m := h.m
@@ -616,8 +625,8 @@ func (c cmdReallocate) retarget(old, new string) cmd {
 	return c
 }
 func (c cmdReallocate) do(ctx context.Context, l *licensing.Ledger) (any, error) {
-	return l.Reallocate(ctx, c.A, licensing.Reallocation{Company: c.Company, Tier: c.Tier, From: c.From, To: c.To,
-		IdempotencyKey: c.K})
+	return l.Reallocate(ctx, c.A, licensing.Reallocation{Company: c.Company, Tier: c.Tier, FromLearner: c.From,
+		ToLearner: c.To, IdempotencyKey: c.K})
 }
 func (c cmdReallocate) predict(h *harness) expect {
 	m := h.m
@@ -643,7 +652,7 @@ func (c cmdReallocate) predict(h *harness) expect {
 			t.Fatalf("Reallocate moved licence %s of order %s expiring %s to order %s expiring %s",
 				old.id, old.order, old.expiresAt, got.Order, got.ExpiresAt)
 		}
-		e := m.licenceEvent(licensing.EventLicenceReassigned, c.A, l)
+		e := m.licenceEvent(licensing.EventLicenceReallocated, c.A, l)
 		e.Detail = c.From
 		return []licensing.Event{e}, nil
 	}}
@@ -687,7 +696,8 @@ func (c cmdRelease) predict(h *harness) expect {
 	}}
 }
 
-// cmdSweep records expiries and queues reminders.
+// cmdSweep records expiries, queues reminders and forgets the idempotency
+// records past their window.
 type cmdSweep struct{ base }
 
 func (c cmdSweep) allowed() []licensing.ActorKind { return systemOnly }
@@ -730,165 +740,13 @@ func (c cmdSweep) predict(h *harness) expect {
 				want.Expired++
 			}
 		}
+		for k, rec := range m.idem {
+			if !rec.remembers(m.now) {
+				delete(m.idem, k)
+				want.Forgotten++
+			}
+		}
 		diff(t, "Sweep result", want, res.(licensing.SweepResult))
 		return events, notes
-	}}
-}
-
-// cmdEntitlement asks whether a learner holds a live licence of a tier.
-type cmdEntitlement struct {
-	base
-	Company, Learner, Tier string
-}
-
-func (c cmdEntitlement) allowed() []licensing.ActorKind { return anyone }
-func (c cmdEntitlement) args() any                      { return nil }
-func (c cmdEntitlement) with(b base) cmd                { c.base = b; return c }
-func (c cmdEntitlement) retarget(old, new string) cmd {
-	swap(&c.Company, old, new)
-	return c
-}
-func (c cmdEntitlement) do(ctx context.Context, l *licensing.Ledger) (any, error) {
-	return l.Entitlement(ctx, c.A, c.Company, c.Learner, c.Tier)
-}
-func (c cmdEntitlement) predict(h *harness) expect {
-	m := h.m
-	if c.A.Kind != licensing.KindSystem && !m.seesCompany(c.A, c.Company) {
-		return notFound("company", c.Company, m.companies[c.Company] != nil)
-	}
-	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
-		diff(t, "Entitlement", m.entitlement(c.Company, c.Learner, c.Tier), res.(licensing.Entitlement))
-		return nil, nil
-	}}
-}
-
-// cmdGetOrder reads one order.
-type cmdGetOrder struct {
-	base
-	Order string
-}
-
-func (c cmdGetOrder) allowed() []licensing.ActorKind { return anyone }
-func (c cmdGetOrder) args() any                      { return nil }
-func (c cmdGetOrder) with(b base) cmd                { c.base = b; return c }
-func (c cmdGetOrder) retarget(old, new string) cmd {
-	swap(&c.Order, old, new)
-	return c
-}
-func (c cmdGetOrder) do(ctx context.Context, l *licensing.Ledger) (any, error) {
-	return l.Order(ctx, c.A, c.Order)
-}
-func (c cmdGetOrder) predict(h *harness) expect {
-	m := h.m
-	o := m.orders[c.Order]
-	if o == nil || !m.seesCompany(c.A, o.company) {
-		return notFound("order", c.Order, o != nil)
-	}
-	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
-		diff(t, "Order", m.orderNow(o), res.(licensing.Order))
-		return nil, nil
-	}}
-}
-
-// cmdListOrders lists the orders matching a filter, page by page.
-type cmdListOrders struct {
-	base
-	F licensing.OrderFilter
-}
-
-// orderPages is every page of one listing.
-type orderPages []licensing.OrderPage
-
-func (c cmdListOrders) allowed() []licensing.ActorKind { return anyone }
-func (c cmdListOrders) args() any                      { return nil }
-func (c cmdListOrders) with(b base) cmd                { c.base = b; return c }
-func (c cmdListOrders) retarget(old, new string) cmd {
-	swap(&c.F.Company, old, new)
-	swap(&c.F.Partner, old, new)
-	return c
-}
-func (c cmdListOrders) do(ctx context.Context, l *licensing.Ledger) (any, error) {
-	var pages orderPages
-	f := c.F
-	for range 200 {
-		p, err := l.Orders(ctx, c.A, f)
-		if err != nil {
-			return nil, err
-		}
-		pages = append(pages, p)
-		if p.Next == "" {
-			break
-		}
-		f.After = p.Next
-	}
-	return pages, nil
-}
-func (c cmdListOrders) predict(h *harness) expect {
-	m := h.m
-	f := c.F
-	if !f.RequestedFrom.IsZero() && !f.RequestedBefore.IsZero() && f.RequestedBefore.Before(f.RequestedFrom) {
-		return fail(licensing.ErrInvalid, "requested_before")
-	}
-	if !f.AssignedFrom.IsZero() && !f.AssignedBefore.IsZero() && f.AssignedBefore.Before(f.AssignedFrom) {
-		return fail(licensing.ErrInvalid, "assigned_before")
-	}
-	// Which orders the actor may list with this filter.
-	var scope func(o *mOrder) bool
-	switch {
-	case f.Company != "":
-		if !m.seesCompany(c.A, f.Company) {
-			return notFound("company", f.Company, m.companies[f.Company] != nil)
-		}
-		inPartner := true
-		if f.Partner != "" {
-			if !m.seesPartner(c.A, f.Partner) {
-				return notFound("partner", f.Partner, m.partners[f.Partner] != nil)
-			}
-			inPartner = m.under(m.companies[f.Company].partner, f.Partner)
-		}
-		scope = func(o *mOrder) bool { return inPartner && o.company == f.Company }
-	case c.A.Kind == licensing.KindCompany:
-		if f.Partner != "" {
-			return notFound("partner", f.Partner, m.partners[f.Partner] != nil)
-		}
-		scope = func(o *mOrder) bool { return o.company == c.A.Company }
-	default:
-		root := f.Partner
-		if root == "" && c.A.Kind == licensing.KindPartner {
-			root = c.A.Partner
-		}
-		if root != "" && !m.seesPartner(c.A, root) {
-			return notFound("partner", root, m.partners[root] != nil)
-		}
-		scope = func(o *mOrder) bool { return root == "" || m.under(o.partner, root) }
-	}
-	want := []licensing.Order{}
-	for _, id := range sortedKeys(m.orders) {
-		if o := m.orders[id]; scope(o) && m.matchesFilter(f, o) {
-			want = append(want, m.orderNow(o))
-		}
-	}
-	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
-		pages := res.(orderPages)
-		limit := f.Limit
-		if limit == 0 {
-			limit = licensing.DefaultPageSize
-		}
-		got := []licensing.Order{}
-		for i, p := range pages {
-			last := i == len(pages)-1
-			if len(p.Orders) > limit || (!last && len(p.Orders) != limit) {
-				t.Fatalf("Orders page %d of %d holds %d orders, with a limit of %d", i+1, len(pages), len(p.Orders), limit)
-			}
-			if !last && p.Next != p.Orders[len(p.Orders)-1].ID {
-				t.Fatalf("Orders page %d: Next is %q, not the last order's id", i+1, p.Next)
-			}
-			got = append(got, p.Orders...)
-		}
-		if wantPages := max(1, (len(want)+limit-1)/limit); len(pages) != wantPages {
-			t.Fatalf("Orders: %d orders came in %d pages of %d, want %d pages", len(want), len(pages), limit, wantPages)
-		}
-		diff(t, "Orders listed page by page", want, got)
-		return nil, nil
 	}}
 }

@@ -28,21 +28,22 @@ func testConcurrentAllocation(t *testing.T, newStore func(t *testing.T) licensin
 	if err != nil {
 		t.Fatalf("licensing.New: %v", err)
 	}
-	if _, err := l.CreatePartner(ctx, licensing.System(), licensing.NewPartner{ID: "p1", Name: "Reseller"}); err != nil {
+	p, err := l.CreatePartner(ctx, licensing.System(), licensing.NewPartner{Name: "Reseller"})
+	if err != nil {
 		t.Fatalf("CreatePartner: %v", err)
 	}
-	pm := licensing.PartnerManager("p1", "ann")
+	pm := licensing.PartnerManager(p.ID, "ann")
 	g := o.Goroutines
 	for trial := range o.Trials {
 		k := 1 + (trial*7)%g
 		named := trial%2 == 1
-		company := fmt.Sprintf("c%03d", trial)
-		cc, err := l.CreateCompany(ctx, pm, licensing.NewCompany{ID: company, Name: "Company " + company,
-			PurchaseOrder: &licensing.PurchaseOrder{Reference: "po-" + company, Quantity: k, Assign: true}})
+		ref := fmt.Sprintf("c%03d", trial)
+		cc, err := l.CreateCompany(ctx, pm, licensing.NewCompany{Ref: ref, Name: "Company " + ref,
+			PurchaseOrder: &licensing.PurchaseOrder{Reference: "po-" + ref, Quantity: k, Assign: true}})
 		if err != nil {
 			t.Fatalf("trial %d: CreateCompany: %v", trial, err)
 		}
-		order := cc.Order.ID
+		company, order := cc.Company.ID, cc.Order.ID
 		learners := make([]string, g)
 		for i := range learners {
 			learners[i] = fmt.Sprintf("l%02d", i)

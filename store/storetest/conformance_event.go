@@ -21,7 +21,7 @@ func eventFixture() []licensing.Event {
 			Order: "ord_01", Tier: "premium", Count: 5},
 		{At: hours(4), Type: licensing.EventCompanyCreated, Actor: sys, Partner: "pB", Company: "c2"},
 		{At: hours(5), Type: licensing.EventLicenceAllocated, Actor: pm, Partner: "pA", Company: "c1", Order: "ord_05",
-			Learner: "l1", Licence: "lic_1", Tier: "nfr", Count: 1, ExpiresAt: licensing.Never},
+			Learner: "l1", Licence: "lic_1", Tier: "nfr", Count: 1, ExpiresAt: licensing.Never()},
 		{At: hours(6), Type: licensing.EventOrderRejected, Actor: licensing.PartnerManager("pB", ""), Partner: "pB", Company: "c2",
 			Order: "ord_02", Tier: "trial", Count: 2, Detail: "over budget"},
 	}

@@ -16,9 +16,9 @@ func licenceFixture() []licensing.Licence {
 	return []licensing.Licence{
 		{ID: "lic_1", Company: "c1", Learner: "l1", Tier: "premium", Order: "ord_01", AllocatedAt: hours(1), AllocatedBy: cm, ExpiresAt: days(10)},
 		{ID: "lic_2", Company: "c1", Learner: "l2", Tier: "premium", Order: "ord_01", AllocatedAt: hours(2), AllocatedBy: cm, ExpiresAt: days(10)},
-		{ID: "lic_3", Company: "c1", Learner: "l1", Tier: "trial", Order: "ord_02", AllocatedAt: hours(3), AllocatedBy: cm, ExpiresAt: licensing.Never},
+		{ID: "lic_3", Company: "c1", Learner: "l1", Tier: "trial", Order: "ord_02", AllocatedAt: hours(3), AllocatedBy: cm, ExpiresAt: licensing.Never()},
 		{ID: "lic_4", Company: "c1", Learner: "l3", Tier: "premium", Order: "ord_03", AllocatedAt: hours(4), AllocatedBy: cm, ExpiresAt: days(20),
-			ReleasedAt: hours(5), From: "lic_0", To: "lic_9"},
+			ReleasedAt: hours(5), FromLicence: "lic_0", ToLicence: "lic_9"},
 		{ID: "lic_5", Company: "c2", Learner: "l1", Tier: "premium", Order: "ord_09", AllocatedAt: hours(6),
 			AllocatedBy: licensing.PartnerManager("pB", ""), ExpiresAt: days(30)},
 	}
@@ -34,7 +34,7 @@ func addLicences(add adder) {
 		put(t, s, l)
 		got := read(t, s, func(tx licensing.Tx) (licensing.Licence, error) { return tx.Licence(l.ID) })
 		diff(t, "Licence after insert", l, got)
-		l.ReleasedAt, l.To = hours(7), "lic_8"
+		l.ReleasedAt, l.ToLicence = hours(7), "lic_8"
 		put(t, s, l)
 		got = read(t, s, func(tx licensing.Tx) (licensing.Licence, error) { return tx.Licence(l.ID) })
 		diff(t, "Licence after replace", l, got)

@@ -29,7 +29,7 @@ func orderFixture() []licensing.Order {
 			ClosedAt: hours(6), ClosedBy: pmB, Reason: "over budget"},
 		{ID: "ord_05", Company: "c3", Partner: "pC", Tier: "nfr", Quantity: 3,
 			Status: licensing.StatusAssigned, RequestedAt: hours(6), RequestedBy: licensing.System(), AssignedAt: hours(7),
-			AssignedBy: licensing.PartnerManager("pC", ""), ExpiresAt: licensing.Never},
+			AssignedBy: licensing.PartnerManager("pC", ""), ExpiresAt: licensing.Never()},
 		{ID: "ord_06", Company: "c1", Partner: "pA", Tier: "premium", Quantity: 1,
 			Status: licensing.StatusExpired, RequestedAt: hours(8), RequestedBy: cm, AssignedAt: hours(9), AssignedBy: pm,
 			ExpiresAt: hours(10), Allocated: 1, Reminded: []int{30, 7, 3, 0}},
@@ -116,7 +116,7 @@ func addOrders(add adder) {
 		diff(t, "Orders", os, got)
 	})
 
-	never := licensing.Never
+	never := licensing.Never()
 	for _, c := range []struct {
 		name string
 		q    licensing.OrderQuery
@@ -221,7 +221,7 @@ func freeFixture() []licensing.Order {
 	return []licensing.Order{
 		o("ord_a", days(-5), days(10), 2, 1),
 		o("ord_b", days(-3), days(5), 1, 0),
-		o("ord_c", days(-1), licensing.Never, 3, 0),
+		o("ord_c", days(-1), licensing.Never(), 3, 0),
 		o("ord_d", days(-4), days(5), 4, 3),
 		o("ord_f", days(-4), days(5), 1, 0),
 		o("ord_g", days(-6), days(5), 9, 0),

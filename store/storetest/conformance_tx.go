@@ -32,8 +32,8 @@ func newWorld() world {
 	pm := licensing.PartnerManager("pA", "ann")
 	return world{
 		tier:    licensing.Tier{Name: "gold", Term: licensing.Term{Months: 6}},
-		partner: licensing.Partner{ID: "pA", Name: "Reseller", Contacts: []licensing.Contact{{Email: "ann@example.test"}}, CreatedAt: t0},
-		company: licensing.Company{ID: "c1", Partner: "pA", Name: "Acme", Managers: []licensing.Contact{{Email: "bob@acme.test"}}, CreatedAt: t0},
+		partner: licensing.Partner{ID: "pA", Ref: "crm-pA", Name: "Reseller", Contacts: []licensing.Contact{{Email: "ann@example.test"}}, CreatedAt: t0},
+		company: licensing.Company{ID: "c1", Ref: "crm-c1", Partner: "pA", Name: "Acme", Managers: []licensing.Contact{{Email: "bob@acme.test"}}, CreatedAt: t0},
 		order: licensing.Order{ID: "ord_1", Company: "c1", Partner: "pA", Tier: "premium", Quantity: 3,
 			Status: licensing.StatusAssigned, RequestedAt: t0, RequestedBy: pm, AssignedAt: t0, AssignedBy: pm,
 			ExpiresAt: days(365), Allocated: 1},
@@ -82,11 +82,20 @@ func (w world) write(tx licensing.Tx) error {
 	r2 := r
 	r2.Key = "k2"
 	e := w.event
-	return putAll(tx, p, c, o, l, lic, n, r,
+	p.Ref, c.Ref = "changed", "changed"
+	err := putAll(tx, p, c, o, l, lic, n, r,
 		licensing.Tier{Name: "silver", Term: licensing.Term{Days: 90}},
 		licensing.Partner{ID: "pB", Name: "Other", CreatedAt: t0},
 		licensing.Company{ID: "c2", Partner: "pA", Name: "Other", CreatedAt: t0},
 		o2, l2, lic2, n2, r2, e)
+	if err != nil {
+		return err
+	}
+	// And forgets every idempotency record.
+	if n, err := tx.DeleteIdempotency(days(1000), 0); err != nil || n != 2 {
+		return fmt.Errorf("DeleteIdempotency deleted %d of 2 records: %w", n, err)
+	}
+	return nil
 }
 
 // check fails unless the store holds exactly the world.
@@ -99,6 +108,7 @@ func (w world) check(t *testing.T, s licensing.Store) {
 		Orders        []licensing.Order
 		FreeOrders    []licensing.Order
 		Learner       licensing.Learner
+		Learners      []licensing.Learner
 		Licences      []licensing.Licence
 		Current       licensing.Licence
 		Events        []licensing.Event
@@ -108,6 +118,7 @@ func (w world) check(t *testing.T, s licensing.Store) {
 	want := state{
 		Tiers: []licensing.Tier{w.tier}, Partners: []licensing.Partner{w.partner}, Companies: []licensing.Company{w.company},
 		Orders: []licensing.Order{w.order}, FreeOrders: []licensing.Order{w.order}, Learner: w.learner,
+		Learners: []licensing.Learner{w.learner},
 		Licences: []licensing.Licence{w.licence}, Current: w.licence, Events: []licensing.Event{w.event},
 		Notifications: []licensing.Notification{w.note}, Idempotency: w.idem,
 	}
@@ -116,17 +127,19 @@ func (w world) check(t *testing.T, s licensing.Store) {
 		var errs []error
 		keep := func(err error) { errs = append(errs, err) }
 		var err error
-		st.Tiers, err = tx.Tiers()
+		st.Tiers, err = tx.Tiers(licensing.TierQuery{})
 		keep(err)
-		st.Partners, err = tx.Partners("")
+		st.Partners, err = tx.Partners(licensing.PartnerQuery{})
 		keep(err)
-		st.Companies, err = tx.Companies("pA")
+		st.Companies, err = tx.Companies(licensing.CompanyQuery{})
 		keep(err)
 		st.Orders, err = tx.Orders(licensing.OrderQuery{})
 		keep(err)
 		st.FreeOrders, err = tx.FreeOrders("c1", "premium", t0, 0)
 		keep(err)
 		st.Learner, err = tx.Learner("c1", "l1")
+		keep(err)
+		st.Learners, err = tx.Learners(licensing.LearnerQuery{Company: "c1"})
 		keep(err)
 		st.Licences, err = tx.Licences(licensing.LicenceQuery{Company: "c1"})
 		keep(err)
@@ -227,6 +240,7 @@ func addTransactions(add adder, o Options) {
 				Orders    []licensing.Order
 				Free      []licensing.Order
 				Learner   licensing.Learner
+				Learners  []licensing.Learner
 				Licence   licensing.Licence
 				Current   licensing.Licence
 				Licences  []licensing.Licence
@@ -241,9 +255,9 @@ func addTransactions(add adder, o Options) {
 			var err error
 			st.Tier, err = tx.Tier(w.tier.Name)
 			keep(err)
-			st.Partners, err = tx.Partners("")
+			st.Partners, err = tx.Partners(licensing.PartnerQuery{Parents: []string{""}, Ref: w.partner.Ref})
 			keep(err)
-			st.Companies, err = tx.Companies("pA")
+			st.Companies, err = tx.Companies(licensing.CompanyQuery{Partners: []string{"pA"}, Ref: w.company.Ref})
 			keep(err)
 			st.Order, err = tx.Order(w.order.ID)
 			keep(err)
@@ -252,6 +266,8 @@ func addTransactions(add adder, o Options) {
 			st.Free, err = tx.FreeOrders("c1", "premium", t0, 1)
 			keep(err)
 			st.Learner, err = tx.Learner("c1", "l1")
+			keep(err)
+			st.Learners, err = tx.Learners(licensing.LearnerQuery{Company: "c1"})
 			keep(err)
 			st.Licence, err = tx.Licence(w.licence.ID)
 			keep(err)
@@ -270,7 +286,7 @@ func addTransactions(add adder, o Options) {
 			diff(t, "reads in the transaction that wrote", state{
 				Tier: w.tier, Partners: []licensing.Partner{w.partner}, Companies: []licensing.Company{w.company},
 				Order: w.order, Orders: []licensing.Order{w.order}, Free: []licensing.Order{w.order}, Learner: w.learner,
-				Licence: w.licence, Current: w.licence, Licences: []licensing.Licence{w.licence},
+				Learners: []licensing.Learner{w.learner}, Licence: w.licence, Current: w.licence, Licences: []licensing.Licence{w.licence},
 				Events: []licensing.Event{w.event}, Note: w.note, Notes: []licensing.Notification{w.note}, Idem: w.idem,
 			}, st)
 			return errors.Join(errs...)
@@ -361,7 +377,7 @@ var instants = []time.Time{
 	time.Date(1969, time.December, 31, 23, 59, 59, 999999000, time.UTC),
 	time.Date(2000, time.January, 1, 0, 0, 0, 1000, time.UTC),
 	time.Date(2038, time.January, 19, 3, 14, 8, 0, time.UTC),
-	licensing.Never,
+	licensing.Never(),
 }
 
 func addInstants(add adder) {
@@ -370,8 +386,8 @@ func addInstants(add adder) {
 			id := fmt.Sprintf("%02d", i)
 			sys := licensing.System()
 			recs := []any{
-				licensing.Partner{ID: "p" + id, Name: "P", CreatedAt: at},
-				licensing.Company{ID: "c" + id, Partner: "p" + id, Name: "C", CreatedAt: at},
+				licensing.Partner{ID: "p" + id, Ref: "r" + id, Name: "P", CreatedAt: at},
+				licensing.Company{ID: "c" + id, Ref: "r" + id, Partner: "p" + id, Name: "C", CreatedAt: at},
 				licensing.Order{ID: "ord_" + id, Company: "c" + id, Partner: "p" + id, Tier: "premium", Quantity: 1,
 					Status: licensing.StatusRejected, RequestedAt: at, RequestedBy: sys, AssignedAt: at, AssignedBy: sys,
 					ExpiresAt: at, ClosedAt: at, ClosedBy: sys},
@@ -462,8 +478,8 @@ func addInstants(add adder) {
 		}
 		for _, q := range []licensing.OrderQuery{
 			{AssignedBefore: t0},
-			{ExpiresBefore: licensing.Never},
-			{AssignedFrom: time.Unix(0, 0).UTC(), AssignedBefore: licensing.Never},
+			{ExpiresBefore: licensing.Never()},
+			{AssignedFrom: time.Unix(0, 0).UTC(), AssignedBefore: licensing.Never()},
 		} {
 			list := read(t, s, func(tx licensing.Tx) ([]licensing.Order, error) { return tx.Orders(q) })
 			diff(t, fmt.Sprintf("Orders(%+v) of an unassigned order", q), []string{}, ids(list, orderID))

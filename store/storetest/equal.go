@@ -23,12 +23,12 @@ func sameSlices[T any](a, b []T, eq func(T, T) bool) bool {
 }
 
 func samePartner(a, b licensing.Partner) bool {
-	return a.ID == b.ID && a.Parent == b.Parent && slices.Equal(a.Ancestors, b.Ancestors) && a.Name == b.Name &&
+	return a.ID == b.ID && a.Ref == b.Ref && a.Parent == b.Parent && slices.Equal(a.Ancestors, b.Ancestors) && a.Name == b.Name &&
 		slices.Equal(a.Contacts, b.Contacts) && sameTime(a.CreatedAt, b.CreatedAt)
 }
 
 func sameCompany(a, b licensing.Company) bool {
-	return a.ID == b.ID && a.Partner == b.Partner && a.Name == b.Name && slices.Equal(a.Managers, b.Managers) &&
+	return a.ID == b.ID && a.Ref == b.Ref && a.Partner == b.Partner && a.Name == b.Name && slices.Equal(a.Managers, b.Managers) &&
 		a.AutoAllocate == b.AutoAllocate && sameTime(a.CreatedAt, b.CreatedAt)
 }
 
@@ -48,7 +48,7 @@ func sameOrder(a, b licensing.Order) bool {
 func sameLicence(a, b licensing.Licence) bool {
 	return a.ID == b.ID && a.Company == b.Company && a.Learner == b.Learner && a.Tier == b.Tier && a.Order == b.Order &&
 		sameTime(a.AllocatedAt, b.AllocatedAt) && a.AllocatedBy == b.AllocatedBy && sameTime(a.ExpiresAt, b.ExpiresAt) &&
-		sameTime(a.ReleasedAt, b.ReleasedAt) && a.From == b.From && a.To == b.To
+		sameTime(a.ReleasedAt, b.ReleasedAt) && a.FromLicence == b.FromLicence && a.ToLicence == b.ToLicence
 }
 
 func sameLearner(a, b licensing.Learner) bool {

@@ -180,6 +180,7 @@ func noteID(n licensing.Notification) string { return n.ID }
 func partnerID(p licensing.Partner) string   { return p.ID }
 func companyID(c licensing.Company) string   { return c.ID }
 func tierName(t licensing.Tier) string       { return t.Name }
+func learnerID(l licensing.Learner) string   { return l.ID }
 func eventSeq(e licensing.Event) string      { return fmt.Sprint(e.Seq) }
 func byID[T any](rs []T, id func(T) string) map[string]T {
 	m := make(map[string]T, len(rs))

@@ -57,11 +57,11 @@ func newHarness(t *rapid.T, s licensing.Store) *harness {
 		t.Fatalf("licensing.New: %v", err)
 	}
 	h := &harness{ctx: context.Background(), store: s, clock: mock, ledger: l, m: newModel(start), keys: map[mIdemKey][]string{}}
-	for _, tier := range []licensing.Tier{
+	for _, tier := range []licensing.NewTier{
 		{Name: "monthly", Term: licensing.Term{Months: 1}},
 		{Name: "nfr", Description: "not for resale"},
 	} {
-		if _, err := l.RegisterTier(h.ctx, licensing.System(), tier, ""); err != nil {
+		if _, err := l.RegisterTier(h.ctx, licensing.System(), tier); err != nil {
 			t.Fatalf("RegisterTier: %v", err)
 		}
 	}
@@ -71,40 +71,48 @@ func newHarness(t *rapid.T, s licensing.Store) *harness {
 	}
 	h.lastSeq = es[len(es)-1].Seq
 
+	// The seed: partners and companies known by their refs, which the
+	// model resolves to the ids the ledger made.
 	sys := licensing.System()
-	for _, p := range []struct{ id, parent string }{{"p1", ""}, {"p2", ""}, {"p1a", "p1"}, {"p1b", "p1"}, {"p1a1", "p1a"}} {
-		h.exec(t, cmdCreatePartner{base: base{A: sys}, ID: p.id, Parent: p.parent, Name: "Partner " + p.id,
-			Contacts: []string{"contact@" + p.id + ".test"}})
+	seeded := map[string]string{"": ""}
+	for _, p := range []struct{ ref, parent string }{{"p1", ""}, {"p2", ""}, {"p1a", "p1"}, {"p1b", "p1"}, {"p1a1", "p1a"}} {
+		parent := seeded[p.parent]
+		h.exec(t, cmdCreatePartner{base: base{A: sys}, Ref: p.ref, Parent: parent, Name: "Partner " + p.ref,
+			Contacts: []string{"contact@" + p.ref + ".test"}})
+		seeded[p.ref] = h.m.partnerWith(parent, p.ref)
 	}
 	for _, c := range []struct {
-		id, partner, auto string
-		po                *mPO
+		ref, partner, auto string
+		po                 *mPO
 	}{
 		{"c1", "p1a", "", &mPO{Ref: "po-1", Qty: 3, Tier: "premium", Assign: true}},
 		{"c2", "p1a1", "premium", &mPO{Ref: "po-2", Qty: 2, Tier: "premium", Assign: true}},
 		{"c3", "p1b", "", &mPO{Ref: "po-1", Qty: 2, Tier: "trial"}},
 		{"c4", "p2", "monthly", nil},
 	} {
-		h.exec(t, cmdCreateCompany{base: base{A: sys}, ID: c.id, Partner: c.partner, Name: "Company " + c.id,
-			Auto: c.auto, Managers: []string{"manager@" + c.id + ".test"}, PO: c.po})
+		partner := seeded[c.partner]
+		h.exec(t, cmdCreateCompany{base: base{A: sys}, Ref: c.ref, Partner: partner, Name: "Company " + c.ref,
+			Auto: c.auto, Managers: []string{"manager@" + c.ref + ".test"}, PO: c.po})
+		seeded[c.ref] = h.m.companyWith(partner, c.ref)
 	}
 	for _, c := range []string{"c1", "c2", "c3"} {
 		for _, l := range learnerPool[:4] {
-			h.exec(t, cmdFact{base: base{A: sys}, Fact: "joined", Company: c, Learner: l})
+			h.exec(t, cmdFact{base: base{A: sys}, Fact: "joined", Company: seeded[c], Learner: l})
 		}
 	}
 	// A second order for c2, which auto-allocates, assigned some days later:
 	// it outlives the first, so a learner whose licence of the first expired
 	// may rejoin while seats are free.
-	h.exec(t, cmdRequest{base: base{A: licensing.CompanyManager("c2", "bob")}, Company: "c2", Qty: 3})
+	c2 := seeded["c2"]
+	h.exec(t, cmdRequest{base: base{A: licensing.CompanyManager(c2, "bob")}, Company: c2, Qty: 3})
 	h.setNow(t, h.m.now.Add(time.Duration(rapid.IntRange(1, 20).Draw(t, "days to the second order"))*24*time.Hour))
 	var second string
 	for _, id := range sortedKeys(h.m.orders) {
-		if o := h.m.orders[id]; o.company == "c2" && o.status == licensing.StatusRequested {
+		if o := h.m.orders[id]; o.company == c2 && o.status == licensing.StatusRequested {
 			second = id
 		}
 	}
-	h.exec(t, cmdOrderAction{base: base{A: licensing.PartnerManager("p1a1", "ann")}, Act: "assign", Order: second})
+	h.exec(t, cmdOrderAction{base: base{A: licensing.PartnerManager(seeded["p1a1"], "ann")}, Act: "assign", Order: second})
 	h.check(t)
 	return h
 }
@@ -130,7 +138,7 @@ func (h *harness) exec(t *rapid.T, c cmd) {
 	default:
 		events, notes = exp.apply(t, res)
 		if c.key() != "" {
-			h.m.idem[idemKeyOf(c.actor(), c.key())] = &mKeyed{cmd: c, result: res}
+			h.m.idem[idemKeyOf(c.actor(), c.key())] = &mKeyed{cmd: c, result: res, at: h.m.now}
 			h.keyed = append(h.keyed, c)
 		}
 	}
@@ -139,7 +147,8 @@ func (h *harness) exec(t *rapid.T, c cmd) {
 }
 
 // predict is the model's expectation of a command: the actor's kind, then
-// the idempotency key, then the command's own rules.
+// the idempotency key (remembered for idempotencyWindow; after it, the
+// command runs again), then the command's own rules.
 func (h *harness) predict(c cmd) expect {
 	a := c.actor()
 	allowed := false
@@ -150,7 +159,7 @@ func (h *harness) predict(c cmd) expect {
 		return fail(licensing.ErrForbidden, "")
 	}
 	if k := c.key(); k != "" {
-		if rec := h.m.idem[idemKeyOf(a, k)]; rec != nil {
+		if rec := h.m.idem[idemKeyOf(a, k)]; rec != nil && rec.remembers(h.m.now) {
 			if reflect.TypeOf(rec.cmd) == reflect.TypeOf(c) && reflect.DeepEqual(rec.cmd.args(), c.args()) {
 				return expect{replay: rec}
 			}
@@ -263,25 +272,42 @@ func (h *harness) check(t *rapid.T) {
 	}
 	got := read(t, h.store, func(tx licensing.Tx) (state, error) {
 		st := state{Events: map[string][]licensing.Event{}}
-		// The partner tree, from the top.
+		// The partner tree, from the top, a level at a time: each level's
+		// partners by their parents, and their companies by partner.
 		parents := []string{""}
 		for len(parents) > 0 {
-			ps, err := tx.Partners(parents[0])
+			ps, err := tx.Partners(licensing.PartnerQuery{Parents: parents})
 			if err != nil {
 				return st, err
 			}
-			parents = parents[1:]
-			for _, p := range ps {
-				st.Partners = append(st.Partners, p)
-				parents = append(parents, p.ID)
-				cs, err := tx.Companies(p.ID)
-				if err != nil {
-					return st, err
-				}
-				st.Companies = append(st.Companies, cs...)
+			parents = ids(ps, partnerID)
+			st.Partners = append(st.Partners, ps...)
+			if len(parents) == 0 {
+				break
 			}
+			cs, err := tx.Companies(licensing.CompanyQuery{Partners: parents})
+			if err != nil {
+				return st, err
+			}
+			st.Companies = append(st.Companies, cs...)
 		}
-		var err error
+		// Every partner and company again, two at a time: the same records.
+		all, err := pagedPartners(tx)
+		if err != nil {
+			return st, err
+		}
+		slices.SortFunc(st.Partners, func(a, b licensing.Partner) int { return strings.Compare(a.ID, b.ID) })
+		if !sameSlices(st.Partners, all, samePartner) {
+			t.Fatalf("the store's partners, level by level and two at a time, differ (-levels +paged):\n%s", explain(st.Partners, all))
+		}
+		allCompanies, err := pagedCompanies(tx)
+		if err != nil {
+			return st, err
+		}
+		slices.SortFunc(st.Companies, func(a, b licensing.Company) int { return strings.Compare(a.ID, b.ID) })
+		if !sameSlices(st.Companies, allCompanies, sameCompany) {
+			t.Fatalf("the store's companies, by partner and two at a time, differ (-by partner +paged):\n%s", explain(st.Companies, allCompanies))
+		}
 		if st.Orders, err = tx.Orders(licensing.OrderQuery{}); err != nil {
 			return st, err
 		}
@@ -291,15 +317,11 @@ func (h *harness) check(t *rapid.T) {
 				return st, err
 			}
 			st.Licences = append(st.Licences, ls...)
-			for _, id := range learnerPool {
-				l, err := tx.Learner(c, id)
-				switch {
-				case err == nil:
-					st.Learners = append(st.Learners, l)
-				case !errors.Is(err, licensing.ErrNotFound):
-					return st, err
-				}
+			lns, err := tx.Learners(licensing.LearnerQuery{Company: c})
+			if err != nil {
+				return st, err
 			}
+			st.Learners = append(st.Learners, lns...)
 			if st.Events[c], err = tx.Events(licensing.EventQuery{Company: c}); err != nil {
 				return st, err
 			}
@@ -307,8 +329,6 @@ func (h *harness) check(t *rapid.T) {
 		return st, nil
 	})
 
-	slices.SortFunc(got.Partners, func(a, b licensing.Partner) int { return strings.Compare(a.ID, b.ID) })
-	slices.SortFunc(got.Companies, func(a, b licensing.Company) int { return strings.Compare(a.ID, b.ID) })
 	want := state{Events: got.Events}
 	for _, id := range sortedKeys(m.partners) {
 		want.Partners = append(want.Partners, m.partner(m.partners[id]))
@@ -380,11 +400,11 @@ func (h *harness) check(t *rapid.T) {
 	}
 	// Reallocation keeps the order and the expiry.
 	for _, l := range got.Licences {
-		if l.From == "" {
+		if l.FromLicence == "" {
 			continue
 		}
-		from, ok := lics[l.From]
-		if !ok || from.To != l.ID || from.Order != l.Order || !from.ExpiresAt.Equal(l.ExpiresAt) || !from.ReleasedAt.Equal(l.AllocatedAt) {
+		from, ok := lics[l.FromLicence]
+		if !ok || from.ToLicence != l.ID || from.Order != l.Order || !from.ExpiresAt.Equal(l.ExpiresAt) || !from.ReleasedAt.Equal(l.AllocatedAt) {
 			t.Fatalf("licence %+v was reallocated from %+v", l, from)
 		}
 	}
@@ -394,7 +414,9 @@ func (h *harness) check(t *rapid.T) {
 	// events.
 	sys := licensing.System()
 	for _, status := range []licensing.Status{licensing.StatusAssigned, licensing.StatusExpired} {
-		page, err := h.ledger.Orders(h.ctx, sys, licensing.OrderFilter{Status: status, Limit: licensing.MaxPageSize})
+		ps, err := readPages(func(after string) (licensing.Page[licensing.Order], error) {
+			return h.ledger.Orders(h.ctx, sys, licensing.OrderFilter{Status: status, After: after})
+		})
 		if err != nil {
 			t.Fatalf("Orders(%s): %v", status, err)
 		}
@@ -404,11 +426,13 @@ func (h *harness) check(t *rapid.T) {
 				want = append(want, id)
 			}
 		}
-		for _, o := range page.Orders {
-			if o.Status != status {
-				t.Fatalf("Orders(%s) listed order %s as %s", status, o.ID, o.Status)
+		for _, page := range ps {
+			for _, o := range page.Items {
+				if o.Status != status {
+					t.Fatalf("Orders(%s) listed order %s as %s", status, o.ID, o.Status)
+				}
+				got = append(got, o.ID)
 			}
-			got = append(got, o.ID)
 		}
 		if !slices.Equal(want, got) {
 			t.Fatalf("Orders(%s) at %s (-model +ledger):\n%s", status, m.now.Format(time.RFC3339Nano), explain(want, got))
@@ -417,7 +441,7 @@ func (h *harness) check(t *rapid.T) {
 	for _, c := range sortedKeys(m.companies) {
 		for _, l := range learnerPool {
 			for _, tier := range tierNames {
-				e, err := h.ledger.Entitlement(h.ctx, sys, c, l, tier)
+				e, err := h.ledger.Entitlement(h.ctx, sys, licensing.EntitlementCheck{Company: c, Learner: l, Tier: tier})
 				if err != nil {
 					t.Fatalf("Entitlement(%s, %s, %s): %v", c, l, tier, err)
 				}
@@ -455,6 +479,44 @@ func (h *harness) check(t *rapid.T) {
 			t.Fatalf("PartnerSummary(%s) (-model +ledger):\n%s", p, explain(want, s))
 		}
 	}
+}
+
+// pagedPartners reads every partner two at a time, following the store's
+// cursor.
+func pagedPartners(tx licensing.Tx) ([]licensing.Partner, error) {
+	var out []licensing.Partner
+	q := licensing.PartnerQuery{Limit: 2}
+	for range maxPages {
+		ps, err := tx.Partners(q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ps...)
+		if len(ps) < q.Limit {
+			return out, nil
+		}
+		q.After = ps[len(ps)-1].ID
+	}
+	return nil, fmt.Errorf("storetest: Partners(Limit %d) still lists partners after %d pages", q.Limit, maxPages)
+}
+
+// pagedCompanies reads every company two at a time, following the store's
+// cursor.
+func pagedCompanies(tx licensing.Tx) ([]licensing.Company, error) {
+	var out []licensing.Company
+	q := licensing.CompanyQuery{Limit: 2}
+	for range maxPages {
+		cs, err := tx.Companies(q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
+		if len(cs) < q.Limit {
+			return out, nil
+		}
+		q.After = cs[len(cs)-1].ID
+	}
+	return nil, fmt.Errorf("storetest: Companies(Limit %d) still lists companies after %d pages", q.Limit, maxPages)
 }
 
 // setNow moves the clock, and the model's, to at.
@@ -767,7 +829,7 @@ func (h *harness) actions() map[string]func(*rapid.T) {
 			var ats []time.Time
 			for _, id := range sortedKeys(m.orders) {
 				o := m.orders[id]
-				if o.expiresAt.IsZero() || o.expiresAt.Equal(licensing.Never) {
+				if o.expiresAt.IsZero() || o.expiresAt.Equal(licensing.Never()) {
 					continue
 				}
 				for _, d := range reminderDays {
@@ -801,6 +863,7 @@ func (h *harness) actions() map[string]func(*rapid.T) {
 			a := h.actorForPartner(t, parent)
 			h.names++
 			h.exec(t, cmdCreatePartner{base: base{A: a, K: h.drawKey(t, a)}, Parent: parent,
+				Ref:  rapid.SampledFrom([]string{"", "", "p1", "north", "south"}).Draw(t, "ref"),
 				Name: fmt.Sprintf("Partner %d", h.names), Contacts: []string{fmt.Sprintf("contact-%d@example.test", h.names)}})
 		},
 		"CreateCompany": func(t *rapid.T) {
@@ -814,6 +877,7 @@ func (h *harness) actions() map[string]func(*rapid.T) {
 			}
 			h.names++
 			c := cmdCreateCompany{base: base{A: a, K: h.drawKey(t, a)}, Partner: partner, Name: fmt.Sprintf("Company %d", h.names),
+				Ref:      rapid.SampledFrom([]string{"", "", "c1", "acme", "globex"}).Draw(t, "ref"),
 				Auto:     rapid.SampledFrom([]string{"", "", "premium", "trial", "monthly"}).Draw(t, "auto-allocate"),
 				Managers: []string{fmt.Sprintf("manager-%d@example.test", h.names)}}
 			if rapid.Bool().Draw(t, "purchase order") {
@@ -861,7 +925,7 @@ func (h *harness) actions() map[string]func(*rapid.T) {
 			company := h.drawCompany(t)
 			h.exec(t, cmdEntitlement{base: base{A: h.actorFor(t, company, 2)}, Company: company,
 				Learner: h.drawLearner(t, company, present),
-				Tier:    rapid.SampledFrom(append([]string{"gold"}, tierNames...)).Draw(t, "tier")})
+				Tier:    rapid.SampledFrom(append([]string{"", "gold"}, tierNames...)).Draw(t, "tier")})
 		},
 		"Order": func(t *rapid.T) {
 			id := h.drawOrder(t, nil)
@@ -892,7 +956,7 @@ func (h *harness) actions() map[string]func(*rapid.T) {
 					*b.at = h.drawInstant(t, b.label)
 				}
 			}
-			f.Limit = rapid.IntRange(1, 4).Draw(t, "limit")
+			f.Limit = drawLimit(t)
 			var a licensing.Actor
 			if f.Company == "" && f.Partner != "" {
 				a = h.actorForPartner(t, f.Partner)
@@ -910,9 +974,85 @@ func (h *harness) actions() map[string]func(*rapid.T) {
 			a.User = drawUser(t)
 			h.exec(t, c.with(base{A: a, K: c.key()}))
 		},
-		"Tick":    tick,
-		"Tick2":   tick,
-		"Rejoin2": rejoin,
-		"":        h.check,
+		"Partner": func(t *rapid.T) {
+			id := h.drawPartner(t)
+			h.exec(t, cmdGetPartner{base: base{A: h.actorForPartner(t, id)}, Partner: id})
+		},
+		"Partners": func(t *rapid.T) {
+			var f licensing.PartnerFilter
+			if rapid.IntRange(0, 3).Draw(t, "by parent") > 0 {
+				f.Parent = h.drawPartner(t)
+			}
+			f.Descendants = rapid.Bool().Draw(t, "descendants")
+			f.Ref = h.drawRef(t, func(id string) string { return m.partners[id].ref }, sortedKeys(m.partners))
+			f.Limit = drawLimit(t)
+			h.exec(t, cmdListPartners{base: base{A: h.actorForPartner(t, f.Parent)}, F: f})
+		},
+		"Company": func(t *rapid.T) {
+			id := h.drawCompany(t)
+			h.exec(t, cmdGetCompany{base: base{A: h.actorFor(t, id, 2)}, Company: id})
+		},
+		"Companies": func(t *rapid.T) {
+			var f licensing.CompanyFilter
+			if rapid.IntRange(0, 3).Draw(t, "by partner") > 0 {
+				f.Partner = h.drawPartner(t)
+			}
+			f.Descendants = rapid.Bool().Draw(t, "descendants")
+			f.Ref = h.drawRef(t, func(id string) string { return m.companies[id].ref }, sortedKeys(m.companies))
+			f.Limit = drawLimit(t)
+			h.exec(t, cmdListCompanies{base: base{A: h.actorForPartner(t, f.Partner)}, F: f})
+		},
+		"Learner": func(t *rapid.T) {
+			company := h.drawCompany(t)
+			h.exec(t, cmdGetLearner{base: base{A: h.actorFor(t, company, 2)}, Company: company,
+				Learner: rapid.SampledFrom(learnerPool).Draw(t, "learner")})
+		},
+		"Learners": func(t *rapid.T) {
+			f := licensing.LearnerFilter{Company: h.drawCompany(t), Limit: drawLimit(t),
+				State: rapid.SampledFrom([]licensing.LearnerState{"", "", licensing.LearnersLicensed, licensing.LearnersUnlicensed,
+					licensing.LearnersLeft, licensing.LearnersNeverLoggedIn}).Draw(t, "state"),
+				Tier: rapid.SampledFrom(append([]string{"", "", "gold"}, tierNames...)).Draw(t, "tier")}
+			h.exec(t, cmdListLearners{base: base{A: h.actorFor(t, f.Company, 2)}, F: f})
+		},
+		"Tiers": func(t *rapid.T) {
+			h.exec(t, cmdListTiers{base: base{A: h.actorFor(t, h.drawCompany(t), 2)}, F: licensing.TierFilter{Limit: drawLimit(t)}})
+		},
+		"ForeignCursor": h.foreignCursor,
+		"Tick":          tick,
+		"Tick2":         tick,
+		"Rejoin2":       rejoin,
+		"":              h.check,
 	}
+}
+
+// drawRef draws a ref to look up: none most of the time, one of the
+// records' refs, or one that no record has.
+func (h *harness) drawRef(t *rapid.T, ref func(id string) string, ids []string) string {
+	refs := []string{"", "", "", "", "west"}
+	for _, id := range ids {
+		if r := ref(id); r != "" {
+			refs = append(refs, r)
+		}
+	}
+	return rapid.SampledFrom(refs).Draw(t, "ref")
+}
+
+// foreignCursor takes the cursor of one page of a listing read by one
+// actor, and passes it to a listing of another tenant or to another
+// listing: it must be refused.
+func (h *harness) foreignCursor(t *rapid.T) {
+	company := h.drawCompany(t)
+	from := rapid.SampledFrom(listingNames).Draw(t, "listing read")
+	reader := h.actorFor(t, company, 3)
+	cursor, err := listPage(h.ctx, h.ledger, reader, from, company, "")
+	if err != nil || cursor == "" {
+		t.Skip("no cursor")
+	}
+	to := rapid.SampledFrom(listingNames).Draw(t, "listing given the cursor")
+	a := h.actorFor(t, company, 3)
+	if to == from && idemKeyOf(a, "") == idemKeyOf(reader, "") {
+		t.Skip("the same listing of the same tenant")
+	}
+	t.Logf("a cursor of %s by %s", from, reader)
+	h.exec(t, cmdForeignCursor{base: base{A: a}, Listing: to, Company: company, Cursor: cursor})
 }

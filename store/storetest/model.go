@@ -10,8 +10,10 @@ import (
 
 // The reference model of the Model test: the rules of the ledger written out
 // again over plain maps, from the design and the package docs, with no
-// ledger code reused. Only licensing.Never (a documented value) and the
-// exported types, to compare with, come from the ledger.
+// ledger code reused. Only licensing.Never() (a documented value) and the
+// exported types, to compare with, come from the ledger. Partner and company
+// ids are the ledger's to generate: the model learns each from the result
+// of the command that created it, after checking that it is new.
 
 // mTerm is a tier's term: calendar months, whole days, or neither (never).
 type mTerm struct{ months, days int }
@@ -35,7 +37,7 @@ func (tm mTerm) expiresAt(from time.Time) time.Time {
 	case tm.days > 0:
 		return from.Add(time.Duration(tm.days) * 24 * time.Hour)
 	}
-	return licensing.Never
+	return licensing.Never()
 }
 
 // clampMonths adds n >= 0 calendar months to t, keeping the time of day and
@@ -69,16 +71,21 @@ var reminderDays = []int{30, 7, 3, 0}
 // expiringWithin is the default window of a summary's ExpiringSoon.
 const expiringWithin = 30 * 24 * time.Hour
 
+// idempotencyWindow is the default Config.IdempotencyWindow: a key is
+// remembered while CreatedAt + window is after now, and the sweep forgets
+// every record that is no longer remembered.
+const idempotencyWindow = 24 * time.Hour
+
 type mPartner struct {
-	id, parent, name string
-	contacts         []string
-	created          time.Time
+	id, ref, parent, name string
+	contacts              []string
+	created               time.Time
 }
 
 type mCompany struct {
-	id, partner, name, auto string
-	managers                []string
-	created                 time.Time
+	id, ref, partner, name, auto string
+	managers                     []string
+	created                      time.Time
 }
 
 type mOrder struct {
@@ -114,11 +121,16 @@ type mIdemKey struct {
 	key    string
 }
 
-// mKeyed is a command that succeeded with an idempotency key, and its result.
+// mKeyed is a command that succeeded with an idempotency key, its result,
+// and when it ran: the idempotency record the store holds.
 type mKeyed struct {
 	cmd    cmd
 	result any
+	at     time.Time
 }
+
+// remembers reports whether the record still answers a retry at now.
+func (k *mKeyed) remembers(now time.Time) bool { return k.at.Add(idempotencyWindow).After(now) }
 
 type model struct {
 	now       time.Time
@@ -295,7 +307,7 @@ func (m *model) orderNow(o *mOrder) licensing.Order {
 func (m *model) licence(l *mLicence) licensing.Licence {
 	return licensing.Licence{ID: l.id, Company: l.company, Learner: l.learner, Tier: l.tier, Order: l.order,
 		AllocatedAt: l.allocatedAt, AllocatedBy: l.by, ExpiresAt: l.expiresAt, ReleasedAt: l.released,
-		From: l.from, To: l.to}
+		FromLicence: l.from, ToLicence: l.to}
 }
 
 func (m *model) learner(l *mLearner) licensing.Learner {
@@ -311,17 +323,18 @@ func contacts(emails []string) []licensing.Contact {
 }
 
 func (m *model) partner(p *mPartner) licensing.Partner {
-	return licensing.Partner{ID: p.id, Parent: p.parent, Ancestors: m.ancestors(p.id), Name: p.name,
+	return licensing.Partner{ID: p.id, Ref: p.ref, Parent: p.parent, Ancestors: m.ancestors(p.id), Name: p.name,
 		Contacts: contacts(p.contacts), CreatedAt: p.created}
 }
 
 func (m *model) company(c *mCompany) licensing.Company {
-	return licensing.Company{ID: c.id, Partner: c.partner, Name: c.name, Managers: contacts(c.managers),
+	return licensing.Company{ID: c.id, Ref: c.ref, Partner: c.partner, Name: c.name, Managers: contacts(c.managers),
 		AutoAllocate: c.auto, CreatedAt: c.created}
 }
 
-// entitlement answers the hot-path question from the model.
+// entitlement answers the hot-path question from the model; "" is Premium.
 func (m *model) entitlement(company, learner, tier string) licensing.Entitlement {
+	tier = orPremium(tier)
 	e := licensing.Entitlement{Company: company, Learner: learner, Tier: tier}
 	if l := m.liveLicence(company, learner, tier); l != nil {
 		e.Entitled, e.Licence, e.Order, e.ExpiresAt = true, l.id, l.order, l.expiresAt
@@ -405,4 +418,43 @@ func (m *model) matchesFilter(f licensing.OrderFilter, o *mOrder) bool {
 	return inRange(o.requestedAt, f.RequestedFrom, f.RequestedBefore) &&
 		inRange(o.assignedAt, f.AssignedFrom, f.AssignedBefore) &&
 		inRange(o.expiresAt, time.Time{}, f.ExpiresBefore)
+}
+
+// partnerWith returns the id of the partner beneath parent ("" for the top
+// level) with the ref, or "".
+func (m *model) partnerWith(parent, ref string) string {
+	for _, id := range sortedKeys(m.partners) {
+		if p := m.partners[id]; p.parent == parent && p.ref == ref {
+			return id
+		}
+	}
+	return ""
+}
+
+// companyWith returns the id of the company of partner with the ref, or "".
+func (m *model) companyWith(partner, ref string) string {
+	for _, id := range sortedKeys(m.companies) {
+		if c := m.companies[id]; c.partner == partner && c.ref == ref {
+			return id
+		}
+	}
+	return ""
+}
+
+// learnerIn reports whether a learner is in a state of the Learners
+// listing, with the tier of the licensed and unlicensed states.
+func (m *model) learnerIn(l *mLearner, state licensing.LearnerState, tier string) bool {
+	switch state {
+	case "":
+		return true
+	case licensing.LearnersLeft:
+		return !l.left.IsZero()
+	case licensing.LearnersNeverLoggedIn:
+		return l.left.IsZero() && l.login.IsZero()
+	case licensing.LearnersLicensed:
+		return l.left.IsZero() && m.liveLicence(l.company, l.id, tier) != nil
+	case licensing.LearnersUnlicensed:
+		return l.left.IsZero() && m.liveLicence(l.company, l.id, tier) == nil
+	}
+	return false
 }

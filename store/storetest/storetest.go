@@ -15,17 +15,21 @@
 //
 //   - conformance cases for every method of licensing.Store and
 //     licensing.Tx, one subtest per method and case ("Orders/ExpiresBefore",
-//     "InsertTier/ErrConflict", "Update/RollsBackOnError"): missing records,
+//     "InsertTier/ErrConflict", "PutPartner/ErrConflictOnMove",
+//     "DeleteIdempotency/Limit", "Update/RollsBackOnError"): missing records,
 //     insert and replace, every filter, ordering, cursor and limit of the list
-//     methods, rollback, copies in and out, and instants that come back equal,
-//     in UTC, to the microsecond;
+//     methods, records that never move, rollback, copies in and out, and
+//     instants that come back equal, in UTC, to the microsecond;
 //   - "ConcurrentAllocation": many goroutines allocate from one order through
 //     a licensing.Ledger on the store, trial after trial, and never get more
 //     licences than the order has seats;
 //   - "Model": a pgregory.net/rapid state-machine test that drives random
 //     ledger commands by random actors across months and leap days, and
 //     checks the store's state after every step against a reference model
-//     written in this package.
+//     written in this package. Its reads (shows, and listings read whole by
+//     following each page's Next) are compared with the model within the
+//     actor's tenancy; partner and company ids are the ledger's, learned
+//     from the command that made each.
 //
 // A store that wants only the property test, say to run it with more checks
 // in a job of its own, calls RunModel, which is what Run's "Model" subtest
@@ -39,8 +43,11 @@
 //
 // Stores that are slow to create or to commit can ask for fewer trials and
 // checks with RunWith and Options. The rapid flags (-rapid.checks,
-// -rapid.seed, -rapid.v, ...) apply to the Model test as to any rapid test;
-// -short divides the trials of ConcurrentAllocation, and rapid's checks, by 5.
+// -rapid.seed, -rapid.v, ...) apply to the Model test as to any rapid test.
+// -short divides the trials of ConcurrentAllocation by 5 here, and rapid
+// itself divides its checks by 5 and the steps of each by 2; the suite asks
+// rapid for at least 5 checks under -short, so that even a small
+// Options.Checks runs one sequence.
 //
 // A failing Model run logs every command and clock move of the smallest
 // failing sequence rapid finds and, like any rapid test, writes a fail file
@@ -49,8 +56,9 @@
 //
 // Subtests do not call t.Parallel: each gets a store of its own from
 // newStore, one after the other. The suite writes only records that keep
-// the ledger's invariants (Allocated within Quantity, for one), so a store
-// may enforce them with constraints.
+// the ledger's invariants (Allocated within Quantity; a ref unique among
+// one parent's partners, and among one partner's companies), so a store may
+// enforce them with constraints.
 package storetest
 
 import (
@@ -76,7 +84,7 @@ type Options struct {
 	// orders. Zero: 200.
 	Trials int
 	// Checks is how many random command sequences the Model test, or
-	// RunModel, runs.
+	// RunModel, runs (under -short, a fifth of them, and at least one).
 	// Zero: rapid's own number (100, or -rapid.checks, or RAPID_CHECKS).
 	// A -rapid.checks flag or RAPID_CHECKS variable set by the person
 	// running the tests wins over Checks.
@@ -146,8 +154,10 @@ var rapidChecks struct {
 }
 
 // withChecks runs fn with rapid's number of checks set to n, unless n is
-// zero or the person running the tests set it. Calls are serialized, so
-// parallel subtests running the suite do not race on the flag.
+// zero or the person running the tests set it. Under -short, where rapid
+// runs a fifth of its checks, n is at least 5: one sequence still runs.
+// Calls are serialized, so parallel subtests running the suite do not race
+// on the flag.
 func withChecks(n int, fn func()) {
 	rapidChecks.Lock()
 	defer rapidChecks.Unlock()
@@ -161,6 +171,9 @@ func withChecks(n int, fn func()) {
 		})
 	})
 	f := flag.Lookup("rapid.checks")
+	if n > 0 && testing.Short() {
+		n = max(n, 5)
+	}
 	if n <= 0 || rapidChecks.userSet || f == nil {
 		fn()
 		return

@@ -2,34 +2,14 @@ package licensing
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 )
-
-// Clock tells the time. The Ledger reads it once per command. Both the real
-// and the mock clock of github.com/benbjohnson/clock satisfy it; if a clock
-// also has After (as those do), the ledger's loops wait on it, so a mock
-// clock drives them in tests.
-type Clock interface {
-	Now() time.Time
-}
-
-// afterClock is the optional part of a Clock that the loops use to wait.
-type afterClock interface {
-	After(d time.Duration) <-chan time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
 
 // Config configures a Ledger. The zero Config, or nil, gives the defaults
 // documented on each field.
@@ -38,10 +18,11 @@ type Config struct {
 	Clock Clock
 	// NewID returns a new unique id, to which the ledger adds a prefix per
 	// kind of object ("ord_", "lic_", ...). The ids of one kind must sort in
-	// the order they were made, so that a listing by id lists oldest first.
-	// Nil: time-ordered random ids (48 bits of milliseconds and 80 random
-	// bits, monotonic within a millisecond, base32). Tests may use
-	// SequentialIDs for ids that repeat from run to run.
+	// the order they were made, so that a listing by id lists oldest first,
+	// and should be unguessable, since partners and companies are known by
+	// them. Nil: time-ordered random ids (48 bits of milliseconds read from
+	// Clock and 80 random bits, monotonic within a ledger, base32). Tests
+	// may use SequentialIDs for ids that repeat from run to run.
 	NewID func() string
 	// ReminderDays are the expiry reminders the sweep sends, in days before
 	// an order expires; 0 is the reminder sent when it expires. Nil: 30, 7,
@@ -55,12 +36,17 @@ type Config struct {
 	Notifier Notifier
 	// MaxAttempts is how many failed deliveries park a notification. Zero: 10.
 	MaxAttempts int
-	// RetryBase and RetryMax bound the exponential backoff between attempts,
-	// with full jitter. Zero: 1 second and 1 hour.
+	// RetryBase and RetryMax are the Backoff between delivery attempts.
+	// Zero: 1 second and 1 hour.
 	RetryBase, RetryMax time.Duration
 	// DeliveryConcurrency is how many notifications Deliver hands to the
 	// Notifier at once. Zero: 4.
 	DeliveryConcurrency int
+	// IdempotencyWindow is how long an idempotency key is remembered: a
+	// retry within it returns the first result, a later one runs again.
+	// The sweep deletes older records. Zero: 24 hours.
+	IdempotencyWindow time.Duration
+
 	// LoopError receives the error of each failed pass of RunSweep and
 	// RunDelivery, which carry on after it (a store that is briefly down
 	// does not end them). Nil: the errors are dropped and the loops carry
@@ -94,7 +80,7 @@ func New(store Store, cfg *Config) (*Ledger, error) {
 		l.clock = systemClock{}
 	}
 	if l.newID == nil {
-		l.newID = newSortableID
+		l.newID = sortableIDs(l.clock)
 	}
 	if l.expiringWithin == 0 {
 		l.expiringWithin = 30 * 24 * time.Hour
@@ -128,6 +114,12 @@ func New(store Store, cfg *Config) (*Ledger, error) {
 	}
 	if c.DeliveryConcurrency == 0 {
 		c.DeliveryConcurrency = 4
+	}
+	if c.IdempotencyWindow == 0 {
+		c.IdempotencyWindow = 24 * time.Hour
+	}
+	if c.IdempotencyWindow < 0 {
+		return nil, invalid("idempotency_window", "must not be negative")
 	}
 	if c.MaxAttempts < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase || c.DeliveryConcurrency < 0 {
 		return nil, invalid("config", "delivery settings must be positive, with RetryMax >= RetryBase")
@@ -168,7 +160,7 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 		if key != "" {
 			rec, err := tx.Idempotency(a.principal(), key)
 			switch {
-			case err == nil:
+			case err == nil && rec.CreatedAt.Add(l.cfg.IdempotencyWindow).After(now):
 				if rec.Command != command || rec.Hash != hash {
 					return &Error{Kind: ErrIdempotencyReused, Field: "idempotency_key",
 						Message: fmt.Sprintf("key %q was used for another %s", key, describeReuse(rec.Command, command))}
@@ -179,9 +171,11 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 				}
 				res = r
 				return nil
-			case !errors.Is(err, ErrNotFound):
+			case err != nil && !errors.Is(err, ErrNotFound):
 				return err
 			}
+			// No record, or one past the window: the command runs, and its
+			// record replaces the old one.
 		}
 		r, err := fn(tx, now)
 		if err != nil {
@@ -224,145 +218,16 @@ func view[R any](ctx context.Context, l *Ledger, fn func(tx Tx) (R, error)) (R, 
 	return res, err
 }
 
-// allow returns ErrForbidden unless the actor is one of kinds; it also
-// validates the actor.
-func allow(a Actor, what string, kinds ...ActorKind) error {
-	if err := a.validate(); err != nil {
-		return err
-	}
-	for _, k := range kinds {
-		if a.Kind == k {
-			return nil
+// loop runs pass now and then every interval until ctx is done.
+func (l *Ledger) loop(ctx context.Context, every time.Duration, pass func() error) error {
+	for {
+		if err := pass(); err != nil && ctx.Err() == nil && l.cfg.LoopError != nil {
+			l.cfg.LoopError(err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.after(every):
 		}
 	}
-	return forbidden("a %s actor may not %s", a.Kind, what)
-}
-
-// company returns the company if the actor may see it, and ErrNotFound
-// both when it does not exist and when it lies outside the actor's tenancy.
-func company(tx Tx, a Actor, id string) (Company, error) {
-	if a.Kind == KindCompany && a.Company != id {
-		return Company{}, notFound("company", id)
-	}
-	c, err := tx.Company(id)
-	if errors.Is(err, ErrNotFound) {
-		return Company{}, notFound("company", id)
-	}
-	if err != nil {
-		return Company{}, err
-	}
-	if a.Kind == KindPartner {
-		_, err := partner(tx, a, c.Partner)
-		if errors.Is(err, ErrNotFound) {
-			return Company{}, notFound("company", id)
-		}
-		if err != nil {
-			return Company{}, err
-		}
-	}
-	return c, nil
-}
-
-// partner returns the partner if the actor may see it: the system sees
-// every partner, a partner manager its own and those beneath it, a company
-// manager none.
-func partner(tx Tx, a Actor, id string) (Partner, error) {
-	if a.Kind == KindCompany {
-		return Partner{}, notFound("partner", id)
-	}
-	p, err := tx.Partner(id)
-	if errors.Is(err, ErrNotFound) {
-		return Partner{}, notFound("partner", id)
-	}
-	if err != nil {
-		return Partner{}, err
-	}
-	if a.Kind == KindPartner && !p.beneath(a.Partner) {
-		return Partner{}, notFound("partner", id)
-	}
-	return p, nil
-}
-
-// subtree returns the ids of partner id and of every partner beneath it.
-func subtree(tx Tx, id string) ([]string, error) {
-	ids := []string{id}
-	for i := 0; i < len(ids); i++ {
-		kids, err := tx.Partners(ids[i])
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range kids {
-			ids = append(ids, k.ID)
-		}
-	}
-	return ids, nil
-}
-
-// tier returns a built-in or registered tier. Built-in names cannot be
-// registered, so they need no read.
-func tier(tx Tx, name string) (Tier, error) {
-	if b, ok := builtinTier(name); ok {
-		return b, nil
-	}
-	t, err := tx.Tier(name)
-	if errors.Is(err, ErrNotFound) {
-		return Tier{}, &Error{Kind: ErrInvalid, Field: "tier", Message: fmt.Sprintf("unknown tier %q", name)}
-	}
-	return t, err
-}
-
-// SequentialIDs returns an id generator for tests: "00000000000000000001",
-// "00000000000000000002", ... in order, safe for concurrent use.
-func SequentialIDs() func() string {
-	var mu sync.Mutex
-	var n uint64
-	return func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		n++
-		return fmt.Sprintf("%020d", n)
-	}
-}
-
-const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
-
-var idState struct {
-	sync.Mutex
-	ms   uint64
-	rand [10]byte
-}
-
-// newSortableID returns 26 characters of base32: 48 bits of Unix
-// milliseconds, then 80 random bits, incremented within one millisecond so
-// that ids made by one process sort in the order they were made.
-func newSortableID() string {
-	ms := uint64(time.Now().UnixMilli())
-	idState.Lock()
-	if ms <= idState.ms {
-		ms = idState.ms
-		for i := len(idState.rand) - 1; i >= 0; i-- {
-			idState.rand[i]++
-			if idState.rand[i] != 0 {
-				break
-			}
-		}
-	} else {
-		idState.ms = ms
-		_, _ = rand.Read(idState.rand[:])
-		idState.rand[0] &= 0x7f // room to increment without overflow
-	}
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[0:8], ms<<16)
-	copy(b[6:16], idState.rand[:])
-	idState.Unlock()
-	// 128 bits as 26 base32 digits, most significant first.
-	hi := binary.BigEndian.Uint64(b[0:8])
-	lo := binary.BigEndian.Uint64(b[8:16])
-	var out [26]byte
-	for i := 25; i >= 0; i-- {
-		out[i] = crockford[lo&31]
-		lo = lo>>5 | hi<<59
-		hi >>= 5
-	}
-	return string(out[:])
 }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/store/memstore"
+	"github.com/licensing-go/licensing/store/sqlstore"
+)
+
+// TestMigrateSQLStore migrates a wrapped sqlstore through the wrapper, as
+// a host does that finds Migrate on the licensing.Store it was handed, and
+// then runs a command on the new schema.
+func TestMigrateSQLStore(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	inner, err := sqlstore.New(db, sqlstore.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var store licensing.Store = New(inner, slog.New(slog.DiscardHandler))
+
+	m, ok := store.(migrator)
+	if !ok {
+		t.Fatal("the wrapper of a sqlstore has no Migrate method")
+	}
+	ms, err := sqlstore.MigrationList(sqlstore.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := ms[len(ms)-1].Version
+	for range 2 { // the second Migrate has nothing left to do
+		if err := m.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate through the wrapper: %v", err)
+		}
+		if v, err := inner.Version(ctx); err != nil || v != latest {
+			t.Fatalf("schema version after Migrate: %d, %v; want %d", v, err, latest)
+		}
+	}
+
+	l, err := licensing.New(store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.CreatePartner(ctx, licensing.System(), licensing.NewPartner{Name: "Acme"}); err != nil {
+		t.Fatalf("a command on the migrated store: %v", err)
+	}
+	c, ok := store.(io.Closer)
+	if !ok {
+		t.Fatal("the wrapper of a sqlstore is not an io.Closer")
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("Close through the wrapper: %v", err)
+	}
+}
+
+// hostStore is a store with both optional methods, which records their
+// calls and fails them with its errors.
+type hostStore struct {
+	*memstore.Store
+	migrated, closed     int
+	migrateErr, closeErr error
+}
+
+func (s *hostStore) Migrate(context.Context) error {
+	s.migrated++
+	return s.migrateErr
+}
+
+func (s *hostStore) Close() error {
+	s.closed++
+	return s.closeErr
+}
+
+func TestOptionalMethods(t *testing.T) {
+	ctx := context.Background()
+	t.Run("Delegated", func(t *testing.T) {
+		inner := &hostStore{Store: memstore.New(), migrateErr: errors.New("migrate failed"),
+			closeErr: errors.New("close failed")}
+		s := New(inner, slog.New(slog.DiscardHandler))
+		if err := s.Migrate(ctx); err != inner.migrateErr || inner.migrated != 1 {
+			t.Errorf("Migrate: %v after %d calls of the wrapped Migrate; want its error after 1", err, inner.migrated)
+		}
+		if err := s.Close(); err != inner.closeErr || inner.closed != 1 {
+			t.Errorf("Close: %v after %d calls of the wrapped Close; want its error after 1", err, inner.closed)
+		}
+		if s.Unwrap() != licensing.Store(inner) {
+			t.Error("Unwrap does not return the wrapped store")
+		}
+	})
+	t.Run("Absent", func(t *testing.T) {
+		// memstore has no schema and nothing to release.
+		s := New(memstore.New(), slog.New(slog.DiscardHandler))
+		if err := s.Migrate(ctx); err != nil {
+			t.Errorf("Migrate of a store without Migrate: %v, want nil", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("Close of a store without Close: %v, want nil", err)
+		}
+	})
+}

@@ -81,9 +81,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// An empty --now is the system clock.
 		now: os.Getenv("LICENSING_NOW"),
 	}
-	root := flag.NewFlagSet("licensing", flag.ContinueOnError)
+	var showVersion bool
+	root := rootFlags(&g, &showVersion)
 	root.SetOutput(io.Discard)
-	g.register(root)
 	if err := root.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(stdout)
@@ -93,6 +93,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rest := root.Args()
 	switch {
+	case showVersion:
+		if err := output(stdout, g.json, readVersion()); err != nil {
+			return fail(stderr, g.json, err)
+		}
+		return exitOK
 	case len(rest) == 0:
 		usage(stderr)
 		return exitInvalid
@@ -292,6 +297,15 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// rootFlags are the flags before a command: the global ones and
+// --version.
+func rootFlags(g *globals, showVersion *bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("licensing", flag.ContinueOnError)
+	g.register(fs)
+	fs.BoolVar(showVersion, "version", false, "print the version and exit (before a command only)")
+	return fs
+}
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, "Usage: licensing [global flags] <command> [flags] [args]\n\nCommands:\n")
 	cs := make([]*command, len(commands))
@@ -301,8 +315,7 @@ func usage(w io.Writer) {
 	slices.SortFunc(cs, func(a, b *command) int { return strings.Compare(a.name, b.name) })
 	commandList(w, cs)
 	fmt.Fprint(w, "\nGlobal flags:\n")
-	fs := flag.NewFlagSet("licensing", flag.ContinueOnError)
-	new(globals).register(fs)
+	fs := rootFlags(new(globals), new(bool))
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fmt.Fprint(w, "\nRun \"licensing help <command>\" for a command's flags.\n")

@@ -30,6 +30,9 @@
 // command is an error that names the nearest commands, if any are near:
 // unknown command "ordrs"; did you mean "orders"?
 //
+// "licensing version" (or --version) prints the module version and VCS
+// revision the binary was built from.
+//
 // Each subcommand is one ledger command, run in one transaction: it either
 // happens whole or writes nothing. Errors go to stderr with their stable code
 // (licensing.ErrorCode), and the exit status says what kind of error it was:

@@ -191,6 +191,7 @@ func TestRunUsage(t *testing.T) {
 		{name: "HelpGroup", args: []string{"help", "order"}, want: exitOK, wantOut: "  order assign  "},
 		{name: "HelpUnknown", args: []string{"help", "nope"}, want: exitInvalid, wantErr: `unknown command "nope"; see licensing help`},
 		{name: "Version", args: []string{"--version"}, want: exitOK, wantOut: "licensing (devel)"},
+		{name: "Completion", args: []string{"completion", "fish"}, want: exitOK, wantOut: "complete --command licensing"},
 		{name: "BadFlag", args: []string{"orders", "--colour", "red"}, want: exitInvalid, wantErr: "flag provided but not defined: -colour"},
 		{name: "BadActor", args: []string{"--as", "root", "orders"}, want: exitInvalid, wantErr: "invalid argument (as)"},
 		{name: "BadNow", args: []string{"orders", "--now", "yesterday"}, want: exitInvalid, wantErr: "invalid argument (now)"},

@@ -31,7 +31,12 @@
 // unknown command "ordrs"; did you mean "orders"?
 //
 // "licensing version" (or --version) prints the module version and VCS
-// revision the binary was built from.
+// revision the binary was built from, and "licensing completion
+// bash|zsh|fish" a completion script made from the command table:
+//
+//	source <(licensing completion bash)                # in ~/.bashrc
+//	source <(licensing completion zsh)                 # in ~/.zshrc, after compinit
+//	licensing completion fish > ~/.config/fish/completions/licensing.fish
 //
 // Each subcommand is one ledger command, run in one transaction: it either
 // happens whole or writes nothing. Errors go to stderr with their stable code

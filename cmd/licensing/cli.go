@@ -10,7 +10,6 @@ import (
 	"net/mail"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -82,9 +81,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// An empty --now is the system clock.
 		now: os.Getenv("LICENSING_NOW"),
 	}
-	root := flag.NewFlagSet("licensing", flag.ContinueOnError)
+	var showVersion bool
+	root := rootFlags(&g, &showVersion)
 	root.SetOutput(io.Discard)
-	g.register(root)
 	if err := root.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(stdout)
@@ -93,23 +92,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, g.json, usageErr("", "%v", err))
 	}
 	rest := root.Args()
-	if len(rest) == 0 || rest[0] == "help" {
-		if len(rest) > 1 {
-			if c, _ := lookup(rest[1:]); c != nil {
-				commandUsage(stdout, c)
-				return exitOK
-			}
+	switch {
+	case showVersion:
+		if err := output(stdout, g.json, readVersion()); err != nil {
+			return fail(stderr, g.json, err)
 		}
-		if len(rest) == 0 {
-			usage(stderr)
-			return exitInvalid
-		}
-		usage(stdout)
 		return exitOK
+	case len(rest) == 0:
+		usage(stderr)
+		return exitInvalid
+	case rest[0] == "help":
+		return help(rest[1:], stdout, stderr, g.json)
 	}
 	c, rest := lookup(rest)
 	if c == nil {
-		return fail(stderr, g.json, usageErr("command", "unknown command %q; see licensing help", unknownName(rest)))
+		if group := groupNamed(rest); group != "" {
+			// A group's word alone is a command not finished: its list is
+			// the usage, as the root's is for no command at all.
+			if len(rest) > 1 && isHelpFlag(rest[1]) {
+				groupUsage(stdout, group)
+				return exitOK
+			}
+			groupUsage(stderr, group)
+			return exitInvalid
+		}
+		return fail(stderr, g.json, unknownCommand(rest))
 	}
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -181,6 +188,43 @@ func (e *env) close() {
 	}
 }
 
+// help prints the help of the command, or group of commands, that args
+// name: "licensing help order assign", "licensing help order".
+func help(args []string, stdout, stderr io.Writer, asJSON bool) int {
+	// The flags have nothing to say: "licensing help order --json".
+	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool { return strings.HasPrefix(a, "-") })
+	if len(args) == 0 || args[0] == "help" {
+		usage(stdout)
+		return exitOK
+	}
+	if c, _ := lookup(args); c != nil {
+		commandUsage(stdout, c)
+		return exitOK
+	}
+	if len(args) == 1 && isGroup(args[0]) {
+		groupUsage(stdout, args[0])
+		return exitOK
+	}
+	return fail(stderr, asJSON, unknownCommand(args))
+}
+
+// groupNamed returns the group that args name, "order" for "order" or
+// "order --json", or "" if they name none.
+func groupNamed(args []string) string {
+	if isGroup(args[0]) && (len(args) == 1 || strings.HasPrefix(args[1], "-")) {
+		return args[0]
+	}
+	return ""
+}
+
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "--h":
+		return true
+	}
+	return false
+}
+
 // lookup finds the subcommand named by the first one or two words of args
 // and returns it with the arguments that follow its name.
 func lookup(args []string) (*command, []string) {
@@ -195,15 +239,32 @@ func lookup(args []string) (*command, []string) {
 	return nil, args
 }
 
-// unknownName is the name of a command not found: its first word, or its
-// first two if the first begins a group such as "order".
-func unknownName(args []string) string {
+// groups are the first words of the two-word commands that are not
+// commands themselves, such as "order": each names a list of commands.
+func groups() []string {
+	var out []string
 	for _, c := range commands {
-		if len(args) > 1 && strings.HasPrefix(c.name, args[0]+" ") {
-			return args[0] + " " + args[1]
+		word, _, two := strings.Cut(c.name, " ")
+		if two && find(word) == nil && !slices.Contains(out, word) {
+			out = append(out, word)
 		}
 	}
-	return args[0]
+	return out
+}
+
+// isGroup reports whether word is a group, such as "order".
+func isGroup(word string) bool { return slices.Contains(groups(), word) }
+
+// inGroup returns the commands of a group, sorted by name.
+func inGroup(group string) []*command {
+	var out []*command
+	for i := range commands {
+		if strings.HasPrefix(commands[i].name, group+" ") {
+			out = append(out, &commands[i])
+		}
+	}
+	slices.SortFunc(out, func(a, b *command) int { return strings.Compare(a.name, b.name) })
+	return out
 }
 
 func find(name string) *command {
@@ -236,24 +297,46 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// rootFlags are the flags before a command: the global ones and
+// --version.
+func rootFlags(g *globals, showVersion *bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("licensing", flag.ContinueOnError)
+	g.register(fs)
+	fs.BoolVar(showVersion, "version", false, "print the version and exit (before a command only)")
+	return fs
+}
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, "Usage: licensing [global flags] <command> [flags] [args]\n\nCommands:\n")
-	names := make([]string, 0, len(commands))
-	width := 0
-	for _, c := range commands {
-		names = append(names, c.name)
-		width = max(width, len(c.name))
+	cs := make([]*command, len(commands))
+	for i := range commands {
+		cs[i] = &commands[i]
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, n, find(n).help)
-	}
+	slices.SortFunc(cs, func(a, b *command) int { return strings.Compare(a.name, b.name) })
+	commandList(w, cs)
 	fmt.Fprint(w, "\nGlobal flags:\n")
-	fs := flag.NewFlagSet("licensing", flag.ContinueOnError)
-	new(globals).register(fs)
+	fs := rootFlags(new(globals), new(bool))
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fmt.Fprint(w, "\nRun \"licensing help <command>\" for a command's flags.\n")
+}
+
+// groupUsage prints the commands of a group, such as "order".
+func groupUsage(w io.Writer, group string) {
+	fmt.Fprintf(w, "Usage: licensing %s <command> [flags] [args]\n\nCommands:\n", group)
+	commandList(w, inGroup(group))
+	fmt.Fprintf(w, "\nRun \"licensing help %s <command>\" for a command's flags.\n", group)
+}
+
+// commandList prints the names of cs with their one-line help.
+func commandList(w io.Writer, cs []*command) {
+	width := 0
+	for _, c := range cs {
+		width = max(width, len(c.name))
+	}
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.help)
+	}
 }
 
 func commandUsage(w io.Writer, c *command) {

@@ -57,6 +57,9 @@ func init() {
 		{name: "migrate", needs: needsStore, help: "create or update the database schema", setup: migrate},
 		{name: "demo", args: "[--file PATH]", needs: needsNothing,
 			help: "the partner guide, end to end, on a throwaway database", setup: demo},
+		{name: "version", needs: needsNothing, help: "print the version of this build", setup: version},
+		{name: "completion", args: "bash|zsh|fish", needs: needsNothing,
+			help: "print a shell completion script", setup: completion},
 	}
 }
 

@@ -22,6 +22,22 @@
 //	--key KEY       an idempotency key for the command
 //	--json          machine-readable output
 //
+// "licensing help" lists the commands and "licensing help <command>" gives
+// a command's flags. The first word of a two-word command, such as
+// "licensing order", lists the commands that begin with it; as a command
+// it is unfinished, so the list goes to stderr with exit status 2, while
+// "licensing help order" prints it on stdout with status 0. A mistyped
+// command is an error that names the nearest commands, if any are near:
+// unknown command "ordrs"; did you mean "orders"?
+//
+// "licensing version" (or --version) prints the module version and VCS
+// revision the binary was built from, and "licensing completion
+// bash|zsh|fish" a completion script made from the command table:
+//
+//	source <(licensing completion bash)                # in ~/.bashrc
+//	source <(licensing completion zsh)                 # in ~/.zshrc, after compinit
+//	licensing completion fish > ~/.config/fish/completions/licensing.fish
+//
 // Each subcommand is one ledger command, run in one transaction: it either
 // happens whole or writes nothing. Errors go to stderr with their stable code
 // (licensing.ErrorCode), and the exit status says what kind of error it was:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,6 +30,8 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") != "",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("LICENSING_IDS", "sequential")
+			// The toolchain the licensing binary reports, for cmpenv.
+			e.Setenv("GOVERSION", runtime.Version())
 			// A binary built with -race sleeps a second at exit, by default,
 			// to catch late reports: a second per command of every script.
 			// The command's goroutines are done when it exits.

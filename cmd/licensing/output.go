@@ -174,6 +174,8 @@ func tables(v any) []table {
 				string(n.State), itoa(n.Attempts), when(n.DeliveredAt), next, dash(n.LastError)})
 		}
 		return []table{t}
+	case buildVersion:
+		return []table{{notes: []string{v.String()}}}
 	case licensing.SweepResult:
 		return []table{{notes: []string{fmt.Sprintf("swept: %s expired, %s queued", plural(v.Expired, "order"), plural(v.Reminders, "reminder"))}}}
 	}

@@ -18,6 +18,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/faulttest"
 	"github.com/licensing-go/licensing/notify/notifytest"
 	"github.com/licensing-go/licensing/store/sqlstore"
 )
@@ -57,19 +58,10 @@ var errInjected = errors.New("injected failure after the outbox write")
 func (s switchStore) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
 	return s.Store.Update(ctx, func(tx licensing.Tx) error {
 		if s.armed.Load() {
-			tx = failingTx{tx}
+			tx = faulttest.FailAfterNotification(tx, errInjected)
 		}
 		return fn(tx)
 	})
-}
-
-type failingTx struct{ licensing.Tx }
-
-func (tx failingTx) PutNotification(n licensing.Notification) error {
-	if err := tx.Tx.PutNotification(n); err != nil {
-		return err
-	}
-	return errInjected
 }
 
 // machine is the state machine: a ledger on a SQLite file, reopened at

@@ -12,6 +12,7 @@ import (
 	"github.com/benbjohnson/clock"
 	"github.com/google/go-cmp/cmp"
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/faulttest"
 	"github.com/licensing-go/licensing/notify/notifytest"
 	"github.com/licensing-go/licensing/store/memstore"
 )
@@ -462,21 +463,10 @@ func (s *flakyStore) Update(ctx context.Context, fn func(tx licensing.Tx) error)
 	}
 	return s.Store.Update(ctx, func(tx licensing.Tx) error {
 		if fail {
-			tx = failingTx{tx}
+			tx = faulttest.FailAfterNotification(tx, errors.New("disk full"))
 		}
 		return fn(tx)
 	})
-}
-
-// failingTx writes a notification and then fails: the command that wrote it
-// fails after its outbox write.
-type failingTx struct{ licensing.Tx }
-
-func (tx failingTx) PutNotification(n licensing.Notification) error {
-	if err := tx.Tx.PutNotification(n); err != nil {
-		return err
-	}
-	return errors.New("disk full")
 }
 
 func TestDeliverLeaseRecovers(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/pgtest"
 	"github.com/licensing-go/licensing/store/memstore"
 	"github.com/licensing-go/licensing/store/sqlstore"
 )
@@ -33,12 +34,7 @@ var baselines = []struct {
 		return newSQLStore(t, openSQLite(t, path), sqlstore.SQLite), r
 	}},
 	{"Postgres", func(t *testing.T) (licensing.Store, raw) {
-		schema := newSchema(t, "licensing_bench_test_")
-		t.Cleanup(func() {
-			if err := dropSchema(schema); err != nil {
-				t.Error(err)
-			}
-		})
+		schema := pgtest.Schema(t, "licensing_bench_test_")
 		r, err := newRawSQL(openPostgres(t, schema, 8), true)
 		if err != nil {
 			t.Fatal(err)
@@ -86,7 +82,7 @@ func TestBaselineEffects(t *testing.T) {
 	for _, bl := range baselines {
 		t.Run(bl.name, func(t *testing.T) {
 			if bl.name == "Postgres" {
-				postgresURL(t)
+				pgtest.URL(t)
 			}
 			s, r := bl.open(t)
 			lw, rw := newLedgerWorld(t, s), newRawWorld(t, r)
@@ -268,7 +264,7 @@ func TestBaselineNoOversell(t *testing.T) {
 	for _, bl := range baselines {
 		t.Run(bl.name, func(t *testing.T) {
 			if bl.name == "Postgres" {
-				postgresURL(t)
+				pgtest.URL(t)
 			}
 			_, r := bl.open(t)
 			w := newRawWorld(t, r)
@@ -371,12 +367,7 @@ func TestDataset(t *testing.T) {
 		check(t, d.ledger, d.raw.listOrders)
 	})
 	t.Run("Postgres", func(t *testing.T) {
-		schema := newSchema(t, "licensing_bench_test_")
-		t.Cleanup(func() {
-			if err := dropSchema(schema); err != nil {
-				t.Error(err)
-			}
-		})
+		schema := pgtest.Schema(t, "licensing_bench_test_")
 		d, err := openSQLDataset([]*sql.DB{openPostgres(t, schema, 2), openPostgres(t, schema, 2)}, true, n, base)
 		if err != nil {
 			t.Fatal(err)
@@ -393,7 +384,7 @@ func TestScaleFill(t *testing.T) {
 	for _, bl := range baselines[1:] {
 		t.Run(bl.name, func(t *testing.T) {
 			if bl.name == "Postgres" {
-				postgresURL(t)
+				pgtest.URL(t)
 			}
 			s, _ := bl.open(t)
 			w := newLedgerWorld(t, s)

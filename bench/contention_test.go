@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/pgtest"
 	"github.com/licensing-go/licensing/store/sqlstore"
 )
 
@@ -20,13 +21,8 @@ const writers = 8
 // throughput).
 func BenchmarkContention(b *testing.B) {
 	b.Run("Postgres", func(b *testing.B) {
-		postgresURL(b)
-		schema := newSchema(b, "licensing_bench_contention_")
-		b.Cleanup(func() {
-			if err := dropSchema(schema); err != nil {
-				b.Error(err)
-			}
-		})
+		pgtest.URL(b)
+		schema := pgtest.Schema(b, "licensing_bench_contention_")
 		ldb, rdb := openPostgres(b, schema, writers), openPostgres(b, schema, writers)
 		ldb.SetMaxOpenConns(writers)
 		rdb.SetMaxOpenConns(writers)

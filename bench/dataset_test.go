@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/pgtest"
 	"github.com/licensing-go/licensing/store/memstore"
 	"github.com/licensing-go/licensing/store/sqlstore"
 )
@@ -452,17 +453,17 @@ var pgData struct {
 // built on first use.
 func postgresDataset(b *testing.B) sqlDataset {
 	b.Helper()
-	postgresURL(b)
+	pgtest.URL(b)
 	pgData.once.Do(func() {
 		start := time.Now()
 		var schema string
 		if os.Getenv(cacheEnv) != "" {
 			schema = "licensing_bench_orders_" + datasetKey(true)
-			if _, pgData.err = admin(b).Exec("CREATE SCHEMA IF NOT EXISTS " + schema); pgData.err != nil {
+			if _, pgData.err = pgtest.Admin(b).Exec("CREATE SCHEMA IF NOT EXISTS " + schema); pgData.err != nil {
 				return
 			}
 		} else {
-			schema = newSchema(b, "licensing_bench_orders_")
+			schema = pgtest.CreateSchema(b, "licensing_bench_orders_")
 			pgData.schema = schema
 		}
 		// The pools live as long as the process.
@@ -492,8 +493,8 @@ func cleanupDatasets() {
 	if sqliteData.dir != "" {
 		os.RemoveAll(sqliteData.dir)
 	}
-	if pgData.schema != "" && pgAdmin.db != nil {
-		if err := dropSchema(pgData.schema); err != nil {
+	if pgData.schema != "" {
+		if err := pgtest.DropSchema(pgData.schema); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: drop", pgData.schema+":", err)
 		}
 	}

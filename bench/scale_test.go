@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/pgtest"
 	"github.com/licensing-go/licensing/store/memstore"
 	"github.com/licensing-go/licensing/store/sqlstore"
 )
@@ -78,15 +79,10 @@ func BenchmarkScale(b *testing.B) {
 		})
 	})
 	b.Run("Postgres", func(b *testing.B) {
-		postgresURL(b)
+		pgtest.URL(b)
 		benchScale(b, scaleStore{
 			open: func(b *testing.B) licensing.Store {
-				schema := newSchema(b, "licensing_bench_scale_")
-				b.Cleanup(func() {
-					if err := dropSchema(schema); err != nil {
-						b.Error(err)
-					}
-				})
+				schema := pgtest.Schema(b, "licensing_bench_scale_")
 				return newSQLStore(b, openPostgres(b, schema, 2), sqlstore.Postgres)
 			},
 			learners: sqlLearners,

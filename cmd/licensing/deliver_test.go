@@ -6,17 +6,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/mail"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp"
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/smtpsink"
 	"github.com/licensing-go/licensing/notify/webhook"
 )
 
@@ -57,72 +55,10 @@ func outbox(t *testing.T) []licensing.Notification {
 	return ns
 }
 
-// smtpSink is an SMTP server on loopback that keeps what it is sent.
-type smtpSink struct {
-	addr string
-	mu   sync.Mutex
-	msgs []sunk
-}
-
-type sunk struct {
-	from string
-	to   []string
-	msg  *mail.Message
-	body string
-}
-
-func newSMTPSink(t *testing.T) *smtpSink {
-	t.Helper()
-	sink := &smtpSink{}
-	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: sink}, nil }))
-	s.Domain = "localhost"
-	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink.addr = l.Addr().String()
-	go func() { _ = s.Serve(l) }()
-	t.Cleanup(func() { _ = s.Close() })
-	return sink
-}
-
-func (s *smtpSink) received() []sunk {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.msgs)
-}
-
-type sinkSession struct {
-	sink *smtpSink
-	from string
-	to   []string
-}
-
-func (s *sinkSession) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
-func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error   { s.to = append(s.to, to); return nil }
-func (s *sinkSession) Reset()                                      { s.from, s.to = "", nil }
-func (s *sinkSession) Logout() error                               { return nil }
-
-func (s *sinkSession) Data(r io.Reader) error {
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(m.Body)
-	if err != nil {
-		return err
-	}
-	s.sink.mu.Lock()
-	defer s.sink.mu.Unlock()
-	s.sink.msgs = append(s.sink.msgs, sunk{from: s.from, to: slices.Clone(s.to), msg: m, body: string(body)})
-	return nil
-}
-
 func TestDeliverSMTP(t *testing.T) {
 	ledgerWithMail(t)
-	sink := newSMTPSink(t)
-	args := []string{"deliver", "--smtp", sink.addr, "--smtp-tls", "none", "--from", "Licences <licences@platform.example>"}
+	sink := smtpsink.New(t, nil)
+	args := []string{"deliver", "--smtp", sink.Addr(), "--smtp-tls", "none", "--from", "Licences <licences@platform.example>"}
 	code, out, errs := runCLI(t, args...)
 	if code != exitOK {
 		t.Fatalf("deliver: exit %d\n%s", code, errs)
@@ -134,8 +70,8 @@ func TestDeliverSMTP(t *testing.T) {
 		From, To, Subject, MessageID string
 	}
 	var msgs []got
-	for _, m := range sink.received() {
-		msgs = append(msgs, got{m.from, strings.Join(m.to, ","), m.msg.Header.Get("Subject"), m.msg.Header.Get("Message-Id")})
+	for _, m := range sink.Messages() {
+		msgs = append(msgs, got{m.From, strings.Join(m.To, ","), m.Header.Get("Subject"), m.Header.Get("Message-Id")})
 	}
 	want := []got{
 		{"licences@platform.example", "pam@acme.example", "Globex requested 5 premium licences", "<ntf_000002-0002@platform.example>"},
@@ -153,7 +89,7 @@ func TestDeliverSMTP(t *testing.T) {
 	if code, out, errs := runCLI(t, args...); code != exitOK || out != "delivered 0, failed 0, parked 0\n" {
 		t.Errorf("second deliver: exit %d, %q\n%s", code, out, errs)
 	}
-	if n := len(sink.received()); n != 2 {
+	if n := len(sink.Messages()); n != 2 {
 		t.Errorf("the server received %d messages after the second pass, want 2", n)
 	}
 }
@@ -181,10 +117,10 @@ func TestDeliverSMTPDown(t *testing.T) {
 			t.Errorf("notification %s: state %s, %d attempts, last error %q; want pending, 1, an error", n.ID, n.State, n.Attempts, n.LastError)
 		}
 	}
-	sink := newSMTPSink(t)
+	sink := smtpsink.New(t, nil)
 	// The backoff of a first failure is at most RetryBase (1s) by default.
 	t.Setenv("LICENSING_NOW", "2025-01-15T09:00:02Z")
-	if code, out, errs := runCLI(t, "deliver", "--smtp", sink.addr, "--smtp-tls", "none", "--from", "licences@platform.example"); code != exitOK || out != "delivered 2, failed 0, parked 0\n" {
+	if code, out, errs := runCLI(t, "deliver", "--smtp", sink.Addr(), "--smtp-tls", "none", "--from", "licences@platform.example"); code != exitOK || out != "delivered 2, failed 0, parked 0\n" {
 		t.Errorf("retry: exit %d, %q\n%s", code, out, errs)
 	}
 }

@@ -1,52 +1,22 @@
 package main
 
 import (
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/pgtest"
 )
 
 // TestPostgres runs the command on PostgreSQL, in a schema of its own, when
 // LICENSING_TEST_POSTGRES names a server: a database URL is migrated by the
 // migrate command, not on open, and then serves every command.
 func TestPostgres(t *testing.T) {
-	base := os.Getenv("LICENSING_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("LICENSING_TEST_POSTGRES is not set: no PostgreSQL server to test on")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() }) // after the schema is dropped
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "cmd_licensing_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	t.Setenv("LICENSING_DB", u.String())
+	schema := pgtest.Schema(t, "cmd_licensing_test_")
+	t.Setenv("LICENSING_DB", pgtest.ConnString(t, schema, nil))
 	t.Setenv("LICENSING_NOW", "2024-02-29T09:00:00Z")
 	t.Setenv("LICENSING_AS", "")
 	t.Setenv("LICENSING_IDS", "sequential")

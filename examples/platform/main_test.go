@@ -3,54 +3,25 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"net"
-	"net/mail"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp"
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/smtpsink"
 	"github.com/licensing-go/licensing/store/sqlstore"
 )
 
-// sink is an SMTP server on loopback that keeps the messages it accepts.
-type sink struct {
-	host string
-	port int
-	mu   sync.Mutex
-	msgs []*mail.Message
-}
-
-func newSink(t *testing.T) *sink {
-	t.Helper()
-	s := &sink{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{sink: s}, nil }))
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.host, s.port = "127.0.0.1", l.Addr().(*net.TCPAddr).Port
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return s
-}
-
-// received returns "To | Subject" of each message, sorted, and their
-// Message-IDs.
-func (s *sink) received() (lines, ids []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, m := range s.msgs {
+// received returns "To | Subject" of each message the sink accepted,
+// sorted, and their Message-IDs.
+func received(s *smtpsink.Sink) (lines, ids []string) {
+	for _, m := range s.Messages() {
 		lines = append(lines, m.Header.Get("To")+" | "+m.Header.Get("Subject"))
 		ids = append(ids, m.Header.Get("Message-Id"))
 	}
@@ -58,31 +29,13 @@ func (s *sink) received() (lines, ids []string) {
 	return lines, ids
 }
 
-type session struct{ sink *sink }
-
-func (s *session) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *session) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *session) Reset()                               {}
-func (s *session) Logout() error                        { return nil }
-
-func (s *session) Data(r io.Reader) error {
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	s.sink.mu.Lock()
-	s.sink.msgs = append(s.sink.msgs, m)
-	s.sink.mu.Unlock()
-	return nil
-}
-
 // TestRun runs the program against an SMTP server on loopback: the API
 // answers each user as its tenancy allows, and every notification of the
 // journey arrives by email.
 func TestRun(t *testing.T) {
-	srv := newSink(t)
+	srv := smtpsink.New(t, nil)
 	var out bytes.Buffer
-	cfg := Config{DB: filepath.Join(t.TempDir(), "platform.db"), SMTPHost: srv.host, SMTPPort: srv.port,
+	cfg := Config{DB: filepath.Join(t.TempDir(), "platform.db"), SMTPHost: srv.Host, SMTPPort: srv.Port,
 		From: "Licences <licences@platform.example>", For: time.Minute}
 	if err := run(context.Background(), &out, cfg); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
@@ -102,7 +55,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("output does not match %s:\n%s", re, text)
 		}
 	}
-	got, _ := srv.received()
+	got, _ := received(srv)
 	want := []string{
 		"<mia@globex.example> | 10 premium licences ready to allocate for Globex",
 		"<pam@acme.example> | Globex requested 10 premium licences",
@@ -133,16 +86,16 @@ func TestSMTPDown(t *testing.T) {
 	}
 	waiting := pendingIDs(t, db)
 
-	srv := newSink(t)
+	srv := smtpsink.New(t, nil)
 	out.Reset()
-	cfg.SMTPPort, cfg.For = srv.port, time.Minute
+	cfg.SMTPPort, cfg.For = srv.Port, time.Minute
 	if err := run(context.Background(), &out, cfg); err != nil {
 		t.Fatalf("second run: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), " 0 pending") {
 		t.Errorf("after the second run:\n%s", out.String())
 	}
-	_, ids := srv.received()
+	_, ids := received(srv)
 	for _, id := range waiting {
 		if !slices.Contains(ids, "<"+id+"@platform.example>") {
 			t.Errorf("notification %s, pending after the first run, was not received (got %v)", id, ids)

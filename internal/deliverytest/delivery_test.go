@@ -18,6 +18,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/faulttest"
 	"github.com/licensing-go/licensing/notify/notifytest"
 	"github.com/licensing-go/licensing/store/sqlstore"
 )
@@ -57,19 +58,10 @@ var errInjected = errors.New("injected failure after the outbox write")
 func (s switchStore) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
 	return s.Store.Update(ctx, func(tx licensing.Tx) error {
 		if s.armed.Load() {
-			tx = failingTx{tx}
+			tx = faulttest.FailAfterNotification(tx, errInjected)
 		}
 		return fn(tx)
 	})
-}
-
-type failingTx struct{ licensing.Tx }
-
-func (tx failingTx) PutNotification(n licensing.Notification) error {
-	if err := tx.Tx.PutNotification(n); err != nil {
-		return err
-	}
-	return errInjected
 }
 
 // machine is the state machine: a ledger on a SQLite file, reopened at
@@ -145,11 +137,11 @@ func (m *machine) outbox(t *rapid.T) []licensing.Notification {
 		if err != nil {
 			t.Fatal(err)
 		}
-		all = append(all, page...)
-		if len(page) < f.Limit {
+		all = append(all, page.Items...)
+		if page.Next == "" {
 			return all
 		}
-		f.After = page[len(page)-1].ID
+		f.After = page.Next
 	}
 }
 
@@ -207,7 +199,7 @@ func (m *machine) assign(t *rapid.T) {
 	m.armed.Store(inject)
 	defer m.armed.Store(false)
 	o, ok := m.command(t, "AssignOrder", !valid || inject, func() (licensing.Order, error) {
-		return m.ledger.AssignOrder(m.ctx, pm, licensing.OrderAction{Order: id})
+		return m.ledger.AssignOrder(m.ctx, pm, licensing.OrderAssignment{Order: id})
 	})
 	if ok {
 		mo.status, mo.expiresAt = licensing.StatusAssigned, o.ExpiresAt
@@ -223,7 +215,7 @@ func (m *machine) reject(t *rapid.T) {
 	m.armed.Store(inject)
 	defer m.armed.Store(false)
 	if _, ok := m.command(t, "RejectOrder", !valid || inject, func() (licensing.Order, error) {
-		return m.ledger.RejectOrder(m.ctx, pm, licensing.OrderAction{Order: id, Reason: "over budget"})
+		return m.ledger.RejectOrder(m.ctx, pm, licensing.OrderRejection{Order: id, Reason: "over budget"})
 	}); ok {
 		mo.status = licensing.StatusRejected
 		m.expected[key{kind: licensing.NotifyRejected, order: id}] = true
@@ -301,7 +293,7 @@ func (m *machine) sweep(t *rapid.T) {
 }
 
 func (m *machine) deliver(t *rapid.T) {
-	if _, err := m.ledger.Deliver(m.ctx); err != nil {
+	if _, err := m.ledger.Deliver(m.ctx, sys); err != nil {
 		t.Fatalf("Deliver: %v", err)
 	}
 }
@@ -351,8 +343,8 @@ func (m *machine) drain(t *rapid.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, n := range parked {
-			if _, err := m.ledger.Requeue(m.ctx, sys, n.ID); err != nil {
+		for _, n := range parked.Items {
+			if _, err := m.ledger.Requeue(m.ctx, sys, licensing.NotificationRequeue{Notification: n.ID}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -428,18 +420,22 @@ func TestDeliveryProperty(t *testing.T) {
 				m.close(t)
 			}
 		}()
-		if _, err := m.ledger.RegisterTier(m.ctx, sys, licensing.Tier{Name: "fortnight", Term: licensing.Term{Days: 14}}, ""); err != nil {
+		if _, err := m.ledger.RegisterTier(m.ctx, sys, licensing.NewTier{Name: "fortnight", Term: licensing.Term{Days: 14}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.ledger.CreatePartner(m.ctx, sys, licensing.NewPartner{ID: "p", Name: "P",
-			Contacts: []licensing.Contact{{Email: "pam@p.example"}}}); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range companies {
-			if _, err := m.ledger.CreateCompany(m.ctx, pm, licensing.NewCompany{ID: c, Name: c,
-				Managers: []licensing.Contact{{Email: "mia@" + c + ".example"}}}); err != nil {
-				t.Fatal(err)
+		// The tenants are written straight to the store under the fixed
+		// ids the model names; the ledger generates ids only for what it
+		// creates.
+		if err := m.ledger.Store().Update(m.ctx, func(tx licensing.Tx) error {
+			err := tx.PutPartner(licensing.Partner{ID: "p", Name: "P", CreatedAt: clk.Now(),
+				Contacts: []licensing.Contact{{Email: "pam@p.example"}}})
+			for _, c := range companies {
+				err = errors.Join(err, tx.PutCompany(licensing.Company{ID: c, Partner: "p", Name: c, CreatedAt: clk.Now(),
+					Managers: []licensing.Contact{{Email: "mia@" + c + ".example"}}}))
 			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
 		}
 		t.Repeat(map[string]func(*rapid.T){
 			"request": m.request,

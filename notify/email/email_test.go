@@ -3,30 +3,22 @@ package email_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"text/template"
 	"time"
 
 	"github.com/benbjohnson/clock"
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp"
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/smtpsink"
 	"github.com/licensing-go/licensing/notify/email"
 	"github.com/licensing-go/licensing/store/memstore"
 )
@@ -36,154 +28,13 @@ const (
 	smtpPassword = "s3cret"
 )
 
-// received is one message the test server accepted.
-type received struct {
-	from string
-	to   []string
-	data []byte
-	user string
-	tls  bool
-}
-
-// smtpServer is an SMTP server on loopback, built on go-smtp, that records
-// the messages it accepts.
-type smtpServer struct {
-	host     string
-	port     int
-	roots    *x509.CertPool
-	mu       sync.Mutex
-	msgs     []received
-	sessions int
-	failData int // refuse the next failData messages with a 451
-}
-
-type serverOptions struct {
-	starttls    bool // offer STARTTLS
-	implicitTLS bool // speak TLS from the first byte
-	requireAuth bool
-}
-
-func newSMTPServer(t *testing.T, opt serverOptions) *smtpServer {
+// newSMTPServer starts an SMTP server on loopback whose AUTH PLAIN accepts
+// smtpUser and smtpPassword.
+func newSMTPServer(t *testing.T, opt smtpsink.Options) *smtpsink.Sink {
 	t.Helper()
-	cert, roots := selfSigned(t)
-	srv := &smtpServer{host: "127.0.0.1", roots: roots}
-	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		srv.mu.Lock()
-		srv.sessions++
-		srv.mu.Unlock()
-		return &session{srv: srv, conn: c, requireAuth: opt.requireAuth}, nil
-	}))
-	s.Domain = "localhost"
-	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if opt.starttls {
-		s.TLSConfig = tlsConfig
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opt.implicitTLS {
-		s.TLSConfig = tlsConfig
-		l = tls.NewListener(l, tlsConfig)
-	}
-	srv.port = l.Addr().(*net.TCPAddr).Port
-	go func() { _ = s.Serve(l) }()
-	t.Cleanup(func() { _ = s.Close() })
-	return srv
+	opt.Username, opt.Password = smtpUser, smtpPassword
+	return smtpsink.New(t, &opt)
 }
-
-func (srv *smtpServer) messages() []received {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	return append([]received(nil), srv.msgs...)
-}
-
-func (srv *smtpServer) sessionCount() int {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	return srv.sessions
-}
-
-// selfSigned returns a certificate for 127.0.0.1 and a pool that trusts it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "smtp test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(parsed)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
-}
-
-type session struct {
-	srv         *smtpServer
-	conn        *smtp.Conn
-	requireAuth bool
-	user        string
-	from        string
-	to          []string
-}
-
-func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *session) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, username, password string) error {
-		if username != smtpUser || password != smtpPassword {
-			return smtp.ErrAuthFailed
-		}
-		s.user = username
-		return nil
-	}), nil
-}
-
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	if s.requireAuth && s.user == "" {
-		return smtp.ErrAuthRequired
-	}
-	s.from = from
-	return nil
-}
-
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-
-func (s *session) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.srv.mu.Lock()
-	defer s.srv.mu.Unlock()
-	if s.srv.failData > 0 {
-		s.srv.failData--
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
-	}
-	_, isTLS := s.conn.TLSConnectionState()
-	s.srv.msgs = append(s.srv.msgs, received{from: s.from, to: s.to, data: data, user: s.user, tls: isTLS})
-	return nil
-}
-
-func (s *session) Reset()        { s.from, s.to = "", nil }
-func (s *session) Logout() error { return nil }
 
 // message is a received message taken apart.
 type message struct {
@@ -247,14 +98,14 @@ func (m message) subject(t *testing.T) string {
 	return s
 }
 
-func newNotifier(t *testing.T, srv *smtpServer, cfg email.Config) *email.Notifier {
+func newNotifier(t *testing.T, srv *smtpsink.Sink, cfg email.Config) *email.Notifier {
 	t.Helper()
-	cfg.Host, cfg.Port = srv.host, srv.port
+	cfg.Host, cfg.Port = srv.Host, srv.Port
 	if cfg.From == "" {
 		cfg.From = "Licences <licences@platform.example>"
 	}
 	if cfg.TLSConfig == nil {
-		cfg.TLSConfig = &tls.Config{RootCAs: srv.roots, MinVersion: tls.VersionTLS12}
+		cfg.TLSConfig = &tls.Config{RootCAs: srv.Roots, MinVersion: tls.VersionTLS12}
 	}
 	cfg.Timeout = 10 * time.Second
 	n, err := email.New(cfg)
@@ -279,7 +130,7 @@ func notification(kind licensing.NotificationKind) licensing.Notification {
 }
 
 func TestSend(t *testing.T) {
-	srv := newSMTPServer(t, serverOptions{starttls: true, requireAuth: true})
+	srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true, RequireAuth: true})
 	mailer := newNotifier(t, srv, email.Config{Username: smtpUser, Password: smtpPassword})
 	for _, c := range []struct {
 		kind    licensing.NotificationKind
@@ -306,22 +157,22 @@ func TestSend(t *testing.T) {
 	} {
 		t.Run(string(c.kind), func(t *testing.T) {
 			n := notification(c.kind)
-			before := len(srv.messages())
+			before := len(srv.Messages())
 			if err := mailer.Deliver(context.Background(), n); err != nil {
 				t.Fatal(err)
 			}
-			msgs := srv.messages()
+			msgs := srv.Messages()
 			if len(msgs) != before+1 {
 				t.Fatalf("%d messages arrived, want 1", len(msgs)-before)
 			}
 			r := msgs[before]
-			if !r.tls || r.user != smtpUser || r.from != "licences@platform.example" {
-				t.Errorf("envelope: tls %v, user %q, from %q; want STARTTLS, %q, licences@platform.example", r.tls, r.user, r.from, smtpUser)
+			if !r.TLS || r.User != smtpUser || r.From != "licences@platform.example" {
+				t.Errorf("envelope: tls %v, user %q, from %q; want STARTTLS, %q, licences@platform.example", r.TLS, r.User, r.From, smtpUser)
 			}
-			if diff := cmp.Diff(n.To, r.to); diff != "" {
+			if diff := cmp.Diff(n.To, r.To); diff != "" {
 				t.Errorf("envelope recipients (-want +got):\n%s", diff)
 			}
-			m := parse(t, r.data)
+			m := parse(t, r.Data)
 			if diff := cmp.Diff(n.To, m.to); diff != "" {
 				t.Errorf("To header (-want +got):\n%s", diff)
 			}
@@ -394,52 +245,52 @@ func TestReminderOnTheDay(t *testing.T) {
 
 func TestTLSPolicy(t *testing.T) {
 	t.Run("STARTTLSRequiredRefusesPlainServer", func(t *testing.T) {
-		srv := newSMTPServer(t, serverOptions{})
+		srv := newSMTPServer(t, smtpsink.Options{})
 		err := newNotifier(t, srv, email.Config{}).Deliver(context.Background(), notification(licensing.NotifyAssigned))
 		if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 			t.Errorf("Deliver to a server without STARTTLS: %v, want a STARTTLS error", err)
 		}
-		if got := len(srv.messages()); got != 0 {
+		if got := len(srv.Messages()); got != 0 {
 			t.Errorf("%d messages sent in the clear", got)
 		}
 	})
 	t.Run("STARTTLSOpportunistic", func(t *testing.T) {
-		srv := newSMTPServer(t, serverOptions{})
+		srv := newSMTPServer(t, smtpsink.Options{})
 		mailer := newNotifier(t, srv, email.Config{TLSPolicy: email.STARTTLSOpportunistic})
 		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err != nil {
 			t.Fatal(err)
 		}
-		if msgs := srv.messages(); len(msgs) != 1 || msgs[0].tls {
+		if msgs := srv.Messages(); len(msgs) != 1 || msgs[0].TLS {
 			t.Errorf("messages %+v, want one in the clear", msgs)
 		}
 	})
 	t.Run("NoTLS", func(t *testing.T) {
-		srv := newSMTPServer(t, serverOptions{starttls: true})
+		srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true})
 		mailer := newNotifier(t, srv, email.Config{TLSPolicy: email.NoTLS})
 		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err != nil {
 			t.Fatal(err)
 		}
-		if msgs := srv.messages(); len(msgs) != 1 || msgs[0].tls {
+		if msgs := srv.Messages(); len(msgs) != 1 || msgs[0].TLS {
 			t.Errorf("messages %+v, want one in the clear", msgs)
 		}
 	})
 	t.Run("ImplicitTLS", func(t *testing.T) {
-		srv := newSMTPServer(t, serverOptions{implicitTLS: true, requireAuth: true})
+		srv := newSMTPServer(t, smtpsink.Options{ImplicitTLS: true, RequireAuth: true})
 		mailer := newNotifier(t, srv, email.Config{ImplicitTLS: true, Username: smtpUser, Password: smtpPassword})
 		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err != nil {
 			t.Fatal(err)
 		}
-		if msgs := srv.messages(); len(msgs) != 1 || !msgs[0].tls || msgs[0].user != smtpUser {
+		if msgs := srv.Messages(); len(msgs) != 1 || !msgs[0].TLS || msgs[0].User != smtpUser {
 			t.Errorf("messages %+v, want one over TLS, authenticated", msgs)
 		}
 	})
 	t.Run("UntrustedCertificate", func(t *testing.T) {
-		srv := newSMTPServer(t, serverOptions{starttls: true})
+		srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true})
 		mailer := newNotifier(t, srv, email.Config{TLSConfig: &tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS12}})
 		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err == nil {
 			t.Error("Deliver trusted a certificate outside its roots")
 		}
-		if got := len(srv.messages()); got != 0 {
+		if got := len(srv.Messages()); got != 0 {
 			t.Errorf("%d messages sent", got)
 		}
 	})
@@ -447,41 +298,41 @@ func TestTLSPolicy(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	t.Run("WrongPassword", func(t *testing.T) {
-		srv := newSMTPServer(t, serverOptions{starttls: true, requireAuth: true})
+		srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true, RequireAuth: true})
 		mailer := newNotifier(t, srv, email.Config{Username: smtpUser, Password: "guess"})
 		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err == nil {
 			t.Error("Deliver with a wrong password succeeded")
 		}
-		if got := len(srv.messages()); got != 0 {
+		if got := len(srv.Messages()); got != 0 {
 			t.Errorf("%d messages sent", got)
 		}
 	})
 	t.Run("Plain", func(t *testing.T) {
-		srv := newSMTPServer(t, serverOptions{starttls: true, requireAuth: true})
+		srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true, RequireAuth: true})
 		mailer := newNotifier(t, srv, email.Config{Username: smtpUser, Password: smtpPassword, Auth: "PLAIN"})
 		if err := mailer.Deliver(context.Background(), notification(licensing.NotifyAssigned)); err != nil {
 			t.Fatal(err)
 		}
-		if msgs := srv.messages(); len(msgs) != 1 || msgs[0].user != smtpUser {
+		if msgs := srv.Messages(); len(msgs) != 1 || msgs[0].User != smtpUser {
 			t.Errorf("messages %+v, want one authenticated", msgs)
 		}
 	})
 }
 
 func TestNoRecipients(t *testing.T) {
-	srv := newSMTPServer(t, serverOptions{starttls: true})
+	srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true})
 	n := notification(licensing.NotifyAssigned)
 	n.To = nil
 	if err := newNotifier(t, srv, email.Config{}).Deliver(context.Background(), n); err != nil {
 		t.Errorf("Deliver with no recipients: %v, want nil", err)
 	}
-	if got := srv.sessionCount(); got != 0 {
+	if got := srv.Sessions(); got != 0 {
 		t.Errorf("%d SMTP sessions for a notification with no recipients, want 0", got)
 	}
 }
 
 func TestRecipients(t *testing.T) {
-	srv := newSMTPServer(t, serverOptions{starttls: true})
+	srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true})
 	users := map[string]string{"user-42": "pam@partner.example"}
 	mailer := newNotifier(t, srv, email.Config{Recipients: func(_ context.Context, n licensing.Notification) ([]string, error) {
 		var out []string
@@ -499,7 +350,7 @@ func TestRecipients(t *testing.T) {
 	if err := mailer.Deliver(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
-	if msgs := srv.messages(); len(msgs) != 1 || cmp.Diff([]string{"pam@partner.example"}, msgs[0].to) != "" {
+	if msgs := srv.Messages(); len(msgs) != 1 || cmp.Diff([]string{"pam@partner.example"}, msgs[0].To) != "" {
 		t.Errorf("messages %+v, want one to pam@partner.example", msgs)
 	}
 	n.To = []string{"user-7"}
@@ -509,7 +360,7 @@ func TestRecipients(t *testing.T) {
 }
 
 func TestCustomTemplates(t *testing.T) {
-	srv := newSMTPServer(t, serverOptions{starttls: true})
+	srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true})
 	tpl := email.DefaultTemplates()
 	template.Must(tpl.Text.New(string(licensing.NotifyAssigned)).Parse("{{.Quantity}} seats of {{.Tier}} until {{.Expires}}.\n"))
 	template.Must(tpl.Subject.New(string(licensing.NotifyAssigned)).Parse("Seats for {{.CompanyName}}"))
@@ -518,7 +369,7 @@ func TestCustomTemplates(t *testing.T) {
 	if err := mailer.Deliver(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
-	m := parse(t, srv.messages()[0].data)
+	m := parse(t, srv.Messages()[0].Data)
 	if m.text != "25 seats of premium until 28 February 2025 10:00 UTC.\n" {
 		t.Errorf("text body %q", m.text)
 	}
@@ -563,8 +414,8 @@ func TestNew(t *testing.T) {
 // arrives once with its id as the Message-ID.
 func TestLedgerDeliversByEmail(t *testing.T) {
 	ctx := context.Background()
-	srv := newSMTPServer(t, serverOptions{starttls: true, requireAuth: true})
-	srv.failData = 1
+	srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true, RequireAuth: true})
+	srv.FailNext(1)
 	mailer := newNotifier(t, srv, email.Config{Username: smtpUser, Password: smtpPassword})
 	clk := clock.NewMock()
 	clk.Set(time.Date(2024, 2, 29, 10, 0, 0, 0, time.UTC))
@@ -608,9 +459,9 @@ func TestLedgerDeliversByEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID := map[string]received{}
-	for _, r := range srv.messages() {
-		m := parse(t, r.data)
+	byID := map[string]smtpsink.Message{}
+	for _, r := range srv.Messages() {
+		m := parse(t, r.Data)
 		id := strings.TrimSuffix(strings.TrimPrefix(m.header.Get("Message-Id"), "<"), "@platform.example>")
 		if _, dup := byID[id]; dup {
 			t.Errorf("notification %s arrived twice", id)
@@ -627,10 +478,10 @@ func TestLedgerDeliversByEmail(t *testing.T) {
 		}
 		want := map[licensing.NotificationKind]string{licensing.NotifyRequested: "pam@reseller.example",
 			licensing.NotifyAssigned: "mia@acme.example"}[n.Kind]
-		if diff := cmp.Diff([]string{want}, r.to); diff != "" {
+		if diff := cmp.Diff([]string{want}, r.To); diff != "" {
 			t.Errorf("%s recipients (-want +got):\n%s", n.Kind, diff)
 		}
-		m := parse(t, r.data)
+		m := parse(t, r.Data)
 		if n.Kind == licensing.NotifyAssigned {
 			if got, want := m.subject(t), "40 premium licences ready to allocate for Acme"; got != want {
 				t.Errorf("subject %q, want %q", got, want)

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/pgtest"
 	"github.com/licensing-go/licensing/store/sqlstore"
 )
 
@@ -217,7 +218,7 @@ var faultyDialects = []struct {
 		schema := newSchema(t)
 		clean := openSchema(t, schema)
 		migrated(t, clean, sqlstore.Postgres, nil)
-		dsn := withParams(t, postgresURL(t), map[string]string{"search_path": schema, "synchronous_commit": "off"})
+		dsn := pgtest.ConnString(t, schema, map[string]string{"synchronous_commit": "off"})
 		return clean, openFaulty(t, clean, dsn, f), sqlstore.Postgres
 	}},
 }

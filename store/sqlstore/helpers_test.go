@@ -2,15 +2,10 @@ package sqlstore_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,11 +14,9 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/pgtest"
 	"github.com/licensing-go/licensing/store/sqlstore"
 )
-
-// pgEnv names the variable that points the tests at a PostgreSQL server.
-const pgEnv = "LICENSING_TEST_POSTGRES"
 
 // dialects lists the dialects to test, each with a function that opens a
 // fresh, migrated store.
@@ -74,56 +67,11 @@ func migrated(t testing.TB, db *sql.DB, d sqlstore.Dialect, cfg *sqlstore.Config
 	return s
 }
 
-// postgresURL returns the server's URL, or skips the test.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv(pgEnv)
-	if u == "" {
-		t.Skip(pgEnv + " is not set; skipping the PostgreSQL tests")
-	}
-	return u
-}
-
-var adminDB struct {
-	once sync.Once
-	db   *sql.DB
-	err  error
-}
-
-// admin returns a pool on the server's default schema, shared by the tests,
-// to create and drop their schemas.
-func admin(t testing.TB) *sql.DB {
-	t.Helper()
-	u := postgresURL(t)
-	adminDB.once.Do(func() {
-		adminDB.db, adminDB.err = sql.Open("pgx", withParams(t, u, map[string]string{"synchronous_commit": "off"}))
-		if adminDB.err == nil {
-			adminDB.err = adminDB.db.Ping()
-		}
-	})
-	if adminDB.err != nil {
-		t.Fatalf("postgres at %s: %v", u, adminDB.err)
-	}
-	return adminDB.db
-}
-
 // newSchema creates a schema of its own for the test, dropped at cleanup,
 // and returns its name.
 func newSchema(t testing.TB) string {
 	t.Helper()
-	adm := admin(t)
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "sqlstore_test_" + hex.EncodeToString(b[:])
-	if _, err := adm.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := adm.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
+	return pgtest.Schema(t, "sqlstore_test_")
 }
 
 // openSchema opens a pool on the test server whose every connection uses
@@ -131,36 +79,9 @@ func newSchema(t testing.TB) string {
 // synchronous_commit off: they need no durability from the server.
 func openSchema(t testing.TB, schema string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("pgx", withParams(t, postgresURL(t), map[string]string{
-		"search_path": schema, "synchronous_commit": "off"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := pgtest.Open(t, schema, map[string]string{"synchronous_commit": "off"})
 	db.SetMaxIdleConns(64)
-	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-// withParams adds run-time parameters to a URL or key=value connection
-// string: pgx sends them when it opens each connection.
-func withParams(t testing.TB, dsn string, params map[string]string) string {
-	t.Helper()
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		for k, v := range params {
-			q.Set(k, v)
-		}
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	for k, v := range params {
-		dsn += " " + k + "=" + v
-	}
-	return dsn
 }
 
 // newPostgres returns a migrated store in a new schema.

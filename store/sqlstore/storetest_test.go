@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/pgtest"
 	"github.com/licensing-go/licensing/store/sqlstore"
 	"github.com/licensing-go/licensing/store/storetest"
 )
@@ -30,7 +31,7 @@ func TestStoreSQLite(t *testing.T) {
 }
 
 func TestStorePostgres(t *testing.T) {
-	postgresURL(t)
+	pgtest.URL(t)
 	t.Parallel()
 	storetest.RunWith(t, func(t *testing.T) licensing.Store { return newPostgres(t, nil).store }, suiteOptions())
 }

@@ -1,0 +1,4 @@
+// Command tool is a program: it has no API to keep.
+package main
+
+func main() {}

@@ -115,7 +115,8 @@ type PartnerFilter struct {
 	// only its children (for the system with no Parent: every partner).
 	Descendants bool `json:"descendants,omitempty"`
 	// Ref narrows to the partners with this ref: the lookup by the host's
-	// own key.
+	// own key. Refs are unique among the children of one parent, so to
+	// find a partner by ref anywhere beneath Parent set Descendants too.
 	Ref string `json:"ref,omitempty"`
 	// After is the cursor: Page.Next of the previous page.
 	After string `json:"after,omitempty"`

@@ -121,6 +121,16 @@ type Tx interface {
 	DeleteIdempotency(before time.Time, limit int) (int, error)
 }
 
+// Migrator is the optional interface of a Store whose schema is created and
+// updated by an explicit step (sqlstore.Store has it). The Ledger never
+// calls it; it is named here so that a host, the command-line tool and a
+// store that wraps another assert the same method set.
+type Migrator interface {
+	// Migrate brings the store's schema up to date; it is safe to call
+	// again and from several processes at once.
+	Migrate(ctx context.Context) error
+}
+
 // TierQuery selects registered tiers.
 type TierQuery struct {
 	// After is a cursor: only tiers whose name is greater.

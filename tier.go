@@ -41,6 +41,14 @@ func builtinTier(name string) (Tier, bool) {
 	return Tier{}, false
 }
 
+// BuiltinTiers returns the built-in tiers, Premium and Trial, by name: a
+// fresh copy each call, so no caller can change what the ledger uses.
+func BuiltinTiers() []Tier {
+	p, _ := builtinTier(Premium)
+	t, _ := builtinTier(Trial)
+	return []Tier{p, t}
+}
+
 // tierOrPremium returns name, or Premium for "".
 func tierOrPremium(name string) string {
 	if name == "" {
@@ -123,9 +131,8 @@ func (l *Ledger) Tiers(ctx context.Context, a Actor, f TierFilter) (Page[Tier], 
 		if err != nil {
 			return Page[Tier]{}, err
 		}
-		for _, name := range []string{Premium, Trial} {
-			if name > ls.after {
-				b, _ := builtinTier(name)
+		for _, b := range BuiltinTiers() {
+			if b.Name > ls.after {
 				ts = append(ts, b)
 			}
 		}

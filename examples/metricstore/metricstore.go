@@ -14,17 +14,11 @@ import (
 )
 
 var (
-	_ licensing.Store = (*Store)(nil)
-	_ migrator        = (*Store)(nil)
-	_ io.Closer       = (*Store)(nil)
-	_ licensing.Tx    = (*countingTx)(nil)
+	_ licensing.Store    = (*Store)(nil)
+	_ licensing.Migrator = (*Store)(nil)
+	_ io.Closer          = (*Store)(nil)
+	_ licensing.Tx       = (*countingTx)(nil)
 )
-
-// migrator is the optional interface of a store with a schema to bring up
-// to date, such as sqlstore.
-type migrator interface {
-	Migrate(ctx context.Context) error
-}
 
 // Store wraps another licensing.Store and counts what goes through it:
 // transactions, their outcomes and time, and every call of a Tx method. It
@@ -118,7 +112,7 @@ func (s *Store) CurrentLicence(ctx context.Context, company, learner, tier strin
 // unchanged. A wrapped store without a Migrate method (memstore) has no
 // schema to migrate: Migrate then does nothing and returns nil.
 func (s *Store) Migrate(ctx context.Context) error {
-	if m, ok := s.next.(migrator); ok {
+	if m, ok := s.next.(licensing.Migrator); ok {
 		return m.Migrate(ctx)
 	}
 	return nil

@@ -31,7 +31,7 @@ func TestMigrateSQLStore(t *testing.T) {
 	}
 	var store licensing.Store = New(inner, slog.New(slog.DiscardHandler))
 
-	m, ok := store.(migrator)
+	m, ok := store.(licensing.Migrator)
 	if !ok {
 		t.Fatal("the wrapper of a sqlstore has no Migrate method")
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,7 +13,10 @@ import (
 	"github.com/licensing-go/licensing"
 )
 
-var _ licensing.Store = (*Store)(nil)
+var (
+	_ licensing.Store    = (*Store)(nil)
+	_ licensing.Migrator = (*Store)(nil)
+)
 
 // Dialect names the SQL database a Store talks to.
 type Dialect string
@@ -72,8 +74,8 @@ type Config struct {
 	// database. Zero: 10. When they are spent Update returns an error that
 	// matches licensing.ErrConflict.
 	MaxAttempts int
-	// RetryBase and RetryMax bound the backoff between attempts: full jitter
-	// over an exponential from RetryBase, capped at RetryMax. Zero: 1ms and
+	// RetryBase and RetryMax are the licensing.Backoff between attempts:
+	// jitter over an exponential from RetryBase, capped at RetryMax. Zero: 1ms and
 	// 50ms.
 	RetryBase, RetryMax time.Duration
 }
@@ -237,13 +239,7 @@ func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error) (ret
 }
 
 func (s *Store) backoff(ctx context.Context, attempt int) error {
-	d := s.retryBase << min(attempt-1, 20)
-	if d > s.retryMax || d <= 0 {
-		d = s.retryMax
-	}
-	if d > 0 {
-		d = rand.N(d) + 1
-	}
+	d := licensing.Backoff{Base: s.retryBase, Max: s.retryMax}.Delay(attempt)
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {

@@ -242,21 +242,28 @@ func (t *tx) PutPartner(p licensing.Partner) error {
 }
 
 func (t *tx) Partners(q licensing.PartnerQuery) ([]licensing.Partner, error) {
-	if q.Parents != nil && len(q.Parents) == 0 {
-		return []licensing.Partner{}, nil
+	return byOwner(t, "partners", t.s.q.partnerSelect, "parent", q.Parents, q.Ref, q.After, q.Limit, scanPartner)
+}
+
+// byOwner lists the records of a table whose owner column (a partner's
+// parent, a company's partner) is one of owners (nil: any), with the ref
+// if one is given, after the cursor, by id.
+func byOwner[T any](t *tx, op, sel, ownerCol string, owners []string, ref, after string, limit int, scan func(scanner) (T, error)) ([]T, error) {
+	if owners != nil && len(owners) == 0 {
+		return []T{}, nil
 	}
 	var w where
-	if q.Parents != nil {
-		w.in("parent", q.Parents)
+	if owners != nil {
+		w.in(ownerCol, owners)
 	}
-	if q.Ref != "" {
-		w.add("ref = ?", q.Ref)
+	if ref != "" {
+		w.add("ref = ?", ref)
 	}
-	if q.After != "" {
-		w.add("id > ?", q.After)
+	if after != "" {
+		w.add("id > ?", after)
 	}
-	sqlq, args := w.query(t.s.d, t.s.q.partnerSelect, "id", q.Limit)
-	return list(t, "partners", sqlq, args, scanPartner)
+	sqlq, args := w.query(t.s.d, sel, "id", limit)
+	return list(t, op, sqlq, args, scan)
 }
 
 // Companies.
@@ -281,21 +288,7 @@ func (t *tx) PutCompany(c licensing.Company) error {
 }
 
 func (t *tx) Companies(q licensing.CompanyQuery) ([]licensing.Company, error) {
-	if q.Partners != nil && len(q.Partners) == 0 {
-		return []licensing.Company{}, nil
-	}
-	var w where
-	if q.Partners != nil {
-		w.in("partner", q.Partners)
-	}
-	if q.Ref != "" {
-		w.add("ref = ?", q.Ref)
-	}
-	if q.After != "" {
-		w.add("id > ?", q.After)
-	}
-	sqlq, args := w.query(t.s.d, t.s.q.companySelect, "id", q.Limit)
-	return list(t, "companies", sqlq, args, scanCompany)
+	return byOwner(t, "companies", t.s.q.companySelect, "partner", q.Partners, q.Ref, q.After, q.Limit, scanCompany)
 }
 
 // Orders.

@@ -37,7 +37,7 @@ type globals struct {
 
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.db, "db", g.db, "the database: a SQLite file or a postgres:// URL (env LICENSING_DB; default licensing.db)")
-	fs.StringVar(&g.as, "as", g.as, "the actor: system, partner:<id> or company:<id>, with an optional /<user> (env LICENSING_AS; default system)")
+	fs.StringVar(&g.as, "as", g.as, "the actor: system, partner:<id|ref> or company:<id|ref>, with an optional /<user> (env LICENSING_AS; default system)")
 	fs.StringVar(&g.now, "now", g.now, "the clock for this invocation, RFC 3339 or YYYY-MM-DD (env LICENSING_NOW; default the system clock)")
 	fs.StringVar(&g.key, "key", g.key, "an idempotency key for the command")
 	fs.BoolVar(&g.json, "json", g.json, "print JSON")
@@ -178,7 +178,10 @@ func (e *env) init(ctx context.Context, n needs) error {
 			return err
 		}
 	}
-	e.ledger, err = licensing.New(s.Store, &e.cfg)
+	if e.ledger, err = licensing.New(s.Store, &e.cfg); err != nil {
+		return err
+	}
+	e.actor, err = resolveActor(ctx, e.ledger, e.actor)
 	return err
 }
 
@@ -393,8 +396,9 @@ func usageErr(field, format string, args ...any) error {
 	return &licensing.Error{Kind: licensing.ErrInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// parseActor parses "system", "partner:<id>" or "company:<id>", each with
-// an optional "/<user>". The ledger checks the ids.
+// parseActor parses "system", "partner:<id|ref>" or "company:<id|ref>",
+// each with an optional "/<user>". A ref is resolved to its id once the
+// ledger is open (resolveActor), and the ledger checks the ids.
 func parseActor(s string) (licensing.Actor, error) {
 	who, user, _ := strings.Cut(s, "/")
 	kind, id, hasID := strings.Cut(who, ":")
@@ -407,7 +411,7 @@ func parseActor(s string) (licensing.Actor, error) {
 	case kind == "company" && id != "":
 		a = licensing.CompanyManager(id, "")
 	default:
-		return a, usageErr("as", "%q is not system, partner:<id> or company:<id>, with an optional /<user>", s)
+		return a, usageErr("as", "%q is not system, partner:<id|ref> or company:<id|ref>, with an optional /<user>", s)
 	}
 	if strings.Contains(s, "/") && user == "" {
 		return a, usageErr("as", "%q names an empty user", s)

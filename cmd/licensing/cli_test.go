@@ -199,7 +199,7 @@ func TestRunUsage(t *testing.T) {
 		{name: "NotFound", args: []string{"--as", "partner:p", "order", "assign", "ord_x"}, want: exitNotFound, wantErr: "licensing: not_found: "},
 		{name: "Forbidden", args: []string{"--as", "company:c", "order", "assign", "ord_x"}, want: exitNotFound, wantErr: "licensing: permission_denied: "},
 		{name: "JSONError", args: []string{"--json", "tier", "add", "premium"}, want: exitConflict,
-			wantErr: `{"error":{"code":"conflict","field":"tier.name","message":"\"premium\" is a built-in tier"}}`},
+			wantErr: `{"error":{"code":"conflict","field":"name","message":"\"premium\" is a built-in tier"}}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, errs := runCLI(t, c.args...)
@@ -235,7 +235,8 @@ func TestDemoInMemory(t *testing.T) {
 	for _, want := range []string{
 		"[1/13] A partner joins the platform",
 		"[13/13] Past the 12 months of the second order too",
-		"ord_0001  globex   premium  5    0          assigned  PO-1001",
+		"ord_0003  cmp_0002  premium  5    0          assigned  PO-1001",
+		"cmp_0005  initech  ptn_0001  Initech",
 		"2025-02-28T09:15:00Z", // 29 February + 12 months
 		"(licences.assigned)\n      > To: carol@globex.example\n      > Subject: 3 premium licences ready to allocate for Globex",
 		"refused: not_eligible",

@@ -18,38 +18,47 @@ func init() {
 	commands = []command{
 		{name: "tier add", args: "NAME [--months N | --days N] [--description TEXT]",
 			help: "register a tier (system)", setup: tierAdd},
-		{name: "tiers", help: "list the tiers", setup: tiers},
-		{name: "partner add", args: "--name NAME [--id ID] [--parent ID] [--contact 'Name <email>']...",
+		{name: "tiers", args: "[--limit N] [--after CURSOR]", help: "list the tiers", setup: tiers},
+		{name: "partner add", args: "--name NAME [--id REF] [--parent PARTNER] [--contact 'Name <email>']...",
 			help: "create a partner, or a sub-partner beneath another", setup: partnerAdd},
-		{name: "company add", args: "--name NAME [--id ID] [--partner ID] [--manager 'Name <email>']... [--po REF --quantity N [--tier T] [--assign]]",
+		{name: "partners", args: "[--parent PARTNER] [--all] [--ref REF] [--limit N] [--after CURSOR]",
+			help: "list the partners beneath a partner, or at the top level", setup: partnersList},
+		{name: "partner show", args: "PARTNER", help: "show a partner", setup: partnerShow},
+		{name: "company add", args: "--name NAME [--id REF] [--partner PARTNER] [--manager 'Name <email>']... [--po REF --quantity N [--tier T] [--assign]]",
 			help: "create a company, with an order from its purchase order", setup: companyAdd},
+		{name: "companies", args: "[--partner PARTNER] [--all] [--ref REF] [--limit N] [--after CURSOR]",
+			help: "list a partner's companies", setup: companiesList},
+		{name: "company show", args: "COMPANY", help: "show a company", setup: companyShow},
 		{name: "company set", args: "COMPANY [--name NAME] [--manager 'Name <email>']... [--auto-allocate TIER|off]",
 			help: "set a company's name, managers and auto-allocation", setup: companySet},
-		{name: "order request", args: "--company ID --quantity N [--tier T] [--po REF]",
+		{name: "order request", args: "--company COMPANY --quantity N [--tier T] [--po REF]",
 			help: "request licences: a company manager, or a partner manager in manage mode", setup: orderRequest},
-		{name: "orders", args: "[--status S] [--company ID] [--partner ID] [--tier T] [--po REF] [time ranges] [--limit N] [--after CURSOR]",
+		{name: "orders", args: "[--status S] [--company COMPANY] [--partner PARTNER] [--tier T] [--po REF] [time ranges] [--limit N] [--after CURSOR]",
 			help: "list and filter orders (the Requested Orders view)", setup: orders},
 		{name: "order show", args: "ORDER", help: "show an order", setup: orderShow},
 		{name: "order assign", args: "ORDER", help: "assign a requested order, starting its countdown (partner)", setup: orderAction(assign)},
 		{name: "order reject", args: "ORDER --reason TEXT", help: "reject a requested order (partner)", setup: orderAction(reject)},
 		{name: "order cancel", args: "ORDER", help: "cancel a requested order", setup: orderAction(cancel)},
-		{name: "learner add", args: "--company ID LEARNER [--at TIME]", help: "record that a learner joined (system)", setup: learnerFact(joined)},
-		{name: "learner login", args: "--company ID LEARNER [--at TIME]", help: "record that a learner logged in (system)", setup: learnerFact(loggedIn)},
-		{name: "learner leave", args: "--company ID LEARNER [--at TIME]", help: "record that a learner left the company (system)", setup: learnerFact(left)},
-		{name: "allocate", args: "--company ID [--tier T] [--order ID] LEARNER...",
+		{name: "learner add", args: "--company COMPANY LEARNER [--at TIME]", help: "record that a learner joined (system)", setup: learnerFact(joined)},
+		{name: "learner login", args: "--company COMPANY LEARNER [--at TIME]", help: "record that a learner logged in (system)", setup: learnerFact(loggedIn)},
+		{name: "learner leave", args: "--company COMPANY LEARNER [--at TIME]", help: "record that a learner left the company (system)", setup: learnerFact(left)},
+		{name: "learners", args: "--company COMPANY [--state S] [--tier T] [--limit N] [--after CURSOR]",
+			help: "list a company's learners, all or by state", setup: learnersList},
+		{name: "learner show", args: "--company COMPANY LEARNER", help: "show a learner", setup: learnerShow},
+		{name: "allocate", args: "--company COMPANY [--tier T] [--order ID] LEARNER...",
 			help: "give learners licences, from the first-expiring order unless --order", setup: allocate},
-		{name: "reallocate", args: "--company ID [--tier T] FROM TO",
+		{name: "reallocate", args: "--company COMPANY [--tier T] FROM TO",
 			help: "move the licence of a learner who left or never logged in to another", setup: reallocate},
-		{name: "release", args: "--company ID [--tier T] LEARNER",
+		{name: "release", args: "--company COMPANY [--tier T] LEARNER",
 			help: "give the licence of a learner who left or never logged in back to its order", setup: release},
-		{name: "licences", args: "--company ID [--learner ID] [--order ID] [--limit N] [--after ID]",
+		{name: "licences", args: "--company COMPANY [--learner ID] [--order ID] [--limit N] [--after CURSOR]",
 			help: "list a company's licences", setup: licences},
-		{name: "entitlement", args: "--company ID [--tier T] LEARNER",
+		{name: "entitlement", args: "--company COMPANY [--tier T] LEARNER",
 			help: "does the learner hold a live licence now, until when, from which order", setup: entitlement},
-		{name: "summary", args: "--company ID | --partner ID", help: "available, allocated, expiring, expired and requested, per tier", setup: summary},
-		{name: "events", args: "[--company ID | --partner ID] [--after SEQ] [--limit N]", help: "the audit trail", setup: events},
+		{name: "summary", args: "--company COMPANY | --partner PARTNER", help: "available, allocated, expiring, expired and requested, per tier", setup: summary},
+		{name: "events", args: "[--company COMPANY | --partner PARTNER] [--limit N] [--after CURSOR]", help: "the audit trail", setup: events},
 		{name: "sweep", help: "record expiries and queue the reminders that are due (system)", setup: sweep},
-		{name: "notifications", args: "[--state pending|delivered|parked] [--after ID] [--limit N]",
+		{name: "notifications", args: "[--state pending|delivered|parked] [--limit N] [--after CURSOR]",
 			help: "list the notification outbox (system)", setup: notifications},
 		{name: "notification requeue", args: "ID", help: "send a parked notification back to be delivered (system)", setup: requeue},
 		{name: "deliver", args: "[--smtp HOST:PORT --from ADDRESS | --webhook URL]",
@@ -64,7 +73,7 @@ func init() {
 }
 
 func tierAdd(fs *flag.FlagSet) runFunc {
-	var t licensing.Tier
+	var t licensing.NewTier
 	fs.IntVar(&t.Term.Months, "months", 0, "the term in calendar months")
 	fs.IntVar(&t.Term.Days, "days", 0, "the term in days (neither: never expires)")
 	fs.StringVar(&t.Description, "description", "", "what the tier gives")
@@ -72,28 +81,39 @@ func tierAdd(fs *flag.FlagSet) runFunc {
 		if err := wantArgs(args, "NAME"); err != nil {
 			return nil, err
 		}
-		t.Name = args[0]
-		return e.ledger.RegisterTier(ctx, e.actor, t, e.g.key)
+		t.Name, t.IdempotencyKey = args[0], e.g.key
+		return e.ledger.RegisterTier(ctx, e.actor, t)
 	}
 }
 
 func tiers(fs *flag.FlagSet) runFunc {
+	var f licensing.TierFilter
+	pageVars(fs, &f.After, &f.Limit)
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args); err != nil {
 			return nil, err
 		}
-		return e.ledger.Tiers(ctx, e.actor)
+		return e.ledger.Tiers(ctx, e.actor, f)
 	}
+}
+
+// pageVars registers the paging flags every listing takes.
+func pageVars(fs *flag.FlagSet, after *string, limit *int) {
+	fs.IntVar(limit, "limit", 0, "the page size, 1 to 1000 (default 50)")
+	fs.StringVar(after, "after", "", "the `cursor` printed as next by the previous page")
 }
 
 func partnerAdd(fs *flag.FlagSet) runFunc {
 	var in licensing.NewPartner
-	fs.StringVar(&in.ID, "id", "", "the partner's id (default generated)")
-	fs.StringVar(&in.Parent, "parent", "", "the partner above (a partner manager: default its own)")
+	fs.StringVar(&in.Ref, "id", "", "the partner's `ref`, the host's own key for it, unique beneath its parent (its id is generated)")
+	fs.StringVar(&in.Parent, "parent", "", "the `partner` above, by id or ref (a partner manager: default its own)")
 	fs.StringVar(&in.Name, "name", "", "the partner's name")
 	contactsVar(fs, &in.Contacts, "contact", "a contact notified of requests, `Name <email>` (repeatable)")
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if err := e.partner(ctx, &in.Parent); err != nil {
 			return nil, err
 		}
 		in.IdempotencyKey = e.g.key
@@ -101,11 +121,41 @@ func partnerAdd(fs *flag.FlagSet) runFunc {
 	}
 }
 
+func partnersList(fs *flag.FlagSet) runFunc {
+	var f licensing.PartnerFilter
+	fs.StringVar(&f.Parent, "parent", "", "the `partner` whose sub-partners to list, by id or ref (default: a partner manager's own; the system: the top level)")
+	fs.BoolVar(&f.Descendants, "all", false, "every partner beneath, at any depth, not only the children")
+	fs.StringVar(&f.Ref, "ref", "", "only the partners with this `ref`")
+	pageVars(fs, &f.After, &f.Limit)
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if err := e.partner(ctx, &f.Parent); err != nil {
+			return nil, err
+		}
+		return e.ledger.Partners(ctx, e.actor, f)
+	}
+}
+
+func partnerShow(fs *flag.FlagSet) runFunc {
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args, "PARTNER"); err != nil {
+			return nil, err
+		}
+		id := args[0]
+		if err := e.partner(ctx, &id); err != nil {
+			return nil, err
+		}
+		return e.ledger.Partner(ctx, e.actor, id)
+	}
+}
+
 func companyAdd(fs *flag.FlagSet) runFunc {
 	var in licensing.NewCompany
 	var po licensing.PurchaseOrder
-	fs.StringVar(&in.ID, "id", "", "the company's id (default generated)")
-	fs.StringVar(&in.Partner, "partner", "", "the partner that owns it (a partner manager: default its own)")
+	fs.StringVar(&in.Ref, "id", "", "the company's `ref`, the host's own key for it, unique among its partner's companies (its id is generated)")
+	fs.StringVar(&in.Partner, "partner", "", "the `partner` that owns it, by id or ref (a partner manager: default its own)")
 	fs.StringVar(&in.Name, "name", "", "the company's name")
 	contactsVar(fs, &in.Managers, "manager", "a company manager, `Name <email>` (repeatable)")
 	fs.StringVar(&in.AutoAllocate, "auto-allocate", "", "give each learner who joins a licence of this `tier`")
@@ -123,8 +173,41 @@ func companyAdd(fs *flag.FlagSet) runFunc {
 		if po.Reference != "" {
 			in.PurchaseOrder = &po
 		}
+		if err := e.partner(ctx, &in.Partner); err != nil {
+			return nil, err
+		}
 		in.IdempotencyKey = e.g.key
 		return e.ledger.CreateCompany(ctx, e.actor, in)
+	}
+}
+
+func companiesList(fs *flag.FlagSet) runFunc {
+	var f licensing.CompanyFilter
+	fs.StringVar(&f.Partner, "partner", "", "the `partner` whose companies to list, by id or ref (default: a partner manager's own; the system: every partner)")
+	fs.BoolVar(&f.Descendants, "all", false, "add the companies of every partner beneath it, at any depth")
+	fs.StringVar(&f.Ref, "ref", "", "only the companies with this `ref`")
+	pageVars(fs, &f.After, &f.Limit)
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if err := e.partner(ctx, &f.Partner); err != nil {
+			return nil, err
+		}
+		return e.ledger.Companies(ctx, e.actor, f)
+	}
+}
+
+func companyShow(fs *flag.FlagSet) runFunc {
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args, "COMPANY"); err != nil {
+			return nil, err
+		}
+		id := args[0]
+		if err := e.company(ctx, &id); err != nil {
+			return nil, err
+		}
+		return e.ledger.Company(ctx, e.actor, id)
 	}
 }
 
@@ -141,6 +224,9 @@ func companySet(fs *flag.FlagSet) runFunc {
 			return nil, err
 		}
 		in := licensing.CompanySettings{Company: args[0], IdempotencyKey: e.g.key}
+		if err := e.company(ctx, &in.Company); err != nil {
+			return nil, err
+		}
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		if set["name"] {
@@ -167,12 +253,15 @@ func companySet(fs *flag.FlagSet) runFunc {
 
 func orderRequest(fs *flag.FlagSet) runFunc {
 	var in licensing.LicenceRequest
-	fs.StringVar(&in.Company, "company", "", "the company")
+	companyVar(fs, &in.Company, "the `company`, by id or ref")
 	fs.IntVar(&in.Quantity, "quantity", 0, "the number of licences")
 	fs.StringVar(&in.Tier, "tier", "", "the tier (default premium)")
 	fs.StringVar(&in.PurchaseOrder, "po", "", "a purchase-order `reference`")
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if err := e.company(ctx, &in.Company); err != nil {
 			return nil, err
 		}
 		in.IdempotencyKey = e.g.key
@@ -183,8 +272,8 @@ func orderRequest(fs *flag.FlagSet) runFunc {
 func orders(fs *flag.FlagSet) runFunc {
 	var f licensing.OrderFilter
 	var status string
-	fs.StringVar(&f.Company, "company", "", "only this company's orders")
-	fs.StringVar(&f.Partner, "partner", "", "only the orders of this partner's companies, and beneath")
+	companyVar(fs, &f.Company, "only this `company`'s orders, by id or ref")
+	partnerVar(fs, &f.Partner, "only the orders of this `partner`'s companies, and beneath, by id or ref")
 	fs.StringVar(&status, "status", "", "requested, assigned, expired, rejected or cancelled")
 	fs.StringVar(&f.Tier, "tier", "", "only this tier")
 	fs.StringVar(&f.PurchaseOrder, "po", "", "only this purchase-order `reference`")
@@ -193,10 +282,15 @@ func orders(fs *flag.FlagSet) runFunc {
 	timeVar(fs, &f.AssignedFrom, "assigned-from", "assigned at or after this `time`")
 	timeVar(fs, &f.AssignedBefore, "assigned-before", "assigned before this `time`")
 	timeVar(fs, &f.ExpiresBefore, "expires-before", "assigned orders that expire before this `time`")
-	fs.StringVar(&f.After, "after", "", "the `cursor` printed as next by the previous page")
-	fs.IntVar(&f.Limit, "limit", 0, "the page size, 1 to 1000 (default 50)")
+	pageVars(fs, &f.After, &f.Limit)
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if err := e.company(ctx, &f.Company); err != nil {
+			return nil, err
+		}
+		if err := e.partner(ctx, &f.Partner); err != nil {
 			return nil, err
 		}
 		f.Status = licensing.Status(status)
@@ -231,14 +325,13 @@ func orderAction(verb orderVerb) func(fs *flag.FlagSet) runFunc {
 			if err := wantArgs(args, "ORDER"); err != nil {
 				return nil, err
 			}
-			in := licensing.OrderAction{Order: args[0], Reason: reason, IdempotencyKey: e.g.key}
 			switch verb {
 			case assign:
-				return e.ledger.AssignOrder(ctx, e.actor, in)
+				return e.ledger.AssignOrder(ctx, e.actor, licensing.OrderAssignment{Order: args[0], IdempotencyKey: e.g.key})
 			case reject:
-				return e.ledger.RejectOrder(ctx, e.actor, in)
+				return e.ledger.RejectOrder(ctx, e.actor, licensing.OrderRejection{Order: args[0], Reason: reason, IdempotencyKey: e.g.key})
 			}
-			return e.ledger.CancelOrder(ctx, e.actor, in)
+			return e.ledger.CancelOrder(ctx, e.actor, licensing.OrderCancellation{Order: args[0], IdempotencyKey: e.g.key})
 		}
 	}
 }
@@ -254,10 +347,13 @@ const (
 func learnerFact(verb learnerVerb) func(fs *flag.FlagSet) runFunc {
 	return func(fs *flag.FlagSet) runFunc {
 		var in licensing.LearnerFact
-		fs.StringVar(&in.Company, "company", "", "the learner's company")
+		companyVar(fs, &in.Company, "the learner's `company`, by id or ref")
 		timeVar(fs, &in.At, "at", "when it happened (default now)")
 		return func(ctx context.Context, e *env, args []string) (any, error) {
 			if err := wantArgs(args, "LEARNER"); err != nil {
+				return nil, err
+			}
+			if err := e.company(ctx, &in.Company); err != nil {
 				return nil, err
 			}
 			in.Learner, in.IdempotencyKey = args[0], e.g.key
@@ -272,13 +368,50 @@ func learnerFact(verb learnerVerb) func(fs *flag.FlagSet) runFunc {
 	}
 }
 
+func learnersList(fs *flag.FlagSet) runFunc {
+	var f licensing.LearnerFilter
+	var state string
+	companyVar(fs, &f.Company, "the `company`, by id or ref")
+	fs.StringVar(&state, "state", "", "only learners in this `state`: licensed, unlicensed, left or never_logged_in")
+	fs.StringVar(&f.Tier, "tier", "", "the tier of licensed and unlicensed (default premium)")
+	pageVars(fs, &f.After, &f.Limit)
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if err := e.company(ctx, &f.Company); err != nil {
+			return nil, err
+		}
+		f.State = licensing.LearnerState(state)
+		return e.ledger.Learners(ctx, e.actor, f)
+	}
+}
+
+func learnerShow(fs *flag.FlagSet) runFunc {
+	var ref licensing.LearnerRef
+	companyVar(fs, &ref.Company, "the learner's `company`, by id or ref")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args, "LEARNER"); err != nil {
+			return nil, err
+		}
+		if err := e.company(ctx, &ref.Company); err != nil {
+			return nil, err
+		}
+		ref.Learner = args[0]
+		return e.ledger.Learner(ctx, e.actor, ref)
+	}
+}
+
 func allocate(fs *flag.FlagSet) runFunc {
 	var in licensing.Allocation
-	fs.StringVar(&in.Company, "company", "", "the learners' company")
+	companyVar(fs, &in.Company, "the learners' `company`, by id or ref")
 	fs.StringVar(&in.Tier, "tier", "", "the tier (default premium)")
 	fs.StringVar(&in.Order, "order", "", "take every seat from this order")
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := atLeastArgs(args, "LEARNER"); err != nil {
+			return nil, err
+		}
+		if err := e.company(ctx, &in.Company); err != nil {
 			return nil, err
 		}
 		in.Learners, in.IdempotencyKey = args, e.g.key
@@ -288,23 +421,29 @@ func allocate(fs *flag.FlagSet) runFunc {
 
 func reallocate(fs *flag.FlagSet) runFunc {
 	var in licensing.Reallocation
-	fs.StringVar(&in.Company, "company", "", "the learners' company")
+	companyVar(fs, &in.Company, "the learners' `company`, by id or ref")
 	fs.StringVar(&in.Tier, "tier", "", "the tier (default premium)")
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args, "FROM", "TO"); err != nil {
 			return nil, err
 		}
-		in.From, in.To, in.IdempotencyKey = args[0], args[1], e.g.key
+		if err := e.company(ctx, &in.Company); err != nil {
+			return nil, err
+		}
+		in.FromLearner, in.ToLearner, in.IdempotencyKey = args[0], args[1], e.g.key
 		return e.ledger.Reallocate(ctx, e.actor, in)
 	}
 }
 
 func release(fs *flag.FlagSet) runFunc {
 	var in licensing.Release
-	fs.StringVar(&in.Company, "company", "", "the learner's company")
+	companyVar(fs, &in.Company, "the learner's `company`, by id or ref")
 	fs.StringVar(&in.Tier, "tier", "", "the tier (default premium)")
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args, "LEARNER"); err != nil {
+			return nil, err
+		}
+		if err := e.company(ctx, &in.Company); err != nil {
 			return nil, err
 		}
 		in.Learner, in.IdempotencyKey = args[0], e.g.key
@@ -314,13 +453,15 @@ func release(fs *flag.FlagSet) runFunc {
 
 func licences(fs *flag.FlagSet) runFunc {
 	var f licensing.LicenceFilter
-	fs.StringVar(&f.Company, "company", "", "the company")
+	companyVar(fs, &f.Company, "the `company`, by id or ref")
 	fs.StringVar(&f.Learner, "learner", "", "only this learner's licences")
 	fs.StringVar(&f.Order, "order", "", "only this order's licences")
-	fs.StringVar(&f.After, "after", "", "only licences with a greater `id`")
-	fs.IntVar(&f.Limit, "limit", 0, "at most this many, 1 to 1000 (default 50)")
+	pageVars(fs, &f.After, &f.Limit)
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if err := e.company(ctx, &f.Company); err != nil {
 			return nil, err
 		}
 		return e.ledger.Licences(ctx, e.actor, f)
@@ -328,23 +469,33 @@ func licences(fs *flag.FlagSet) runFunc {
 }
 
 func entitlement(fs *flag.FlagSet) runFunc {
-	var company, tier string
-	fs.StringVar(&company, "company", "", "the learner's company")
-	fs.StringVar(&tier, "tier", licensing.Premium.Name, "the tier")
+	var q licensing.EntitlementCheck
+	companyVar(fs, &q.Company, "the learner's `company`, by id or ref")
+	fs.StringVar(&q.Tier, "tier", licensing.Premium, "the tier")
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args, "LEARNER"); err != nil {
 			return nil, err
 		}
-		return e.ledger.Entitlement(ctx, e.actor, company, args[0], tier)
+		if err := e.company(ctx, &q.Company); err != nil {
+			return nil, err
+		}
+		q.Learner = args[0]
+		return e.ledger.Entitlement(ctx, e.actor, q)
 	}
 }
 
 func summary(fs *flag.FlagSet) runFunc {
 	var company, partner string
-	fs.StringVar(&company, "company", "", "a company's summary")
-	fs.StringVar(&partner, "partner", "", "a partner's summary: its companies and those beneath, added up")
+	companyVar(fs, &company, "a `company`'s summary, by id or ref")
+	partnerVar(fs, &partner, "a `partner`'s summary, by id or ref: its companies and those beneath, added up")
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if err := e.company(ctx, &company); err != nil {
+			return nil, err
+		}
+		if err := e.partner(ctx, &partner); err != nil {
 			return nil, err
 		}
 		switch {
@@ -366,12 +517,17 @@ func summary(fs *flag.FlagSet) runFunc {
 
 func events(fs *flag.FlagSet) runFunc {
 	var f licensing.EventFilter
-	fs.StringVar(&f.Company, "company", "", "only this company's events")
-	fs.StringVar(&f.Partner, "partner", "", "only the events of this partner and beneath")
-	fs.Int64Var(&f.After, "after", 0, "only events with a greater sequence number")
-	fs.IntVar(&f.Limit, "limit", 0, "at most this many, 1 to 1000 (default 50)")
+	companyVar(fs, &f.Company, "only this `company`'s events, by id or ref")
+	partnerVar(fs, &f.Partner, "only the events of this `partner` and beneath, by id or ref")
+	pageVars(fs, &f.After, &f.Limit)
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if err := e.company(ctx, &f.Company); err != nil {
+			return nil, err
+		}
+		if err := e.partner(ctx, &f.Partner); err != nil {
 			return nil, err
 		}
 		return e.ledger.Events(ctx, e.actor, f)
@@ -391,8 +547,7 @@ func notifications(fs *flag.FlagSet) runFunc {
 	var f licensing.NotificationFilter
 	var state string
 	fs.StringVar(&state, "state", "", "only notifications in this delivery `state`: pending, delivered or parked")
-	fs.StringVar(&f.After, "after", "", "only notifications with a greater `id`")
-	fs.IntVar(&f.Limit, "limit", 0, "at most this many, 1 to 1000 (default 50)")
+	pageVars(fs, &f.After, &f.Limit)
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args); err != nil {
 			return nil, err
@@ -407,8 +562,7 @@ func requeue(fs *flag.FlagSet) runFunc {
 		if err := wantArgs(args, "ID"); err != nil {
 			return nil, err
 		}
-		n, err := e.ledger.Requeue(ctx, e.actor, args[0])
-		return []licensing.Notification{n}, err
+		return e.ledger.Requeue(ctx, e.actor, licensing.NotificationRequeue{Notification: args[0], IdempotencyKey: e.g.key})
 	}
 }
 
@@ -426,3 +580,9 @@ func migrate(fs *flag.FlagSet) runFunc {
 
 // message is a line of output; as JSON, {"message": ...}.
 type message string
+
+// companyVar and partnerVar register a --company or --partner flag, whose
+// value the command resolves (by id or ref) before it runs.
+func companyVar(fs *flag.FlagSet, p *string, usage string) { fs.StringVar(p, "company", "", usage) }
+
+func partnerVar(fs *flag.FlagSet, p *string, usage string) { fs.StringVar(p, "partner", "", usage) }

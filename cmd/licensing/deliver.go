@@ -73,7 +73,7 @@ func deliver(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return nil, err
 		}
-		if out.DeliveryResult, err = l.Deliver(ctx); err != nil {
+		if out.DeliveryResult, err = l.Deliver(ctx, e.actor); err != nil {
 			return nil, err
 		}
 		// Show the notifications as the outbox now records them: delivered.

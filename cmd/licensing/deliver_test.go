@@ -33,7 +33,7 @@ func ledgerWithMail(t *testing.T) {
 			"--manager", "Mia <mia@globex.example>", "--manager", "ops@globex.example", "--po", "PO-1", "--quantity", "5"},
 		// Assigned apart from the creation, so that the partner's contacts
 		// hear of the request and the managers of the assignment.
-		{"--as", "partner:acme", "order", "assign", "ord_000002-0001"},
+		{"--as", "partner:acme", "order", "assign", "ord_000002-0002"},
 	} {
 		if code, _, errs := runCLI(t, args...); code != exitOK {
 			t.Fatalf("%v: exit %d\n%s", args, code, errs)
@@ -48,11 +48,11 @@ func outbox(t *testing.T) []licensing.Notification {
 	if code != exitOK {
 		t.Fatalf("notifications: exit %d\n%s", code, errs)
 	}
-	var ns []licensing.Notification
-	if err := json.Unmarshal([]byte(out), &ns); err != nil {
+	var page licensing.Page[licensing.Notification]
+	if err := json.Unmarshal([]byte(out), &page); err != nil {
 		t.Fatal(err)
 	}
-	return ns
+	return page.Items
 }
 
 func TestDeliverSMTP(t *testing.T) {
@@ -74,7 +74,7 @@ func TestDeliverSMTP(t *testing.T) {
 		msgs = append(msgs, got{m.From, strings.Join(m.To, ","), m.Header.Get("Subject"), m.Header.Get("Message-Id")})
 	}
 	want := []got{
-		{"licences@platform.example", "pam@acme.example", "Globex requested 5 premium licences", "<ntf_000002-0002@platform.example>"},
+		{"licences@platform.example", "pam@acme.example", "Globex requested 5 premium licences", "<ntf_000002-0003@platform.example>"},
 		{"licences@platform.example", "mia@globex.example,ops@globex.example", "5 premium licences ready to allocate for Globex", "<ntf_000004-0001@platform.example>"},
 	}
 	if diff := cmp.Diff(want, msgs); diff != "" {
@@ -156,7 +156,7 @@ func TestDeliverWebhook(t *testing.T) {
 		t.Fatalf("deliver: exit %d, %q\n%s", code, out, errs)
 	}
 	want := []string{
-		"ntf_000002-0002 licences.requested pam@acme.example",
+		"ntf_000002-0003 licences.requested pam@acme.example",
 		"ntf_000004-0001 licences.assigned mia@globex.example,ops@globex.example",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

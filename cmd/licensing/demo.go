@@ -46,14 +46,10 @@ func demo(fs *flag.FlagSet) runFunc {
 	}
 }
 
-// The people of the demo.
-var (
-	system = licensing.System()
-	// pat is the Partner Account Manager of Northwind, a reseller.
-	pat = licensing.PartnerManager("northwind", "pat@northwind.example")
-	// carol is a Company Manager of Globex, Northwind's customer.
-	carol = licensing.CompanyManager("globex", "carol@globex.example")
-)
+// system is the host platform, the first actor of the demo; the others
+// (story.pat and story.carol) act for a partner and a company whose ids
+// the ledger makes as the story goes.
+var system = licensing.System()
 
 // demoStart is when the demo begins: a leap day, so that the first order
 // shows the 29 February rule (it expires on 28 February 2025).
@@ -67,6 +63,12 @@ type story struct {
 	ledger *licensing.Ledger
 	tpl    *email.Templates
 	n, of  int
+
+	// northwind is the id of Northwind, a reseller, and pat its Partner
+	// Account Manager; globex is the id of Globex, Northwind's customer,
+	// and carol a Company Manager of it.
+	northwind, globex string
+	pat, carol        licensing.Actor
 }
 
 type step struct {
@@ -120,24 +122,31 @@ func demoSteps() []step {
 	orderExpiry := licensing.AddMonths(assigned, 12)
 	return []step{
 		{"A partner joins the platform", demoStart, func(s *story) error {
-			p, err := s.ledger.CreatePartner(s.ctx, system, licensing.NewPartner{ID: "northwind",
+			p, err := s.ledger.CreatePartner(s.ctx, system, licensing.NewPartner{Ref: "northwind",
 				Name: "Northwind Security", Contacts: []licensing.Contact{{Name: "Pat", Email: "pat@northwind.example"}}})
-			s.say("The platform creates %s (%s). Pat is its Partner Account Manager.", p.Name, p.ID)
-			return err
+			if err != nil {
+				return err
+			}
+			s.northwind, s.pat = p.ID, licensing.PartnerManager(p.ID, "pat@northwind.example")
+			s.say("The platform creates %s, with its own key for it, the ref %q.", p.Name, p.Ref)
+			s.say("The ledger gives it the id %s. Pat is its Partner Account Manager.", p.ID)
+			s.show(p)
+			return nil
 		}},
 		{"Ordering on company creation, from a purchase order", poAssigned, func(s *story) error {
 			s.say("Pat creates the customer Globex with its purchase order PO-1001 for 5 Premium")
 			s.say("licences, assigned at once: the 12-month countdown starts now, and from a 29")
 			s.say("February it ends on 28 February. A second customer, Initech, comes with PO-2002,")
 			s.say("to be assigned later.")
-			c, err := s.ledger.CreateCompany(s.ctx, pat, licensing.NewCompany{ID: "globex", Name: "Globex",
+			c, err := s.ledger.CreateCompany(s.ctx, s.pat, licensing.NewCompany{Ref: "globex", Name: "Globex",
 				Managers:      []licensing.Contact{{Name: "Carol", Email: "carol@globex.example"}},
 				PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-1001", Quantity: 5, Assign: true}})
 			if err != nil {
 				return err
 			}
+			s.globex, s.carol = c.Company.ID, licensing.CompanyManager(c.Company.ID, "carol@globex.example")
 			s.show(c)
-			if _, err := s.ledger.CreateCompany(s.ctx, pat, licensing.NewCompany{ID: "initech", Name: "Initech",
+			if _, err := s.ledger.CreateCompany(s.ctx, s.pat, licensing.NewCompany{Ref: "initech", Name: "Initech",
 				Managers:      []licensing.Contact{{Name: "Ian", Email: "ian@initech.example"}},
 				PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-2002", Quantity: 20}}); err != nil {
 				return err
@@ -145,11 +154,17 @@ func demoSteps() []step {
 			if err := s.deliver(); err != nil {
 				return err
 			}
-			return s.summary("globex")
+			s.say("Northwind's customers, each with the id the ledger gave it and Northwind's ref:")
+			cs, err := s.ledger.Companies(s.ctx, s.pat, licensing.CompanyFilter{})
+			if err != nil {
+				return err
+			}
+			s.show(cs)
+			return s.summary()
 		}},
 		{"Guide step 1: manage mode, Request Licences", requested, func(s *story) error {
 			s.say("Pat enters manage mode for Globex and requests 3 more Premium licences.")
-			o, err := s.ledger.RequestLicences(s.ctx, pat, licensing.LicenceRequest{Company: "globex", Quantity: 3})
+			o, err := s.ledger.RequestLicences(s.ctx, s.pat, licensing.LicenceRequest{Company: s.globex, Quantity: 3})
 			if err != nil {
 				return err
 			}
@@ -157,17 +172,17 @@ func demoSteps() []step {
 			if err := s.deliver(); err != nil {
 				return err
 			}
-			return s.summary("globex")
+			return s.summary()
 		}},
 		{"Guide step 2: Requested Orders, Add Filter", requested.Add(25 * time.Minute), func(s *story) error {
 			s.say("Back on the partner dashboard, the Requested Orders:")
-			all, err := s.ledger.Orders(s.ctx, pat, licensing.OrderFilter{Status: licensing.StatusRequested})
+			all, err := s.ledger.Orders(s.ctx, s.pat, licensing.OrderFilter{Status: licensing.StatusRequested})
 			if err != nil {
 				return err
 			}
 			s.show(all)
 			s.say("Add Filter: company Globex.")
-			mine, err := s.ledger.Orders(s.ctx, pat, licensing.OrderFilter{Status: licensing.StatusRequested, Company: "globex"})
+			mine, err := s.ledger.Orders(s.ctx, s.pat, licensing.OrderFilter{Status: licensing.StatusRequested, Company: s.globex})
 			if err != nil {
 				return err
 			}
@@ -175,14 +190,14 @@ func demoSteps() []step {
 			return nil
 		}},
 		{"Assign: the countdown starts, the company managers are told", assigned, func(s *story) error {
-			page, err := s.ledger.Orders(s.ctx, pat, licensing.OrderFilter{Status: licensing.StatusRequested, Company: "globex"})
+			page, err := s.ledger.Orders(s.ctx, s.pat, licensing.OrderFilter{Status: licensing.StatusRequested, Company: s.globex})
 			if err != nil {
 				return err
 			}
-			if len(page.Orders) != 1 {
-				return fmt.Errorf("%d requested orders for globex, want 1", len(page.Orders))
+			if len(page.Items) != 1 {
+				return fmt.Errorf("%d requested orders for Globex, want 1", len(page.Items))
 			}
-			o, err := s.ledger.AssignOrder(s.ctx, pat, licensing.OrderAction{Order: page.Orders[0].ID})
+			o, err := s.ledger.AssignOrder(s.ctx, s.pat, licensing.OrderAssignment{Order: page.Items[0].ID})
 			if err != nil {
 				return err
 			}
@@ -190,56 +205,56 @@ func demoSteps() []step {
 			if err := s.deliver(); err != nil {
 				return err
 			}
-			return s.summary("globex")
+			return s.summary()
 		}},
 		{"Learners join; Carol allocates from the first-expiring order", joined, func(s *story) error {
 			learners := []string{"ana", "ben", "chloe", "dev", "emma", "finn"}
 			for _, id := range learners {
-				if _, err := s.ledger.LearnerJoined(s.ctx, system, licensing.LearnerFact{Company: "globex", Learner: id}); err != nil {
+				if _, err := s.ledger.LearnerJoined(s.ctx, system, licensing.LearnerFact{Company: s.globex, Learner: id}); err != nil {
 					return err
 				}
 			}
 			for _, id := range []string{"ana", "ben", "chloe", "emma", "finn"} {
-				if _, err := s.ledger.LearnerLoggedIn(s.ctx, system, licensing.LearnerFact{Company: "globex", Learner: id}); err != nil {
+				if _, err := s.ledger.LearnerLoggedIn(s.ctx, system, licensing.LearnerFact{Company: s.globex, Learner: id}); err != nil {
 					return err
 				}
 			}
 			s.say("Six learners join Globex; all but dev log in. Carol, a Company Manager,")
 			s.say("allocates six licences: the five of PO-1001 go first, as it expires first.")
-			lics, err := s.ledger.Allocate(s.ctx, carol, licensing.Allocation{Company: "globex", Learners: learners})
+			lics, err := s.ledger.Allocate(s.ctx, s.carol, licensing.Allocation{Company: s.globex, Learners: learners})
 			if err != nil {
 				return err
 			}
 			s.show(lics)
-			return s.summary("globex")
+			return s.summary()
 		}},
 		{"Reallocation: a leaver and a learner who never logged in", moved, func(s *story) error {
 			s.say("Ana is still here and has logged in: her licence cannot move.")
-			_, err := s.ledger.Reallocate(s.ctx, carol, licensing.Reallocation{Company: "globex", From: "ana", To: "gia"})
+			_, err := s.ledger.Reallocate(s.ctx, s.carol, licensing.Reallocation{Company: s.globex, FromLearner: "ana", ToLearner: "gia"})
 			if !errors.Is(err, licensing.ErrNotEligible) {
 				return fmt.Errorf("reallocating an active learner's licence: got %v, want not eligible", err)
 			}
 			s.say("  refused: %s: %v", licensing.ErrorCode(err), err)
 			s.say("Chloe leaves the company; dev has never logged in. Gia and hal join, and")
 			s.say("Carol moves both licences to them, for the time that remains.")
-			if _, err := s.ledger.LearnerLeft(s.ctx, system, licensing.LearnerFact{Company: "globex", Learner: "chloe"}); err != nil {
+			if _, err := s.ledger.LearnerLeft(s.ctx, system, licensing.LearnerFact{Company: s.globex, Learner: "chloe"}); err != nil {
 				return err
 			}
 			for _, id := range []string{"gia", "hal"} {
-				if _, err := s.ledger.LearnerJoined(s.ctx, system, licensing.LearnerFact{Company: "globex", Learner: id}); err != nil {
+				if _, err := s.ledger.LearnerJoined(s.ctx, system, licensing.LearnerFact{Company: s.globex, Learner: id}); err != nil {
 					return err
 				}
 			}
 			var out []licensing.Licence
 			for _, m := range [][2]string{{"chloe", "gia"}, {"dev", "hal"}} {
-				lic, err := s.ledger.Reallocate(s.ctx, carol, licensing.Reallocation{Company: "globex", From: m[0], To: m[1]})
+				lic, err := s.ledger.Reallocate(s.ctx, s.carol, licensing.Reallocation{Company: s.globex, FromLearner: m[0], ToLearner: m[1]})
 				if err != nil {
 					return err
 				}
 				out = append(out, lic)
 			}
 			s.show(out)
-			return s.summary("globex")
+			return s.summary()
 		}},
 		{"30 days before PO-1001 expires: the first reminder", poExpiry.Add(-30 * 24 * time.Hour), func(s *story) error {
 			return s.sweep()
@@ -269,35 +284,35 @@ func demoSteps() []step {
 		{"Expired learners are licensed again by hand, from what is left", poExpiry.Add(time.Hour), func(s *story) error {
 			s.say("No licence is renewed automatically. Carol gives ana and ben the two free seats")
 			s.say("of the second order; for the others she will need a new order.")
-			lics, err := s.ledger.Allocate(s.ctx, carol, licensing.Allocation{Company: "globex", Learners: []string{"ana", "ben"}})
+			lics, err := s.ledger.Allocate(s.ctx, s.carol, licensing.Allocation{Company: s.globex, Learners: []string{"ana", "ben"}})
 			if err != nil {
 				return err
 			}
 			s.show(lics)
-			_, err = s.ledger.Allocate(s.ctx, carol, licensing.Allocation{Company: "globex", Learners: []string{"emma"}})
+			_, err = s.ledger.Allocate(s.ctx, s.carol, licensing.Allocation{Company: s.globex, Learners: []string{"emma"}})
 			var le *licensing.Error
 			if !errors.As(err, &le) || !errors.Is(err, licensing.ErrInsufficient) {
 				return fmt.Errorf("allocating past the seats: got %v, want insufficient licences", err)
 			}
 			s.say("  emma: %s: needed %d, free %d", le.Code(), le.Needed, le.Free)
-			return s.summary("globex")
+			return s.summary()
 		}},
 		{"Past the 12 months of the second order too", orderExpiry, func(s *story) error {
 			if err := s.sweep(); err != nil {
 				return err
 			}
-			ps, err := s.ledger.PartnerSummary(s.ctx, pat, "northwind")
+			ps, err := s.ledger.PartnerSummary(s.ctx, s.pat, s.northwind)
 			if err != nil {
 				return err
 			}
 			s.say("Northwind's own summary adds up its customers:")
 			s.show(ps)
-			evs, err := s.ledger.Events(s.ctx, system, licensing.EventFilter{Company: "globex", Limit: licensing.MaxPageSize})
+			evs, err := s.ledger.Events(s.ctx, system, licensing.EventFilter{Company: s.globex, Limit: licensing.MaxPageSize})
 			if err != nil {
 				return err
 			}
-			s.say("Every change is in the audit trail: %d events for Globex. The last five:", len(evs))
-			s.show(evs[max(0, len(evs)-5):])
+			s.say("Every change is in the audit trail: %d events for Globex. The last five:", len(evs.Items))
+			s.show(evs.Items[max(0, len(evs.Items)-5):])
 			return nil
 		}},
 	}
@@ -319,8 +334,9 @@ func (s *story) show(v any) {
 	}
 }
 
-func (s *story) summary(company string) error {
-	sum, err := s.ledger.CompanySummary(s.ctx, carol, company)
+// summary shows Globex's summary, as Carol sees it.
+func (s *story) summary() error {
+	sum, err := s.ledger.CompanySummary(s.ctx, s.carol, s.globex)
 	if err != nil {
 		return err
 	}
@@ -329,7 +345,7 @@ func (s *story) summary(company string) error {
 }
 
 func (s *story) entitlement(learner string) error {
-	e, err := s.ledger.Entitlement(s.ctx, system, "globex", learner, licensing.Premium.Name)
+	e, err := s.ledger.Entitlement(s.ctx, system, licensing.EntitlementCheck{Company: s.globex, Learner: learner, Tier: licensing.Premium})
 	if err != nil {
 		return err
 	}
@@ -348,12 +364,12 @@ func (s *story) sweep() error {
 	if err := s.deliver(); err != nil {
 		return err
 	}
-	return s.summary("globex")
+	return s.summary()
 }
 
 // deliver delivers the outbox: the notifier prints each email.
 func (s *story) deliver() error {
-	_, err := s.ledger.Deliver(s.ctx)
+	_, err := s.ledger.Deliver(s.ctx, system)
 	return err
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -42,7 +43,8 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": exits,
+			"exits":  exits,
+			"cursor": cursor,
 		},
 	})
 }
@@ -71,4 +73,30 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("exit status %d, want %d", got, want)
 	}
+}
+
+// cursor sets an environment variable to the cursor of the next page that
+// the last command printed, from its table ("next: --after CURSOR") or its
+// JSON ({"next": CURSOR}), for the listing's --after:
+//
+//	exec licensing orders --limit 2
+//	cursor NEXT
+//	exec licensing orders --limit 2 --after $NEXT
+func cursor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: cursor NAME")
+	}
+	out := ts.ReadFile("stdout")
+	var page struct{ Next string }
+	if json.Unmarshal([]byte(out), &page) != nil {
+		for _, line := range strings.Split(out, "\n") {
+			if c, ok := strings.CutPrefix(line, "next: --after "); ok {
+				page.Next = c
+			}
+		}
+	}
+	if page.Next == "" {
+		ts.Fatalf("cursor: the last command printed no next page")
+	}
+	ts.Setenv(args[0], page.Next)
 }

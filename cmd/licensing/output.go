@@ -70,17 +70,17 @@ func tables(v any) []table {
 	case message:
 		return []table{{notes: []string{string(v)}}}
 	case licensing.Tier:
-		return tables([]licensing.Tier{v})
-	case []licensing.Tier:
-		t := table{header: []string{"TIER", "TERM", "DESCRIPTION"}}
-		for _, x := range v {
-			t.rows = append(t.rows, []string{x.Name, x.Term.String(), x.Description})
-		}
-		return []table{t}
+		return tables(licensing.Page[licensing.Tier]{Items: []licensing.Tier{v}})
+	case licensing.Page[licensing.Tier]:
+		return listing(v, "tiers", []string{"TIER", "TERM", "DESCRIPTION"}, func(x licensing.Tier) []string {
+			return []string{x.Name, x.Term.String(), x.Description}
+		})
 	case licensing.Partner:
-		t := table{header: []string{"PARTNER", "PARENT", "NAME", "CONTACTS"}}
-		t.rows = append(t.rows, []string{v.ID, dash(v.Parent), v.Name, contacts(v.Contacts)})
-		return []table{t}
+		return tables(licensing.Page[licensing.Partner]{Items: []licensing.Partner{v}})
+	case licensing.Page[licensing.Partner]:
+		return listing(v, "partners", []string{"PARTNER", "REF", "PARENT", "NAME", "CONTACTS"}, func(p licensing.Partner) []string {
+			return []string{p.ID, dash(p.Ref), dash(p.Parent), p.Name, contacts(p.Contacts)}
+		})
 	case licensing.CreatedCompany:
 		out := tables(v.Company)
 		if v.Order != nil {
@@ -88,40 +88,33 @@ func tables(v any) []table {
 		}
 		return out
 	case licensing.Company:
-		t := table{header: []string{"COMPANY", "PARTNER", "NAME", "MANAGERS", "AUTO-ALLOCATE"}}
-		t.rows = append(t.rows, []string{v.ID, v.Partner, v.Name, contacts(v.Managers), dash(v.AutoAllocate)})
-		return []table{t}
+		return tables(licensing.Page[licensing.Company]{Items: []licensing.Company{v}})
+	case licensing.Page[licensing.Company]:
+		return listing(v, "companies", []string{"COMPANY", "REF", "PARTNER", "NAME", "MANAGERS", "AUTO-ALLOCATE"}, func(c licensing.Company) []string {
+			return []string{c.ID, dash(c.Ref), c.Partner, c.Name, contacts(c.Managers), dash(c.AutoAllocate)}
+		})
 	case licensing.Order:
-		return tables(licensing.OrderPage{Orders: []licensing.Order{v}})
-	case licensing.OrderPage:
-		t := table{header: []string{"ORDER", "COMPANY", "TIER", "QTY", "ALLOCATED", "STATUS", "PO", "REQUESTED", "ASSIGNED", "EXPIRES"}}
-		for _, o := range v.Orders {
-			t.rows = append(t.rows, []string{o.ID, o.Company, o.Tier, itoa(o.Quantity), itoa(o.Allocated),
-				string(o.Status), dash(o.PurchaseOrder), when(o.RequestedAt), when(o.AssignedAt), when(o.ExpiresAt)})
-		}
-		if len(v.Orders) == 0 {
-			t = table{notes: []string{"no orders"}}
-		}
-		if v.Next != "" {
-			t.notes = append(t.notes, "next: --after "+v.Next)
-		}
-		return []table{t}
+		return tables(licensing.Page[licensing.Order]{Items: []licensing.Order{v}})
+	case licensing.Page[licensing.Order]:
+		return listing(v, "orders", []string{"ORDER", "COMPANY", "TIER", "QTY", "ALLOCATED", "STATUS", "PO", "REQUESTED", "ASSIGNED", "EXPIRES"}, func(o licensing.Order) []string {
+			return []string{o.ID, o.Company, o.Tier, itoa(o.Quantity), itoa(o.Allocated),
+				string(o.Status), dash(o.PurchaseOrder), when(o.RequestedAt), when(o.AssignedAt), when(o.ExpiresAt)}
+		})
 	case licensing.Learner:
-		t := table{header: []string{"LEARNER", "COMPANY", "JOINED", "LAST LOGIN", "LEFT"}}
-		t.rows = append(t.rows, []string{v.ID, v.Company, when(v.JoinedAt), when(v.LastLoginAt), when(v.LeftAt)})
-		return []table{t}
+		return tables(licensing.Page[licensing.Learner]{Items: []licensing.Learner{v}})
+	case licensing.Page[licensing.Learner]:
+		return listing(v, "learners", []string{"LEARNER", "COMPANY", "JOINED", "LAST LOGIN", "LEFT"}, func(l licensing.Learner) []string {
+			return []string{l.ID, l.Company, when(l.JoinedAt), when(l.LastLoginAt), when(l.LeftAt)}
+		})
 	case licensing.Licence:
 		return tables([]licensing.Licence{v})
 	case []licensing.Licence:
-		if len(v) == 0 {
-			return []table{{notes: []string{"no licences"}}}
-		}
-		t := table{header: []string{"LICENCE", "LEARNER", "TIER", "ORDER", "ALLOCATED", "EXPIRES", "RELEASED", "FROM"}}
-		for _, l := range v {
-			t.rows = append(t.rows, []string{l.ID, l.Learner, l.Tier, l.Order, when(l.AllocatedAt),
-				when(l.ExpiresAt), when(l.ReleasedAt), dash(l.From)})
-		}
-		return []table{t}
+		return tables(licensing.Page[licensing.Licence]{Items: v})
+	case licensing.Page[licensing.Licence]:
+		return listing(v, "licences", []string{"LICENCE", "LEARNER", "TIER", "ORDER", "ALLOCATED", "EXPIRES", "RELEASED", "FROM"}, func(l licensing.Licence) []string {
+			return []string{l.ID, l.Learner, l.Tier, l.Order, when(l.AllocatedAt),
+				when(l.ExpiresAt), when(l.ReleasedAt), dash(l.FromLicence)}
+		})
 	case licensing.Entitlement:
 		t := table{header: []string{"LEARNER", "TIER", "ENTITLED", "UNTIL", "ORDER", "LICENCE"}}
 		yes := "no"
@@ -146,23 +139,19 @@ func tables(v any) []table {
 		}
 		return []table{t}
 	case []licensing.Event:
-		if len(v) == 0 {
-			return []table{{notes: []string{"no events"}}}
-		}
-		t := table{header: []string{"SEQ", "AT", "TYPE", "ACTOR", "PARTNER", "COMPANY", "ORDER", "LEARNER", "COUNT", "DETAIL"}}
-		for _, e := range v {
-			t.rows = append(t.rows, []string{fmt.Sprint(e.Seq), when(e.At), string(e.Type), e.Actor.String(),
-				dash(e.Partner), dash(e.Company), dash(e.Order), dash(e.Learner), count(e), dash(e.Detail)})
-		}
-		return []table{t}
+		return tables(licensing.Page[licensing.Event]{Items: v})
+	case licensing.Page[licensing.Event]:
+		return listing(v, "events", []string{"SEQ", "AT", "TYPE", "ACTOR", "PARTNER", "COMPANY", "ORDER", "LEARNER", "COUNT", "DETAIL"}, func(e licensing.Event) []string {
+			return []string{fmt.Sprint(e.Seq), when(e.At), string(e.Type), e.Actor.String(),
+				dash(e.Partner), dash(e.Company), dash(e.Order), dash(e.Learner), count(e), dash(e.Detail)}
+		})
 	case delivery:
 		return []table{{notes: []string{fmt.Sprintf("delivered %d, failed %d, parked %d", v.Delivered, v.Failed, v.Parked)}}}
-	case []licensing.Notification:
-		if len(v) == 0 {
-			return []table{{notes: []string{"no notifications"}}}
-		}
-		t := table{header: []string{"NOTIFICATION", "KIND", "DAYS", "TO", "COMPANY", "ORDER", "STATE", "ATTEMPTS", "DELIVERED", "NEXT ATTEMPT", "LAST ERROR"}}
-		for _, n := range v {
+	case licensing.Notification:
+		return tables(licensing.Page[licensing.Notification]{Items: []licensing.Notification{v}})
+	case licensing.Page[licensing.Notification]:
+		header := []string{"NOTIFICATION", "KIND", "DAYS", "TO", "COMPANY", "ORDER", "STATE", "ATTEMPTS", "DELIVERED", "NEXT ATTEMPT", "LAST ERROR"}
+		return listing(v, "notifications", header, func(n licensing.Notification) []string {
 			next, days := "-", "-"
 			if n.Kind == licensing.NotifyReminder {
 				days = itoa(n.Days)
@@ -170,14 +159,17 @@ func tables(v any) []table {
 			if n.State == licensing.DeliveryPending {
 				next = when(n.NextAttempt)
 			}
-			t.rows = append(t.rows, []string{n.ID, string(n.Kind), days, dash(strings.Join(n.To, ",")), dash(n.Company), dash(n.Order),
-				string(n.State), itoa(n.Attempts), when(n.DeliveredAt), next, dash(n.LastError)})
-		}
-		return []table{t}
+			return []string{n.ID, string(n.Kind), days, dash(strings.Join(n.To, ",")), dash(n.Company), dash(n.Order),
+				string(n.State), itoa(n.Attempts), when(n.DeliveredAt), next, dash(n.LastError)}
+		})
 	case buildVersion:
 		return []table{{notes: []string{v.String()}}}
 	case licensing.SweepResult:
-		return []table{{notes: []string{fmt.Sprintf("swept: %s expired, %s queued", plural(v.Expired, "order"), plural(v.Reminders, "reminder"))}}}
+		line := fmt.Sprintf("swept: %s expired, %s queued", plural(v.Expired, "order"), plural(v.Reminders, "reminder"))
+		if v.Forgotten > 0 {
+			line += fmt.Sprintf(", %s forgotten", plural(v.Forgotten, "idempotency key"))
+		}
+		return []table{{notes: []string{line}}}
 	}
 	// A result without a table of its own prints as JSON.
 	b, err := json.MarshalIndent(v, "", "  ")
@@ -187,12 +179,28 @@ func tables(v any) []table {
 	return []table{{notes: []string{string(b)}}}
 }
 
+// listing is the table of a page: a row per item, "no <noun>" for none,
+// and, when there is a next page, the flag that reads it.
+func listing[T any](p licensing.Page[T], noun string, header []string, row func(T) []string) []table {
+	t := table{header: header}
+	for _, x := range p.Items {
+		t.rows = append(t.rows, row(x))
+	}
+	if len(p.Items) == 0 {
+		t = table{notes: []string{"no " + noun}}
+	}
+	if p.Next != "" {
+		t.notes = append(t.notes, "next: --after "+p.Next)
+	}
+	return []table{t}
+}
+
 // when formats an instant for a table: "-" for none, "never" for Never.
 func when(t time.Time) string {
 	switch {
 	case t.IsZero():
 		return "-"
-	case t.Equal(licensing.Never):
+	case t.Equal(licensing.Never()):
 		return "never"
 	}
 	return t.UTC().Format("2006-01-02T15:04:05.999999Z")

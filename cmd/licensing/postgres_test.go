@@ -50,8 +50,8 @@ func TestPostgres(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &e); err != nil {
 		t.Fatal(err)
 	}
-	want := licensing.Entitlement{Company: "globex", Learner: "ana", Tier: "premium", Entitled: true,
-		Licence: "lic_000006-0001", Order: "ord_000002-0001", ExpiresAt: mustTime(t, "2025-02-28T09:00:00Z")}
+	want := licensing.Entitlement{Company: "cmp_000002-0001", Learner: "ana", Tier: "premium", Entitled: true,
+		Licence: "lic_000006-0001", Order: "ord_000002-0002", ExpiresAt: mustTime(t, "2025-02-28T09:00:00Z")}
 	if diff := cmp.Diff(want, e); diff != "" {
 		t.Errorf("entitlement (-want +got):\n%s", diff)
 	}

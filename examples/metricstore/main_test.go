@@ -17,7 +17,7 @@ import (
 // TestStoretest runs the conformance suite on the wrapper: a store of one's
 // own passes it like the module's stores do.
 func TestStoretest(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) licensing.Store {
+	storetest.Run(t, func(t storetest.TB) licensing.Store {
 		return New(memstore.New(), slog.New(slog.DiscardHandler))
 	})
 }

@@ -24,12 +24,25 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 )
 
+// TB is what pgtest needs of a test: testing.TB has it, and so has the
+// *rapid.T of one check of a property test, whose cleanups run when that
+// check ends. A schema or pool made for such a check is released with it.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // Env names the variable that holds the server's connection string, a URL
 // (postgres://...) or key=value pairs.
 const Env = "LICENSING_TEST_POSTGRES"
 
 // URL returns the connection string in Env, or skips tb when Env is unset.
-func URL(tb testing.TB) string {
+// A tb that cannot skip (not a testing.TB) fails instead: its test should
+// have called URL with its *testing.T first.
+func URL(tb TB) string {
 	tb.Helper()
 	u := os.Getenv(Env)
 	if u == "" {
@@ -37,7 +50,10 @@ func URL(tb testing.TB) string {
 		if _, ok := tb.(*testing.B); ok {
 			what = "benchmarks"
 		}
-		tb.Skip(Env + " is not set; skipping the PostgreSQL " + what)
+		if t, ok := tb.(testing.TB); ok {
+			t.Skip(Env + " is not set; skipping the PostgreSQL " + what)
+		}
+		tb.Fatal(Env + " is not set")
 	}
 	return u
 }
@@ -51,7 +67,7 @@ var admin struct {
 // Admin returns a pool on the server's default schema, shared by every test
 // of the process and never closed, to create and drop schemas. It skips tb
 // when Env is unset and fails it when the server does not answer.
-func Admin(tb testing.TB) *sql.DB {
+func Admin(tb TB) *sql.DB {
 	tb.Helper()
 	u := URL(tb)
 	admin.once.Do(func() {
@@ -71,7 +87,7 @@ func Admin(tb testing.TB) *sql.DB {
 // hex digits, and returns its name. The schema and everything in it is
 // dropped when tb ends, after the pools Open opened on it are closed (tb
 // runs its cleanups last-registered first).
-func Schema(tb testing.TB, prefix string) string {
+func Schema(tb TB, prefix string) string {
 	tb.Helper()
 	schema := CreateSchema(tb, prefix)
 	tb.Cleanup(func() {
@@ -84,7 +100,7 @@ func Schema(tb testing.TB, prefix string) string {
 
 // CreateSchema is Schema for a schema that outlives tb: the caller drops it
 // with DropSchema.
-func CreateSchema(tb testing.TB, prefix string) string {
+func CreateSchema(tb TB, prefix string) string {
 	tb.Helper()
 	adm := Admin(tb)
 	var b [6]byte
@@ -109,7 +125,7 @@ func DropSchema(schema string) error {
 // added: search_path set to schema, and params. pgx sends them when it opens
 // each connection, so every connection of a pool uses schema. It skips tb
 // when Env is unset.
-func ConnString(tb testing.TB, schema string, params map[string]string) string {
+func ConnString(tb TB, schema string, params map[string]string) string {
 	tb.Helper()
 	all := map[string]string{"search_path": schema}
 	for k, v := range params {
@@ -119,7 +135,7 @@ func ConnString(tb testing.TB, schema string, params map[string]string) string {
 }
 
 // Open opens a pool on ConnString(tb, schema, params), closed when tb ends.
-func Open(tb testing.TB, schema string, params map[string]string) *sql.DB {
+func Open(tb TB, schema string, params map[string]string) *sql.DB {
 	tb.Helper()
 	db, err := sql.Open("pgx", ConnString(tb, schema, params))
 	if err != nil {
@@ -131,7 +147,7 @@ func Open(tb testing.TB, schema string, params map[string]string) *sql.DB {
 
 // withParams adds run-time parameters to a URL or key=value connection
 // string, in the order of their names.
-func withParams(tb testing.TB, dsn string, params map[string]string) string {
+func withParams(tb TB, dsn string, params map[string]string) string {
 	tb.Helper()
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)

@@ -16,13 +16,13 @@ import (
 )
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) licensing.Store { return memstore.New() })
+	storetest.Run(t, func(t storetest.TB) licensing.Store { return memstore.New() })
 }
 
 // TestModel runs the property test on its own, as a store that wants only it
 // would; TestStore runs it in full, so a few checks do here.
 func TestModel(t *testing.T) {
-	storetest.RunModel(t, func(t *testing.T) licensing.Store { return memstore.New() }, storetest.Options{Checks: 5})
+	storetest.RunModel(t, func(t storetest.TB) licensing.Store { return memstore.New() }, storetest.Options{Checks: 5})
 }
 
 // TestAllocatedIsTheOrdersCount checks that an allocation counts seats with

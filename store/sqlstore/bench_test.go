@@ -8,6 +8,7 @@ import (
 
 	"github.com/licensing-go/licensing"
 	"github.com/licensing-go/licensing/store/sqlstore"
+	"github.com/licensing-go/licensing/store/storetest"
 )
 
 // BenchmarkAllocate measures Allocate of one learner, on SQLite and on
@@ -21,7 +22,7 @@ import (
 func BenchmarkAllocate(b *testing.B) {
 	type setup struct {
 		name string
-		open func(t testing.TB, cfg *sqlstore.Config) testDB
+		open func(t storetest.TB, cfg *sqlstore.Config) testDB
 		cfg  *sqlstore.Config
 	}
 	for _, c := range []setup{

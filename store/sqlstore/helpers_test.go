@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/licensing-go/licensing"
 	"github.com/licensing-go/licensing/internal/pgtest"
 	"github.com/licensing-go/licensing/store/sqlstore"
+	"github.com/licensing-go/licensing/store/storetest"
 )
 
 // dialects lists the dialects to test, each with a function that opens a
@@ -32,18 +34,25 @@ var dialects = []struct {
 type testDB struct {
 	store *sqlstore.Store
 	// reopen opens another pool on the same database (closed at cleanup).
-	reopen func(t testing.TB) *sql.DB
+	reopen func(t storetest.TB) *sql.DB
 }
 
 // newSQLite returns a migrated store on a new SQLite file in a temp dir,
 // opened with OpenSQLite's defaults.
-func newSQLite(t testing.TB, cfg *sqlstore.Config) testDB { return newSQLiteWith(t, cfg, nil) }
+func newSQLite(t storetest.TB, cfg *sqlstore.Config) testDB { return newSQLiteWith(t, cfg, nil) }
 
-// newSQLiteWith is newSQLite with the settings of OpenSQLiteConfig.
-func newSQLiteWith(t testing.TB, cfg *sqlstore.Config, lite *sqlstore.SQLiteConfig) testDB {
+// newSQLiteWith is newSQLite with the settings of OpenSQLiteConfig. The
+// file's directory is removed at cleanup: for a check of the Model, when
+// the check ends (a *rapid.T has no TempDir).
+func newSQLiteWith(t storetest.TB, cfg *sqlstore.Config, lite *sqlstore.SQLiteConfig) testDB {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	reopen := func(t testing.TB) *sql.DB {
+	dir, err := os.MkdirTemp("", "sqlstore-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "ledger.db")
+	reopen := func(t storetest.TB) *sql.DB {
 		t.Helper()
 		db, err := sqlstore.OpenSQLiteConfig(path, lite)
 		if err != nil {
@@ -55,7 +64,7 @@ func newSQLiteWith(t testing.TB, cfg *sqlstore.Config, lite *sqlstore.SQLiteConf
 	return testDB{store: migrated(t, reopen(t), sqlstore.SQLite, cfg), reopen: reopen}
 }
 
-func migrated(t testing.TB, db *sql.DB, d sqlstore.Dialect, cfg *sqlstore.Config) *sqlstore.Store {
+func migrated(t storetest.TB, db *sql.DB, d sqlstore.Dialect, cfg *sqlstore.Config) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.NewConfig(db, d, cfg)
 	if err != nil {
@@ -69,7 +78,7 @@ func migrated(t testing.TB, db *sql.DB, d sqlstore.Dialect, cfg *sqlstore.Config
 
 // newSchema creates a schema of its own for the test, dropped at cleanup,
 // and returns its name.
-func newSchema(t testing.TB) string {
+func newSchema(t storetest.TB) string {
 	t.Helper()
 	return pgtest.Schema(t, "sqlstore_test_")
 }
@@ -77,7 +86,7 @@ func newSchema(t testing.TB) string {
 // openSchema opens a pool on the test server whose every connection uses
 // schema, closed at cleanup (before the schema is dropped). The tests turn
 // synchronous_commit off: they need no durability from the server.
-func openSchema(t testing.TB, schema string) *sql.DB {
+func openSchema(t storetest.TB, schema string) *sql.DB {
 	t.Helper()
 	db := pgtest.Open(t, schema, map[string]string{"synchronous_commit": "off"})
 	db.SetMaxIdleConns(64)
@@ -85,10 +94,10 @@ func openSchema(t testing.TB, schema string) *sql.DB {
 }
 
 // newPostgres returns a migrated store in a new schema.
-func newPostgres(t testing.TB, cfg *sqlstore.Config) testDB {
+func newPostgres(t storetest.TB, cfg *sqlstore.Config) testDB {
 	t.Helper()
 	schema := newSchema(t)
-	reopen := func(t testing.TB) *sql.DB { return openSchema(t, schema) }
+	reopen := func(t storetest.TB) *sql.DB { return openSchema(t, schema) }
 	return testDB{store: migrated(t, reopen(t), sqlstore.Postgres, cfg), reopen: reopen}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/licensing-go/licensing"
 	"github.com/licensing-go/licensing/store/sqlstore"
+	"github.com/licensing-go/licensing/store/storetest"
 )
 
 // TestLedgerSmoke runs a command of each kind through a ledger on each
@@ -80,7 +81,7 @@ func TestOverAllocation(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name   string
-		open   func(t testing.TB, cfg *sqlstore.Config) testDB
+		open   func(t storetest.TB, cfg *sqlstore.Config) testDB
 		cfg    *sqlstore.Config
 		trials int
 		// perPool is how many goroutines share a store (and its pool).

@@ -1,7 +1,10 @@
 package sqlstore_test
 
 import (
+	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/licensing-go/licensing"
 	"github.com/licensing-go/licensing/internal/pgtest"
@@ -27,11 +30,88 @@ func TestStoreSQLite(t *testing.T) {
 	// with the default synchronous=FULL): NORMAL spares it an fsync per
 	// commit.
 	normal := &sqlstore.SQLiteConfig{Synchronous: "NORMAL"}
-	storetest.RunWith(t, func(t *testing.T) licensing.Store { return newSQLiteWith(t, nil, normal).store }, suiteOptions())
+	storetest.RunWith(t, func(t storetest.TB) licensing.Store { return newSQLiteWith(t, nil, normal).store }, suiteOptions())
 }
 
 func TestStorePostgres(t *testing.T) {
 	pgtest.URL(t)
 	t.Parallel()
-	storetest.RunWith(t, func(t *testing.T) licensing.Store { return newPostgres(t, nil).store }, suiteOptions())
+	storetest.RunWith(t, func(t storetest.TB) licensing.Store { return newPostgres(t, nil).store }, suiteOptions())
+}
+
+// TestModelConnectionsBounded runs the Model on PostgreSQL and samples the
+// server's connections meanwhile, those of the Model's stores told apart by
+// their application_name: each check's store (a pool and a schema) is
+// released when the check ends, so the count stays below a bound that does
+// not grow with the checks. A store that outlived its check would hold a
+// connection each, and cross the bound within a few more checks than it.
+// It runs 60 checks (12 under -short or -race), or what LICENSING_SOAK asks
+// for: the long run is
+//
+//	LICENSING_SOAK=1000 go test -run TestModelConnectionsBounded -timeout 0 -v ./store/sqlstore
+func TestModelConnectionsBounded(t *testing.T) {
+	pgtest.URL(t)
+	t.Parallel()
+	const (
+		app   = "storetest_bounded"
+		bound = 10
+	)
+	checks := 60
+	if raceDetector {
+		checks = 12
+	}
+	adm := pgtest.Admin(t)
+	var (
+		mu         sync.Mutex
+		peak, all  int
+		samples    int
+		sampleErrs error
+	)
+	sample := func() {
+		var mine, total int
+		err := adm.QueryRow(`SELECT count(*) FILTER (WHERE application_name = $1), count(*) FROM pg_stat_activity`, app).Scan(&mine, &total)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			sampleErrs = errors.Join(sampleErrs, err)
+			return
+		}
+		samples++
+		peak, all = max(peak, mine), max(all, total)
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				sample()
+			}
+		}
+	}()
+	stores := 0
+	storetest.RunModel(t, func(t storetest.TB) licensing.Store {
+		stores++
+		schema := newSchema(t)
+		db := pgtest.Open(t, schema, map[string]string{"synchronous_commit": "off", "application_name": app})
+		return migrated(t, db, sqlstore.Postgres, nil)
+	}, storetest.Options{Checks: checks})
+	close(done)
+	<-stopped
+	sample()
+	if sampleErrs != nil {
+		t.Fatalf("sampling pg_stat_activity: %v", sampleErrs)
+	}
+	t.Logf("%d stores made, %d samples: at most %d connections of the Model's stores at once, %d on the server", stores, samples, peak, all)
+	if peak >= bound {
+		t.Errorf("the Model's stores held %d connections at once, want fewer than %d", peak, bound)
+	}
+	if stores < 5 {
+		t.Errorf("the Model made %d stores, want one per check", stores)
+	}
 }

@@ -19,7 +19,7 @@ import (
 // ErrInsufficient, trial after trial with fresh orders and K varying from 1
 // to the number of goroutines. Odd trials name the order, even ones let the
 // ledger choose it.
-func testConcurrentAllocation(t *testing.T, newStore func(t *testing.T) licensing.Store, o Options) {
+func testConcurrentAllocation(t *testing.T, newStore func(t TB) licensing.Store, o Options) {
 	ctx := context.Background()
 	s := newStore(t)
 	mock := clock.NewMock()

@@ -26,7 +26,7 @@ var (
 func conformance(o Options) []testCase {
 	var cs []testCase
 	add := func(name string, fn func(t *testing.T, s licensing.Store)) {
-		cs = append(cs, testCase{name, func(t *testing.T, newStore func(t *testing.T) licensing.Store) {
+		cs = append(cs, testCase{name, func(t *testing.T, newStore func(t TB) licensing.Store) {
 			fn(t, newStore(t))
 		}})
 	}

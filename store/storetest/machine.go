@@ -43,9 +43,14 @@ type harness struct {
 	keyed   []cmd
 	nextKey int
 	names   int
+
+	// cov counts what the run reached; action is the command of the step
+	// running, "" while the harness sets the scene.
+	cov    *coverage
+	action string
 }
 
-func newHarness(t *rapid.T, s licensing.Store) *harness {
+func newHarness(t *rapid.T, s licensing.Store, cov *coverage) *harness {
 	// Start within two days of the leap day 2024-02-29, to the microsecond.
 	start := time.Date(2024, time.February, 27, 0, 0, 0, 0, time.UTC).
 		Add(time.Duration(rapid.Int64Range(0, 4*24*3600-1).Draw(t, "start_second")) * time.Second).
@@ -56,7 +61,8 @@ func newHarness(t *rapid.T, s licensing.Store) *harness {
 	if err != nil {
 		t.Fatalf("licensing.New: %v", err)
 	}
-	h := &harness{ctx: context.Background(), store: s, clock: mock, ledger: l, m: newModel(start), keys: map[mIdemKey][]string{}}
+	h := &harness{ctx: context.Background(), store: s, clock: mock, ledger: l, m: newModel(start), keys: map[mIdemKey][]string{},
+		cov: cov}
 	for _, tier := range []licensing.NewTier{
 		{Name: "monthly", Term: licensing.Term{Months: 1}},
 		{Name: "nfr", Description: "not for resale"},
@@ -130,6 +136,9 @@ func (h *harness) exec(t *rapid.T, c cmd) {
 		h.checkError(t, c, exp, err)
 		if exp.foreign != "" {
 			h.checkForeign(t, c, exp.foreign, err)
+		}
+		if h.action != "" {
+			h.cov.refuse(h.action, licensing.ErrorCode(err))
 		}
 	case err != nil:
 		t.Fatalf("%s: unexpected error: %v", describe(c), err)
@@ -525,6 +534,13 @@ func (h *harness) setNow(t *rapid.T, at time.Time) {
 		at = h.m.now
 	}
 	t.Logf("clock: %s -> %s", h.m.now.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano))
+	var expiries []time.Time
+	for _, o := range h.m.orders {
+		if !o.expiresAt.IsZero() && !o.expiresAt.Equal(licensing.Never()) {
+			expiries = append(expiries, o.expiresAt)
+		}
+	}
+	h.cov.jump(h.m.now, at, expiries)
 	h.clock.Set(at)
 	h.m.now = at
 }
@@ -730,7 +746,37 @@ func (h *harness) drawInstant(t *rapid.T, label string) time.Time {
 	return at.Add(time.Duration(rapid.IntRange(-1, 1).Draw(t, label+" offset")) * time.Microsecond)
 }
 
+// actions are the steps of the Model, each counted in the coverage under
+// its command's name (a name ending in 2 is its command drawn twice as
+// often), and "" the invariant check.
 func (h *harness) actions() map[string]func(*rapid.T) {
+	steps := h.steps()
+	var names []string
+	for key := range steps {
+		if name := strings.TrimSuffix(key, "2"); key != "" && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	h.cov.know(names)
+	out := make(map[string]func(*rapid.T), len(steps))
+	for key, fn := range steps {
+		if key == "" {
+			out[key] = fn
+			continue
+		}
+		name := strings.TrimSuffix(key, "2")
+		out[key] = func(t *rapid.T) {
+			h.action = name
+			defer func() { h.action = "" }()
+			fn(t)
+			h.cov.step(name)
+		}
+	}
+	return out
+}
+
+// steps are the actions of the Model, before counting.
+func (h *harness) steps() map[string]func(*rapid.T) {
 	m := h.m
 	requested := func(o *mOrder) bool { return o.status == licensing.StatusRequested }
 	orderAction := func(act string) func(t *rapid.T) {

@@ -2,14 +2,20 @@
 // of this module runs it, and so can a platform's own store.
 //
 // A store's test calls Run with a function that returns a fresh, empty store
-// each time it is called (registering with t.Cleanup whatever it needs to
-// close or drop):
+// each time it is called, registering with t.Cleanup whatever it needs to
+// close or drop:
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) licensing.Store {
+//		storetest.Run(t, func(t storetest.TB) licensing.Store {
 //			return mystore.New(openTestDB(t))
 //		})
 //	}
+//
+// The t a store is made for is a TB: the *testing.T of a conformance case,
+// or the *rapid.T of one check of the Model, whose cleanups run when that
+// check ends. A store is released with the check that made it, so a long
+// run holds the connections, files and memory of one store at a time, not
+// of every check so far.
 //
 // The suite has three parts:
 //
@@ -36,7 +42,7 @@
 // runs:
 //
 //	func TestStoreModel(t *testing.T) {
-//		storetest.RunModel(t, func(t *testing.T) licensing.Store {
+//		storetest.RunModel(t, func(t storetest.TB) licensing.Store {
 //			return mystore.New(openTestDB(t))
 //		}, storetest.Options{Checks: 1000})
 //	}
@@ -49,23 +55,43 @@
 // rapid for at least 5 checks under -short, so that even a small
 // Options.Checks runs one sequence.
 //
+// At its end the Model logs what it covered: how many steps of each command
+// ran and how many the ledger refused, with which error codes; how many
+// clock jumps crossed a month end, a 29 February, an order's expiry or a
+// reminder's threshold; and, by name, every command and every error code
+// that never occurred, so a generator that stops reaching a rule shows.
+// The report, like the seed, shows with go test -v or when the test fails.
+//
+// # Soak
+//
+// The variable LICENSING_SOAK turns the Model of every store (the module's
+// and one's own, through Run, RunWith or RunModel) into a long run: a
+// number is the checks to run (LICENSING_SOAK=10000), a duration the time
+// to keep starting new ones (LICENSING_SOAK=30m). It wins over
+// Options.Checks and -rapid.checks, and -short does not divide it:
+//
+//	LICENSING_SOAK=10000 go test -run 'TestModel$' -timeout 0 -v ./store/memstore
+//
+// rapid stops early, and passes, when the test's deadline nears: give a
+// soak -timeout 0. The seed is printed at the start of every Model run as
+// -rapid.seed=N (chosen at random unless -rapid.seed or RAPID_SEED sets
+// it); rapid prints the seed of a failing check, and that one line
+// (-run and -rapid.seed) reproduces it.
+//
 // A failing Model run logs every command and clock move of the smallest
 // failing sequence rapid finds and, like any rapid test, writes a fail file
 // under the calling package's testdata/rapid to replay it
 // (-rapid.nofailfile turns that off).
 //
 // Subtests do not call t.Parallel: each gets a store of its own from
-// newStore, one after the other. The suite writes only records that keep
-// the ledger's invariants (Allocated within Quantity; a ref unique among
+// newStore, one after the other, as each check of the Model does. The
+// suite writes only records that keep the ledger's invariants (Allocated within Quantity; a ref unique among
 // one parent's partners, and among one partner's companies), so a store may
 // enforce them with constraints.
 package storetest
 
 import (
-	"flag"
-	"os"
-	"strconv"
-	"sync"
+	"context"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -87,7 +113,7 @@ type Options struct {
 	// RunModel, runs (under -short, a fifth of them, and at least one).
 	// Zero: rapid's own number (100, or -rapid.checks, or RAPID_CHECKS).
 	// A -rapid.checks flag or RAPID_CHECKS variable set by the person
-	// running the tests wins over Checks.
+	// running the tests wins over Checks, and LICENSING_SOAK over both.
 	Checks int
 }
 
@@ -104,16 +130,37 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// TB is what a store's constructor gets from the suite, to register its
+// cleanups and report failures: *testing.T and *rapid.T both satisfy it.
+// The Model makes each check's store with that check's *rapid.T, whose
+// cleanups run when the check ends.
+type TB interface {
+	Helper()
+	Name() string
+	Cleanup(func())
+	Context() context.Context
+	Errorf(format string, args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+}
+
+var (
+	_ TB = (*testing.T)(nil)
+	_ TB = (*rapid.T)(nil)
+)
+
 // Run runs the whole suite against the store newStore makes. newStore returns
-// a fresh, empty store each call (it may register t.Cleanup).
-func Run(t *testing.T, newStore func(t *testing.T) licensing.Store) {
+// a fresh, empty store each call, registering with t.Cleanup whatever it
+// must release.
+func Run(t *testing.T, newStore func(t TB) licensing.Store) {
 	t.Helper()
 	RunWith(t, newStore, Options{})
 }
 
 // RunWith is Run with options, for stores that need fewer goroutines,
 // trials or checks than the defaults.
-func RunWith(t *testing.T, newStore func(t *testing.T) licensing.Store, o Options) {
+func RunWith(t *testing.T, newStore func(t TB) licensing.Store, o Options) {
 	t.Helper()
 	o = o.withDefaults()
 	for _, c := range conformance(o) {
@@ -126,63 +173,17 @@ func RunWith(t *testing.T, newStore func(t *testing.T) licensing.Store, o Option
 // RunModel runs the Model test alone, against the store newStore makes: rapid
 // drives random ledger commands by random actors, with the clock jumping
 // across months and leap days, and after every step the store must agree
-// with the reference model. RunWith runs it as its "Model" subtest. Of the
-// options, only Checks applies.
-func RunModel(t *testing.T, newStore func(t *testing.T) licensing.Store, o Options) {
+// with the reference model. Each check gets a store of its own, made with
+// the check's *rapid.T and released when the check ends. RunWith runs it
+// as its "Model" subtest. Of the options, only Checks applies; the
+// variable LICENSING_SOAK overrides it (see the package doc).
+func RunModel(t *testing.T, newStore func(t TB) licensing.Store, o Options) {
 	t.Helper()
-	withChecks(o.Checks, func() {
-		rapid.Check(t, func(rt *rapid.T) {
-			h := newHarness(rt, newStore(t))
-			rt.Repeat(h.actions())
-		})
-	})
+	runModel(t, newStore, o)
 }
 
 // A test case of the suite.
 type testCase struct {
 	name string
-	fn   func(t *testing.T, newStore func(t *testing.T) licensing.Store)
-}
-
-// rapidChecks guards rapid's -rapid.checks flag, which withChecks sets for
-// the duration of one Model test: rapid reads it and offers no other way to
-// set the number of checks of one rapid.Check.
-var rapidChecks struct {
-	sync.Mutex
-	once    sync.Once
-	userSet bool
-}
-
-// withChecks runs fn with rapid's number of checks set to n, unless n is
-// zero or the person running the tests set it. Under -short, where rapid
-// runs a fifth of its checks, n is at least 5: one sequence still runs.
-// Calls are serialized, so parallel subtests running the suite do not race
-// on the flag.
-func withChecks(n int, fn func()) {
-	rapidChecks.Lock()
-	defer rapidChecks.Unlock()
-	rapidChecks.once.Do(func() {
-		_, env := os.LookupEnv("RAPID_CHECKS")
-		rapidChecks.userSet = env
-		flag.Visit(func(f *flag.Flag) {
-			if f.Name == "rapid.checks" {
-				rapidChecks.userSet = true
-			}
-		})
-	})
-	f := flag.Lookup("rapid.checks")
-	if n > 0 && testing.Short() {
-		n = max(n, 5)
-	}
-	if n <= 0 || rapidChecks.userSet || f == nil {
-		fn()
-		return
-	}
-	old := f.Value.String()
-	if err := f.Value.Set(strconv.Itoa(n)); err != nil {
-		fn()
-		return
-	}
-	defer func() { _ = f.Value.Set(old) }()
-	fn()
+	fn   func(t *testing.T, newStore func(t TB) licensing.Store)
 }

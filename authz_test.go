@@ -475,7 +475,7 @@ func TestManageMode(t *testing.T) {
 	}
 	last := evs.Items[len(evs.Items)-1]
 	want := licensing.Event{Seq: last.Seq, At: f.clock.Now().UTC(), Type: licensing.EventOrderRequested, Actor: pm,
-		Partner: f.p1a, Company: f.c, Order: o.ID, Tier: "premium", Count: 4}
+		Partner: f.p1a, Company: f.c, Order: o.ID, Tier: "premium", Count: 4, Cursor: last.Cursor}
 	if diff := cmp.Diff(want, last); diff != "" {
 		t.Errorf("event (-want +got):\n%s", diff)
 	}

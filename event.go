@@ -56,6 +56,12 @@ type Event struct {
 	// learner the licence came from (Learner is the one it went to); for a
 	// reminder, its notification's id.
 	Detail string `json:"detail,omitempty"`
+	// Cursor is the feed position just after this event, for the actor and
+	// filter of the Events call that returned it: pass it as
+	// EventFilter.After to read what follows, so a reader resumes after the
+	// last event it handled (a server-sent-events stream sends it as the
+	// event's id). Only Events sets it; a Store neither stores nor returns it.
+	Cursor string `json:"cursor,omitempty"`
 }
 
 // EventFilter selects events for Events.
@@ -96,6 +102,10 @@ func (l *Ledger) Events(ctx context.Context, a Actor, f EventFilter) (Page[Event
 		if err != nil {
 			return Page[Event]{}, err
 		}
-		return page(a, ls, es, func(e Event) string { return seqKey(e.Seq) }), nil
+		p := page(a, ls, es, func(e Event) string { return seqKey(e.Seq) })
+		for i := range p.Items {
+			p.Items[i].Cursor = encodeCursor(a, ls.name, seqKey(p.Items[i].Seq))
+		}
+		return p, nil
 	})
 }

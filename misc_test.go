@@ -480,3 +480,51 @@ func TestConfig(t *testing.T) {
 		t.Errorf("RetryMax < RetryBase: %v", err)
 	}
 }
+
+// TestEventCursorResumes: every event carries the feed position after it, so
+// a reader that handled events up to any one of them resumes there, and a
+// reader at the end of the feed polls with the last cursor and gets only
+// what commits later. The cursor is the actor's: another tenant's use of it
+// is ErrInvalid.
+func TestEventCursorResumes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	pm := licensing.PartnerManager(f.p1a, "pam")
+	all, err := f.ledger.Events(ctx, pm, licensing.EventFilter{Limit: licensing.MaxPageSize})
+	if err != nil || all.Next != "" || len(all.Items) < 3 {
+		t.Fatalf("events: %d, next %q, %v", len(all.Items), all.Next, err)
+	}
+	for i, e := range all.Items {
+		if e.Cursor == "" {
+			t.Fatalf("event %d has no cursor", e.Seq)
+		}
+		rest, err := f.ledger.Events(ctx, pm, licensing.EventFilter{After: e.Cursor, Limit: licensing.MaxPageSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := seqs(rest.Items), seqs(all.Items[i+1:]); !slices.Equal(got, want) {
+			t.Fatalf("after event %d: %v, want %v", e.Seq, got, want)
+		}
+	}
+	tail := all.Items[len(all.Items)-1].Cursor
+	o, err := f.ledger.RequestLicences(ctx, pm, licensing.LicenceRequest{Company: f.c, Quantity: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := f.ledger.Events(ctx, pm, licensing.EventFilter{After: tail})
+	if err != nil || len(more.Items) != 1 || more.Items[0].Order != o.ID {
+		t.Fatalf("after the tail: %+v, %v", more.Items, err)
+	}
+	_, err = f.ledger.Events(ctx, licensing.PartnerManager(f.p2, ""), licensing.EventFilter{After: tail})
+	if licensing.ErrorCode(err) != licensing.CodeInvalid {
+		t.Fatalf("another tenant's cursor: %v", err)
+	}
+}
+
+func seqs(es []licensing.Event) []int64 {
+	out := []int64{}
+	for _, e := range es {
+		out = append(out, e.Seq)
+	}
+	return out
+}

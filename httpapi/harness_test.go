@@ -1,0 +1,443 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/httpapi"
+	"github.com/licensing-go/licensing/store/memstore"
+)
+
+// The test suite authenticates with "Authorization: Actor <actor>", where
+// <actor> is the actor in the command line's --as syntax: "system",
+// "partner:<id>/<user>", "company:<id>/<user>". A host authenticates
+// however it likes; this is the suite's own stand-in.
+func authenticate(r *http.Request) (licensing.Actor, error) {
+	s, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Actor ")
+	if !ok {
+		return licensing.Actor{}, errors.New("no credential")
+	}
+	return parseActor(s)
+}
+
+func parseActor(s string) (licensing.Actor, error) {
+	s, user, _ := strings.Cut(s, "/")
+	kind, id, _ := strings.Cut(s, ":")
+	switch kind {
+	case "system":
+		return licensing.Actor{Kind: licensing.KindSystem, User: user}, nil
+	case "partner":
+		return licensing.PartnerManager(id, user), nil
+	case "company":
+		return licensing.CompanyManager(id, user), nil
+	}
+	return licensing.Actor{}, fmt.Errorf("bad actor %q", s)
+}
+
+func credential(a licensing.Actor) string {
+	s := string(a.Kind)
+	switch a.Kind {
+	case licensing.KindPartner:
+		s += ":" + a.Partner
+	case licensing.KindCompany:
+		s += ":" + a.Company
+	}
+	if a.User != "" {
+		s += "/" + a.User
+	}
+	return "Actor " + s
+}
+
+// harness is a Ledger behind the API, served on a loopback test server,
+// with a client whose transport validates every request and response
+// against the committed OpenAPI document.
+type harness struct {
+	ledger *licensing.Ledger
+	store  licensing.Store
+	clock  *clock.Mock
+	api    *httpapi.API
+	srv    *httptest.Server
+	client *http.Client
+}
+
+var start = time.Date(2025, 1, 31, 9, 0, 0, 0, time.UTC)
+
+func newHarness(t testing.TB) *harness {
+	return newHarnessOn(t, memstore.New())
+}
+
+func newHarnessOn(t testing.TB, st licensing.Store) *harness {
+	t.Helper()
+	clk := clock.NewMock()
+	clk.Set(start)
+	l, err := licensing.New(st, &licensing.Config{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{ledger: l, store: st, clock: clk}
+	h.api = httpapi.New(httpapi.Config{Ledger: l, Authenticate: authenticate, StreamPoll: 10 * time.Millisecond})
+	h.srv = httptest.NewServer(h.api)
+	t.Cleanup(h.srv.Close)
+	h.client = &http.Client{Transport: &validating{t: t, next: http.DefaultTransport}}
+	return h
+}
+
+// call is one request of a test.
+type call struct {
+	actor   licensing.Actor
+	method  string
+	path    string // with its query
+	body    any    // marshalled to JSON, or sent as is if a string or []byte
+	key     string // the Idempotency-Key
+	header  http.Header
+	invalid bool // the request breaks the document on purpose: only its response is validated
+}
+
+// response is what came back.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) problem(t testing.TB) httpapi.Problem {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("content type %q, want application/problem+json; body %s", ct, r.body)
+	}
+	var p httpapi.Problem
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		t.Fatalf("problem body %s: %v", r.body, err)
+	}
+	return p
+}
+
+func (h *harness) do(t testing.TB, c call) response {
+	t.Helper()
+	var body io.Reader
+	switch b := c.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(c.method, h.srv.URL+c.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.actor.Kind != "" {
+		req.Header.Set("Authorization", credential(c.actor))
+	}
+	if c.key != "" {
+		req.Header.Set("Idempotency-Key", c.key)
+	}
+	for k, vs := range c.header {
+		req.Header[k] = vs
+	}
+	if c.invalid {
+		req = req.WithContext(context.WithValue(req.Context(), invalidKey{}, true))
+	}
+	res, err := h.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// ok does c, fails the test unless the status is want, and decodes the body
+// into out (if not nil).
+func (h *harness) ok(t testing.TB, c call, want int, out any) response {
+	t.Helper()
+	r := h.do(t, c)
+	if r.status != want {
+		t.Fatalf("%s %s: status %d, want %d; body %s", c.method, c.path, r.status, want, r.body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.body, out); err != nil {
+			t.Fatalf("%s %s: %v; body %s", c.method, c.path, err, r.body)
+		}
+	}
+	return r
+}
+
+func (h *harness) get(t testing.TB, path string) []byte {
+	t.Helper()
+	return h.ok(t, call{actor: licensing.System(), method: http.MethodGet, path: path}, http.StatusOK, nil).body
+}
+
+// The document, loaded once from the committed file.
+var (
+	docOnce   sync.Once
+	docRouter routers.Router
+	docErr    error
+	document  *openapi3.T
+)
+
+func loadDocument() (routers.Router, error) {
+	docOnce.Do(func() {
+		b, err := os.ReadFile("openapi.json")
+		if err != nil {
+			docErr = err
+			return
+		}
+		loader := openapi3.NewLoader()
+		document, docErr = loader.LoadFromData(b)
+		if docErr != nil {
+			return
+		}
+		if docErr = document.Validate(loader.Context); docErr != nil {
+			docErr = fmt.Errorf("the document is not valid OpenAPI: %w", docErr)
+			return
+		}
+		docRouter, docErr = legacy.NewRouter(document)
+	})
+	return docRouter, docErr
+}
+
+func init() {
+	openapi3filter.RegisterBodyDecoder("text/event-stream", decodeEventStream)
+}
+
+// decodeEventStream decodes a server-sent-events body into the array of its
+// messages' data, which is what the document's schema of the stream
+// describes. A message of type "error" fails the decoding.
+func decodeEventStream(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	msgs, err := readEvents(body)
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, m := range msgs {
+		if m.event != "event" {
+			return nil, fmt.Errorf("message of type %q: %s", m.event, m.data)
+		}
+		var v any
+		if err := json.Unmarshal([]byte(m.data), &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+type sseMessage struct{ event, id, data string }
+
+// readEvents parses complete server-sent-events messages.
+func readEvents(r io.Reader) ([]sseMessage, error) {
+	var out []sseMessage
+	var m sseMessage
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if m.data != "" {
+				out = append(out, m)
+			}
+			m = sseMessage{}
+		case strings.HasPrefix(line, ":"):
+		default:
+			k, v, _ := strings.Cut(line, ": ")
+			switch k {
+			case "event":
+				m.event = v
+			case "id":
+				m.id = v
+			case "data":
+				m.data += v
+			default:
+				return nil, fmt.Errorf("unknown field %q", k)
+			}
+		}
+	}
+	return out, sc.Err()
+}
+
+type invalidKey struct{}
+
+// exercised counts, per documented operation, the requests of the suite
+// that succeeded (2xx): TestMain fails the run when one has none.
+var (
+	exercisedMu sync.Mutex
+	exercised   = map[string]int{}
+)
+
+// validating is a RoundTripper that checks every request (unless marked
+// invalid on purpose) and every response against the document. A request
+// to a route the document lacks fails the test.
+type validating struct {
+	t    testing.TB
+	next http.RoundTripper
+}
+
+func (v *validating) RoundTrip(req *http.Request) (*http.Response, error) {
+	t := v.t
+	router, err := loadDocument()
+	if err != nil {
+		t.Fatalf("loading openapi.json: %v", err)
+	}
+	var reqBody []byte
+	if req.Body != nil {
+		reqBody, _ = io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	// The router matches on the URL's path, without the server's host.
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		if req.Context().Value(invalidKey{}) == nil {
+			t.Errorf("%s %s: not a route of the document: %v", req.Method, req.URL.Path, err)
+		}
+		return v.next.RoundTrip(req)
+	}
+	in := &openapi3filter.RequestValidationInput{
+		Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true},
+	}
+	if req.Context().Value(invalidKey{}) == nil {
+		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+			t.Errorf("%s %s: the request breaks the document: %v", req.Method, req.URL.Path, err)
+		}
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	res, err := v.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if res.Header.Get("Content-Type") == "text/event-stream" {
+		// The stream is validated by the test that reads it.
+		return res, nil
+	}
+	resBody, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(resBody))
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: res.StatusCode, Header: res.Header,
+		Body:    io.NopCloser(bytes.NewReader(resBody)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(req.Context(), out); err != nil {
+		t.Errorf("%s %s: the %d response breaks the document: %v\n%s", req.Method, req.URL.Path, res.StatusCode, err, resBody)
+	}
+	if res.StatusCode < 300 {
+		exercisedMu.Lock()
+		exercised[route.Operation.OperationID]++
+		exercisedMu.Unlock()
+	}
+	return res, nil
+}
+
+// validateStream checks messages read from the event stream against the
+// document, as the transport checks every other response.
+func validateStream(t testing.TB, req *http.Request, status int, header http.Header, msgs []sseMessage) {
+	t.Helper()
+	router, err := loadDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, m := range msgs {
+		fmt.Fprintf(&b, "event: %s\nid: %s\ndata: %s\n\n", m.event, m.id, m.data)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: header,
+		Body: io.NopCloser(strings.NewReader(b.String())), Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}}
+	if err := openapi3filter.ValidateResponse(req.Context(), out); err != nil {
+		t.Errorf("the stream breaks the document: %v", err)
+	}
+	exercisedMu.Lock()
+	exercised[route.Operation.OperationID]++
+	exercisedMu.Unlock()
+}
+
+// TestMain runs the suite and then, when it ran whole, fails if an
+// operation of the document was never exercised with success: every route
+// is then both documented (the transport refuses others) and served.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" && !testing.Short() {
+		if _, err := loadDocument(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		var missing []string
+		for path, item := range document.Paths.Map() {
+			for method, op := range item.Operations() {
+				if exercised[op.OperationID] == 0 {
+					missing = append(missing, method+" "+path+" ("+op.OperationID+")")
+				}
+			}
+		}
+		if len(missing) > 0 {
+			slices.Sort(missing)
+			fmt.Fprintf(os.Stderr, "FAIL: documented operations no test exercised with success:\n\t%s\n", strings.Join(missing, "\n\t"))
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func jsonEqual(t testing.TB, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
+}
+
+func indent(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	return append(buf.Bytes(), '\n')
+}

@@ -134,6 +134,9 @@ func fromErrorModel(em *huma.ErrorModel) *Problem {
 	switch {
 	case len(em.Errors) > 0:
 		p.Field = fieldOf(em.Errors[0].Location)
+		if name, ok := requiredProperty(em.Errors[0].Message); ok {
+			p.Field = name
+		}
 		if p.Detail == "validation failed" {
 			p.Detail = em.Errors[0].Message
 			if p.Field != "" {
@@ -160,6 +163,17 @@ func fieldOf(loc string) string {
 		loc = loc[:i]
 	}
 	return loc
+}
+
+// requiredProperty reads the name out of huma's message for a missing
+// property, which it locates at the enclosing object.
+func requiredProperty(msg string) (string, bool) {
+	rest, ok := strings.CutPrefix(msg, "expected required property ")
+	if !ok {
+		return "", false
+	}
+	name, _, ok := strings.Cut(rest, " ")
+	return name, ok
 }
 
 // writeHumaProblem writes p from a middleware, before any handler ran.

@@ -52,7 +52,8 @@
 //
 // Unknown body fields and unknown query parameters are refused. Every
 // handler runs with the request's context, so a client that goes away
-// cancels its work.
+// cancels its work. A browser's write from another origin is refused
+// (http.CrossOriginProtection), so a host may authenticate with a cookie.
 //
 // # Events for frontends
 //
@@ -108,12 +109,19 @@ type Config struct {
 	// Servers are the base URLs of the API named in the document, such as
 	// "/api/v1"; nil names none.
 	Servers []string
+	// CrossOrigin guards the writes against cross-site request forgery, for
+	// hosts that authenticate with a cookie: a browser's POST or PATCH from
+	// another origin is refused (403 permission_denied, field "origin").
+	// Nil means http.NewCrossOriginProtection() with no trusted origins;
+	// add a frontend on another origin with AddTrustedOrigin.
+	CrossOrigin *http.CrossOriginProtection
 }
 
 // API is the handler. It is safe for concurrent use.
 type API struct {
 	cfg   Config
 	mux   *http.ServeMux
+	h     http.Handler // mux behind the cross-origin check
 	huma  huma.API
 	ops   []*huma.Operation
 	doc30 []byte
@@ -187,11 +195,20 @@ func New(cfg Config) *API {
 		writeProblem(w, &Problem{Status: http.StatusNotFound, Code: licensing.CodeNotFound,
 			Field: "route", Detail: "no route " + r.Method + " " + r.URL.Path})
 	})
+	cop := cfg.CrossOrigin
+	if cop == nil {
+		cop = http.NewCrossOriginProtection()
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, &Problem{Status: http.StatusForbidden, Code: licensing.CodeForbidden,
+			Field: "origin", Detail: "a cross-origin write from a browser is refused"})
+	}))
+	a.h = cop.Handler(a.mux)
 	return a
 }
 
 // ServeHTTP serves the API.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.h.ServeHTTP(w, r) }
 
 // OpenAPI returns the OpenAPI 3.1 document, indented, as committed in the
 // repository.

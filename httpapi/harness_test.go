@@ -1,9 +1,7 @@
 package httpapi_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -19,13 +17,10 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/licensing-go/licensing"
 	"github.com/licensing-go/licensing/httpapi"
+	"github.com/licensing-go/licensing/internal/apitest"
 	"github.com/licensing-go/licensing/store/memstore"
 )
 
@@ -107,7 +102,7 @@ func newHarnessWith(t testing.TB, st licensing.Store, cfg *licensing.Config) *ha
 	h.api = httpapi.New(httpapi.Config{Ledger: l, Authenticate: authenticate, StreamPoll: 10 * time.Millisecond})
 	h.srv = httptest.NewServer(h.api)
 	t.Cleanup(h.srv.Close)
-	h.client = &http.Client{Transport: &validating{t: t, next: http.DefaultTransport}}
+	h.client = &http.Client{Transport: &apitest.Transport{T: t, Checker: mustChecker(t)}}
 	return h
 }
 
@@ -174,7 +169,7 @@ func (h *harness) do(t testing.TB, c call) response {
 		req.Header[k] = vs
 	}
 	if c.invalid {
-		req = req.WithContext(context.WithValue(req.Context(), invalidKey{}, true))
+		req = req.WithContext(apitest.Invalid(req.Context()))
 	}
 	res, err := h.client.Do(req)
 	if err != nil {
@@ -209,215 +204,52 @@ func (h *harness) get(t testing.TB, path string) []byte {
 	return h.ok(t, call{actor: licensing.System(), method: http.MethodGet, path: path}, http.StatusOK, nil).body
 }
 
-// The document, loaded once from the committed file.
+// checker validates against the committed document, loaded once.
 var (
-	docOnce   sync.Once
-	docRouter routers.Router
-	docErr    error
-	document  *openapi3.T
+	checkerOnce sync.Once
+	checker     *apitest.Checker
+	checkerErr  error
 )
 
-func loadDocument() (routers.Router, error) {
-	docOnce.Do(func() {
+func loadChecker() (*apitest.Checker, error) {
+	checkerOnce.Do(func() {
 		b, err := os.ReadFile("openapi.json")
 		if err != nil {
-			docErr = err
+			checkerErr = err
 			return
 		}
-		loader := openapi3.NewLoader()
-		document, docErr = loader.LoadFromData(b)
-		if docErr != nil {
-			return
-		}
-		if docErr = document.Validate(loader.Context); docErr != nil {
-			docErr = fmt.Errorf("the document is not valid OpenAPI: %w", docErr)
-			return
-		}
-		docRouter, docErr = legacy.NewRouter(document)
+		checker, checkerErr = apitest.New(b)
 	})
-	return docRouter, docErr
+	return checker, checkerErr
 }
 
-func init() {
-	openapi3filter.RegisterBodyDecoder("text/event-stream", decodeEventStream)
-}
-
-// decodeEventStream decodes a server-sent-events body into the array of its
-// messages' data, which is what the document's schema of the stream
-// describes. A message of type "error" fails the decoding.
-func decodeEventStream(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-	msgs, err := readEvents(body)
-	if err != nil {
-		return nil, err
-	}
-	out := []any{}
-	for _, m := range msgs {
-		if m.event != "event" {
-			return nil, fmt.Errorf("message of type %q: %s", m.event, m.data)
-		}
-		var v any
-		if err := json.Unmarshal([]byte(m.data), &v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-type sseMessage struct{ event, id, data string }
-
-// readEvents parses complete server-sent-events messages.
-func readEvents(r io.Reader) ([]sseMessage, error) {
-	var out []sseMessage
-	var m sseMessage
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if m.data != "" {
-				out = append(out, m)
-			}
-			m = sseMessage{}
-		case strings.HasPrefix(line, ":"):
-		default:
-			k, v, _ := strings.Cut(line, ": ")
-			switch k {
-			case "event":
-				m.event = v
-			case "id":
-				m.id = v
-			case "data":
-				m.data += v
-			default:
-				return nil, fmt.Errorf("unknown field %q", k)
-			}
-		}
-	}
-	return out, sc.Err()
-}
-
-type invalidKey struct{}
-
-// exercised counts, per documented operation, the requests of the suite
-// that succeeded (2xx): TestMain fails the run when one has none.
-var (
-	exercisedMu sync.Mutex
-	exercised   = map[string]int{}
-)
-
-// validating is a RoundTripper that checks every request (unless marked
-// invalid on purpose) and every response against the document. A request
-// to a route the document lacks fails the test.
-type validating struct {
-	t    testing.TB
-	next http.RoundTripper
-}
-
-func (v *validating) RoundTrip(req *http.Request) (*http.Response, error) {
-	t := v.t
-	router, err := loadDocument()
+func mustChecker(t testing.TB) *apitest.Checker {
+	t.Helper()
+	c, err := loadChecker()
 	if err != nil {
 		t.Fatalf("loading openapi.json: %v", err)
 	}
-	var reqBody []byte
-	if req.Body != nil {
-		reqBody, _ = io.ReadAll(req.Body)
-		req.Body = io.NopCloser(bytes.NewReader(reqBody))
-	}
-	// The router matches on the URL's path, without the server's host.
-	route, params, err := router.FindRoute(req)
-	if err != nil {
-		if req.Context().Value(invalidKey{}) == nil {
-			t.Errorf("%s %s: not a route of the document: %v", req.Method, req.URL.Path, err)
-		}
-		return v.next.RoundTrip(req)
-	}
-	in := &openapi3filter.RequestValidationInput{
-		Request: req, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true},
-	}
-	if req.Context().Value(invalidKey{}) == nil {
-		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
-			t.Errorf("%s %s: the request breaks the document: %v", req.Method, req.URL.Path, err)
-		}
-		req.Body = io.NopCloser(bytes.NewReader(reqBody))
-	}
-	res, err := v.next.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	if res.Header.Get("Content-Type") == "text/event-stream" {
-		// The stream is validated by the test that reads it.
-		return res, nil
-	}
-	resBody, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	res.Body = io.NopCloser(bytes.NewReader(resBody))
-	out := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: in, Status: res.StatusCode, Header: res.Header,
-		Body:    io.NopCloser(bytes.NewReader(resBody)),
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-	}
-	if err := openapi3filter.ValidateResponse(req.Context(), out); err != nil {
-		t.Errorf("%s %s: the %d response breaks the document: %v\n%s", req.Method, req.URL.Path, res.StatusCode, err, resBody)
-	} else if res.StatusCode < 300 {
-		exercisedMu.Lock()
-		exercised[route.Operation.OperationID]++
-		exercisedMu.Unlock()
-	}
-	return res, nil
-}
-
-// validateStream checks messages read from the event stream against the
-// document, as the transport checks every other response.
-func validateStream(t testing.TB, req *http.Request, status int, header http.Header, msgs []sseMessage) {
-	t.Helper()
-	router, err := loadDocument()
-	if err != nil {
-		t.Fatal(err)
-	}
-	route, params, err := router.FindRoute(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, m := range msgs {
-		fmt.Fprintf(&b, "event: %s\nid: %s\ndata: %s\n\n", m.event, m.id, m.data)
-	}
-	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
-	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: header,
-		Body: io.NopCloser(strings.NewReader(b.String())), Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}}
-	if err := openapi3filter.ValidateResponse(req.Context(), out); err != nil {
-		t.Errorf("the stream breaks the document: %v", err)
-	}
-	exercisedMu.Lock()
-	exercised[route.Operation.OperationID]++
-	exercisedMu.Unlock()
+	return c
 }
 
 // TestMain runs the suite and then, when it ran whole, fails if an
-// operation of the document was never exercised with success: every route
-// is then both documented (the transport refuses others) and served.
+// operation of the document was never exercised with a success that
+// validated: every route is then both documented (the transport refuses
+// others) and served.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" && !testing.Short() {
-		if _, err := loadDocument(); err != nil {
+		c, err := loadChecker()
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+		done := c.Exercised()
 		var missing []string
-		for path, item := range document.Paths.Map() {
-			for method, op := range item.Operations() {
-				if exercised[op.OperationID] == 0 {
-					missing = append(missing, method+" "+path+" ("+op.OperationID+")")
-				}
+		for id, route := range c.Operations() {
+			if done[id] == 0 {
+				missing = append(missing, route+" ("+id+")")
 			}
 		}
 		if len(missing) > 0 {
@@ -479,7 +311,7 @@ func TestValidatorCatches(t *testing.T) {
 	defer srv.Close()
 	for _, path := range []string{"/actor", "/orders", "/no-such-route"} {
 		rec := &recorder{TB: t}
-		c := &http.Client{Transport: &validating{t: rec, next: http.DefaultTransport}}
+		c := &http.Client{Transport: &apitest.Transport{T: rec, Checker: mustChecker(t)}}
 		res, err := c.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)

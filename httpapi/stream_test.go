@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/internal/apitest"
 )
 
 // sse is an open event stream.
@@ -19,7 +20,7 @@ type sse struct {
 	res    *http.Response
 	r      *bufio.Reader
 	cancel context.CancelFunc
-	got    []sseMessage
+	got    []apitest.Message
 }
 
 func (h *harness) stream(t testing.TB, a licensing.Actor, query string, header http.Header) *sse {
@@ -47,9 +48,9 @@ func (h *harness) stream(t testing.TB, a licensing.Actor, query string, header h
 }
 
 // next reads n messages.
-func (s *sse) next(n int) []sseMessage {
+func (s *sse) next(n int) []apitest.Message {
 	s.t.Helper()
-	var out []sseMessage
+	var out []apitest.Message
 	var block strings.Builder
 	for len(out) < n {
 		line, err := s.r.ReadString('\n')
@@ -58,7 +59,7 @@ func (s *sse) next(n int) []sseMessage {
 		}
 		block.WriteString(line)
 		if line == "\n" {
-			msgs, err := readEvents(strings.NewReader(block.String()))
+			msgs, err := apitest.ReadMessages(strings.NewReader(block.String()))
 			if err != nil {
 				s.t.Fatal(err)
 			}
@@ -73,19 +74,21 @@ func (s *sse) next(n int) []sseMessage {
 func (s *sse) close() {
 	s.cancel()
 	s.res.Body.Close()
-	validateStream(s.t, s.req, s.res.StatusCode, s.res.Header, s.got)
+	if err := mustChecker(s.t).CheckStream(s.req, s.res.StatusCode, s.res.Header, s.got); err != nil {
+		s.t.Errorf("the stream: %v", err)
+	}
 }
 
-func decodeEvents(t testing.TB, msgs []sseMessage) []licensing.Event {
+func decodeEvents(t testing.TB, msgs []apitest.Message) []licensing.Event {
 	t.Helper()
 	var out []licensing.Event
 	for _, m := range msgs {
 		var e licensing.Event
-		if err := json.Unmarshal([]byte(m.data), &e); err != nil {
+		if err := json.Unmarshal([]byte(m.Data), &e); err != nil {
 			t.Fatal(err)
 		}
-		if m.id != e.Cursor || m.event != "event" {
-			t.Fatalf("message id %q type %q for event cursor %q", m.id, m.event, e.Cursor)
+		if m.ID != e.Cursor || m.Event != "event" {
+			t.Fatalf("message id %q type %q for event cursor %q", m.ID, m.Event, e.Cursor)
 		}
 		out = append(out, e)
 	}

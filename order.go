@@ -291,6 +291,12 @@ func (l *Ledger) close(tx Tx, a Actor, now time.Time, id string, to Status, reas
 func order(tx Tx, a Actor, id string) (Order, Company, error) {
 	o, err := tx.Order(id)
 	if errors.Is(err, ErrNotFound) {
+		// The reads another tenant's order costs: its company, its
+		// partner (see decoyPartner).
+		if a.Kind != KindCompany {
+			tx.Company(id)
+		}
+		decoyPartner(tx, a)
 		return Order{}, Company{}, notFound("order", id)
 	}
 	if err != nil {

@@ -63,6 +63,8 @@ func init() {
 		{name: "notification requeue", args: "ID", help: "send a parked notification back to be delivered (system)", setup: requeue},
 		{name: "deliver", args: "[--smtp HOST:PORT --from ADDRESS | --webhook URL]",
 			help: "deliver the notifications that are due: to stdout, an SMTP server or a webhook (system)", setup: deliver},
+		{name: "serve", args: "[--addr HOST:PORT]", needs: needsNothing,
+			help: "serve the portal and the HTTP API, with a development sign-in, on a loopback address", setup: serve},
 		{name: "migrate", needs: needsStore, help: "create or update the database schema", setup: migrate},
 		{name: "demo", args: "[--file PATH]", needs: needsNothing,
 			help: "the partner guide, end to end, on a throwaway database", setup: demo},

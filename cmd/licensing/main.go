@@ -7,6 +7,13 @@
 //	licensing --as partner:acme company add --id globex --name Globex --po PO-1 --quantity 25 --assign
 //	licensing --as partner:acme companies                       # their ids and refs
 //	licensing --as company:globex summary --company globex
+//	licensing serve                                             # the portal and the HTTP API on 127.0.0.1:8080
+//
+// "licensing serve" serves the portal (package web) at / and the HTTP API
+// (package httpapi) at /api/v1/ on the same database, with a development
+// sign-in at /dev/sign-in that lets whoever connects pick any actor; so it
+// listens on a loopback address (--addr, default 127.0.0.1:8080) or not at
+// all, and every page says it is for development only.
 //
 // The ledger lives in a SQLite file, ./licensing.db unless --db or
 // LICENSING_DB names another file or a PostgreSQL URL (postgres://...). A

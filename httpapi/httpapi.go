@@ -68,7 +68,17 @@
 // GET /openapi.json serves the OpenAPI 3.1 document (and /openapi-3.0.json
 // a 3.0 rendering for tools that lack 3.1). The repository commits it as
 // httpapi/openapi.json; a test fails when the two differ, and the test
-// suite validates every request and response it makes against it.
+// suite validates every request and response it makes against it
+// (getkin/kin-openapi), the portal's in a real browser included. The typed
+// client in httpapi/client is generated from it.
+//
+// The document is generated from the handlers' Go types by huma v2, not
+// written first: the root package's types are already the contract (the
+// command line prints them), so deriving the document from them is the one
+// way the two cannot drift, and huma validates each request against the
+// same schemas before a handler runs. The package uses huma's net/http
+// adapter and changes none of huma's global settings, so a host that uses
+// huma for its own API is not affected.
 package httpapi
 
 import (

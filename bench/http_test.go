@@ -36,6 +36,56 @@ func BenchmarkHTTP(b *testing.B) {
 		b.Run("SQLite/Allocate/"+name, func(b *testing.B) { benchHTTPAllocate(b, st, loopback) })
 		b.Run("SQLite/OrdersPage50/"+name, func(b *testing.B) { benchHTTPOrders(b, st, loopback) })
 	}
+	b.Run("SQLite/OrdersPage50/BareLoopback", func(b *testing.B) { benchBareOrders(b, st) })
+}
+
+// benchBareOrders is the loopback baseline: the same page served by a bare
+// net/http handler that calls the Ledger and encodes the page with
+// encoding/json, no routing, authentication or validation. What it adds
+// over the direct call is the transport's share of Loopback's ratio.
+func benchBareOrders(b *testing.B, st licensing.Store) {
+	w := newLedgerWorld(b, st)
+	w.putOrders(b, pageOrders(w)...)
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		p, err := w.l.Orders(r.Context(), w.pm, licensing.OrderFilter{Limit: 50})
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		rw.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(rw).Encode(p)
+	}))
+	b.Cleanup(srv.Close)
+	front := &httpFront{srv: srv, client: srv.Client()}
+	h, d := measurePair(b, side{
+		do: func(n int) {
+			for range n {
+				front.do(b, http.MethodGet, "/", nil, http.StatusOK)
+			}
+		},
+	}, side{
+		do: func(n int) {
+			for range n {
+				if _, err := w.l.Orders(ctx, w.pm, licensing.OrderFilter{Limit: 50}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		},
+	})
+	reportHTTP(b, h, d)
+}
+
+// pageOrders are the 500 orders of a listing benchmark's world.
+func pageOrders(w *ledgerWorld) []licensing.Order {
+	var os []licensing.Order
+	for i := range 500 {
+		status := licensing.StatusAssigned
+		if i%3 == 0 {
+			status = licensing.StatusRequested
+		}
+		os = append(os, w.order(status, 1+i%20, utcNow()))
+	}
+	return os
 }
 
 // httpFront serves the API of whichever world the benchmark is on, in
@@ -159,15 +209,7 @@ func benchHTTPAllocate(b *testing.B, st licensing.Store, loopback bool) {
 // orders, as its partner manager: through the API and directly.
 func benchHTTPOrders(b *testing.B, st licensing.Store, loopback bool) {
 	w := newLedgerWorld(b, st)
-	var os []licensing.Order
-	for i := range 500 {
-		status := licensing.StatusAssigned
-		if i%3 == 0 {
-			status = licensing.StatusRequested
-		}
-		os = append(os, w.order(status, 1+i%20, utcNow()))
-	}
-	w.putOrders(b, os...)
+	w.putOrders(b, pageOrders(w)...)
 	front := newHTTPFront(b, loopback)
 	front.serve(w.l, w.pm)
 	path := fmt.Sprintf("/orders?limit=%d", 50)

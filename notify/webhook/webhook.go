@@ -76,8 +76,8 @@
 // A Forwarder sends the events of the ledger's trail (licensing.Ledger.Events)
 // of the types a host selects, to mirror the ledger's state without
 // polling: in the trail's order, each at least once with a stable
-// webhook-id, resuming after a restart from a cursor the host persists.
-// See NewForwarder.
+// webhook-id, resuming after a restart from a cursor the host persists; an
+// event the receiver refuses is retried, never skipped. See Forwarder.
 package webhook
 
 import (

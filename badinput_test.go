@@ -175,6 +175,21 @@ func TestBadInput(t *testing.T) {
 				Managers: []licensing.Contact{{Email: "mia"}}})
 			return err
 		}},
+		{"UpdatedManagerEmailTwoAddresses", "managers.email", func(f fixture) error {
+			managers := []licensing.Contact{{Email: "mia@c.example"}, {Email: "a@b.example, spy@x.example"}}
+			_, err := f.ledger.UpdateCompany(ctx, pm, licensing.CompanySettings{Company: ids.c, Managers: &managers})
+			return err
+		}},
+		{"PartnerContactTwoAddresses", "contacts.email", func(f fixture) error {
+			_, err := f.ledger.CreatePartner(ctx, pm, licensing.NewPartner{Name: "N",
+				Contacts: []licensing.Contact{{Email: "a@b.example, spy@x.example"}}})
+			return err
+		}},
+		{"PartnerContactGroup", "contacts.email", func(f fixture) error {
+			_, err := f.ledger.CreatePartner(ctx, pm, licensing.NewPartner{Name: "N",
+				Contacts: []licensing.Contact{{Email: "undisclosed-recipients:;"}}})
+			return err
+		}},
 		{"MalformedCursor", "after", func(f fixture) error {
 			_, err := f.ledger.Orders(ctx, pm, licensing.OrderFilter{After: "not a cursor!"})
 			return err

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/benbjohnson/clock"
 	"github.com/google/go-cmp/cmp"
@@ -365,6 +367,82 @@ func TestDeliverPanicLosesNothing(t *testing.T) {
 	}
 	o.clock.Add(time.Second)
 	o.deliver(licensing.DeliveryResult{Delivered: 3})
+}
+
+// TestDeliverPermanentParksAtOnce: an error marked with Permanent parks the
+// notification after one attempt, with its reason; the others are retried
+// as before.
+func TestDeliverPermanentParksAtOnce(t *testing.T) {
+	errNoUser := errors.New("550 5.1.1 no such user")
+	var first string
+	notifier := licensing.NotifierFunc(func(_ context.Context, n licensing.Notification) error {
+		if n.ID == first {
+			return fmt.Errorf("smtp: %w", licensing.Permanent(errNoUser))
+		}
+		return errors.New("451 try later")
+	})
+	o := newOutbox(t, nil, licensing.Config{Notifier: notifier, MaxAttempts: 5, RetryBase: time.Second, RetryMax: time.Second})
+	ids := o.request(2)
+	first = ids[0]
+	o.deliver(licensing.DeliveryResult{Failed: 1, Parked: 1})
+	if n := o.get(ids[0]); n.State != licensing.DeliveryParked || n.Attempts != 1 || n.LastError != "smtp: 550 5.1.1 no such user" {
+		t.Errorf("after a permanent error: %+v, want parked after 1 attempt with its reason", n)
+	}
+	if n := o.get(ids[1]); n.State != licensing.DeliveryPending || n.Attempts != 1 {
+		t.Errorf("after a transient error: %+v, want pending", n)
+	}
+	o.clock.Add(time.Second)
+	o.deliver(licensing.DeliveryResult{Failed: 1})
+
+	t.Run("Permanent", func(t *testing.T) {
+		err := licensing.Permanent(errNoUser)
+		if !errors.Is(err, licensing.ErrPermanent) || !errors.Is(err, errNoUser) || err.Error() != errNoUser.Error() {
+			t.Errorf("Permanent(%v) = %v: want it to match ErrPermanent and the error, with its message", errNoUser, err)
+		}
+		if errors.Is(errNoUser, licensing.ErrPermanent) {
+			t.Error("an unmarked error matches ErrPermanent")
+		}
+		if licensing.Permanent(nil) != nil {
+			t.Error("Permanent(nil) is not nil")
+		}
+	})
+}
+
+// TestDeliverLastErrorClean: the error a Notifier returns may quote a
+// remote server; what the outbox keeps is one bounded line with no control
+// characters, so that printing it cannot drive a terminal.
+func TestDeliverLastErrorClean(t *testing.T) {
+	hostile := "webhook: 500: \x1b]0;pwned\x07\x1b[2J\x1b[31mred\r\nline\ttwo \u202egnp.exe\xff " +
+		strings.Repeat("é", 50<<10)
+	notifier := licensing.NotifierFunc(func(context.Context, licensing.Notification) error {
+		return errors.New(hostile)
+	})
+	o := newOutbox(t, nil, licensing.Config{Notifier: notifier})
+	ids := o.request(1)
+	o.deliver(licensing.DeliveryResult{Failed: 1})
+	got := o.get(ids[0]).LastError
+	checkCleanError(t, got)
+	if want := "webhook: 500: ]0;pwned[2J[31mred line two gnp.exe\uFFFD éé"; !strings.HasPrefix(got, want) {
+		t.Errorf("LastError %q, want it to start %q", got, want)
+	}
+	if !strings.HasSuffix(got, "é…") || len(got) < 490 {
+		t.Errorf("LastError of %d bytes ends %q, want it cut near 500 bytes and marked with …", len(got), got[max(0, len(got)-8):])
+	}
+}
+
+// checkCleanError fails t unless s is valid UTF-8 of at most 500 bytes
+// without control or format characters.
+func checkCleanError(t *testing.T, s string) {
+	t.Helper()
+	if len(s) > 500 || !utf8.ValidString(s) {
+		t.Errorf("LastError of %d bytes (valid UTF-8: %v), want at most 500 valid bytes", len(s), utf8.ValidString(s))
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			t.Errorf("LastError holds %U: %q", r, s)
+			break
+		}
+	}
 }
 
 func TestDeliverCancelled(t *testing.T) {

@@ -156,11 +156,14 @@
 // each is claimed for DeliveryLease, handed over outside any transaction, and
 // its outcome recorded in a transaction of its own. A refusal is retried after
 // an exponential backoff with full jitter between Config.RetryBase and
-// Config.RetryMax on the ledger's clock; after Config.MaxAttempts it is
-// parked, listed by Notifications and sent again by Requeue. The backoff is
-// Backoff, the one retry schedule of the module. Delivery is at
-// least once, never zero, each notification with a stable ID for the receiver
-// to drop duplicates (an email's Message-ID, a webhook's Idempotency-Key).
+// Config.RetryMax on the ledger's clock; after Config.MaxAttempts, or at
+// once when the Notifier marks the refusal with Permanent (an SMTP 5xx, a
+// webhook's 4xx), it is parked, listed by Notifications and sent again by
+// Requeue. The backoff is Backoff, the one retry schedule of the module.
+// Delivery is at least once, never zero, each notification with a stable ID
+// for the receiver to drop duplicates (an email's Message-ID, a webhook's
+// webhook-id). The reason a delivery failed is kept in LastError as one
+// line of at most 500 bytes without control characters.
 //
 // Sweep records each order's expiry once and queues reminders 30, 7 and 3
 // days before expiry and when it expires (Config.ReminderDays), once per order

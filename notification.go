@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -83,12 +85,38 @@ type Notification struct {
 }
 
 // Notifier delivers notifications: by email, webhook, or to a recorder in
-// tests. Deliver returns nil only once the notification is handed over; any
-// error means it is retried later. It may be called more than once for the
-// same notification (same ID) and concurrently for different ones.
+// tests. Deliver returns nil only once the notification is handed over. An
+// error means it is retried later, unless it matches ErrPermanent (see
+// Permanent): then no retry can cure it and the notification is parked at
+// once. It may be called more than once for the same notification (same ID)
+// and concurrently for different ones.
 type Notifier interface {
 	Deliver(ctx context.Context, n Notification) error
 }
+
+// ErrPermanent marks a delivery error that retrying will not cure: the
+// receiver refused the notification itself, as an SMTP server does with a
+// 5xx reply or a webhook receiver with a 4xx status. A Notifier returns such
+// an error wrapped by Permanent; Deliver then parks the notification at
+// once with the error as its LastError, where a host finds it with
+// Notifications and sends it again with Requeue once the cause is fixed.
+// Every other error is taken as transient and retried with backoff.
+var ErrPermanent = errors.New("permanent delivery failure")
+
+// Permanent returns err marked as permanent, for a Notifier to return:
+// errors.Is matches it with ErrPermanent and with whatever err matches, and
+// its message is err's own. Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string   { return e.err.Error() }
+func (e permanentError) Unwrap() []error { return []error{e.err, ErrPermanent} }
 
 // NotifierFunc adapts a function to the Notifier interface.
 type NotifierFunc func(ctx context.Context, n Notification) error
@@ -121,7 +149,7 @@ func contactEmails(cs []Contact) []string {
 const DeliveryLease = 5 * time.Minute
 
 // maxLastError bounds Notification.LastError, in bytes.
-const maxLastError = 1000
+const maxLastError = 500
 
 // DeliveryResult says what one pass of Deliver did.
 type DeliveryResult struct {
@@ -146,9 +174,12 @@ type DeliveryResult struct {
 // due again after an exponential backoff with full jitter: the n-th failure
 // waits a random time between Config.RetryBase and
 // min(Config.RetryMax, RetryBase×2^(n-1)) on the ledger's clock. After
-// Config.MaxAttempts attempts it is parked: Notifications lists it and
-// Requeue sends it back. Attempts counts attempts begun, so a notification
-// whose attempts kill the process is parked too.
+// Config.MaxAttempts attempts, or at once if the error matches ErrPermanent,
+// it is parked: Notifications lists it and Requeue sends it back. Attempts
+// counts attempts begun, so a notification whose attempts kill the process
+// is parked too. LastError is the error's text made safe to print: at most
+// 500 bytes of one line, without control characters (it may quote a
+// remote server).
 //
 // Delivery is at least once: a notification may be handed over again if its
 // outcome could not be recorded, never zero times. If ctx is done, Deliver
@@ -263,7 +294,10 @@ func (l *Ledger) attempt(ctx context.Context, n Notification) outcome {
 	// The outcome is recorded even when ctx is done: a delivery that
 	// succeeded must not be repeated, and one cut short must fall due again.
 	rctx := context.WithoutCancel(ctx)
-	release := derr != nil && ctx.Err() != nil
+	// A refusal for good is recorded even when ctx is done: it did not
+	// come from giving up.
+	permanent := errors.Is(derr, ErrPermanent)
+	release := derr != nil && ctx.Err() != nil && !permanent
 	var state DeliveryState
 	err := l.store.Update(rctx, func(tx Tx) error {
 		state = ""
@@ -287,7 +321,7 @@ func (l *Ledger) attempt(ctx context.Context, n Notification) outcome {
 			cur.NextAttempt = now
 		default:
 			cur.LastError = lastError(derr)
-			if cur.Attempts >= l.cfg.MaxAttempts {
+			if cur.Attempts >= l.cfg.MaxAttempts || permanent {
 				cur.State = DeliveryParked
 			} else {
 				cur.NextAttempt = micro(now.Add(Backoff{Base: l.cfg.RetryBase, Max: l.cfg.RetryMax}.Delay(cur.Attempts)))
@@ -318,21 +352,47 @@ func (l *Ledger) notify(ctx context.Context, n Notification) (err error) {
 	return l.cfg.Notifier.Deliver(ctx, n)
 }
 
-// lastError turns a delivery error into Notification.LastError: at most
-// maxLastError bytes of valid UTF-8.
+// lastError turns a delivery error into Notification.LastError. The error
+// may quote a remote server (an SMTP reply, a webhook receiver's body), and
+// LastError is printed by hosts and the command line: so it is one line of
+// valid UTF-8 without control or format characters (line breaks and tabs
+// become a space, terminal escapes lose their ESC, bidi overrides go), at
+// most maxLastError bytes, cut on a rune boundary and ended with "…" when
+// cut.
 func lastError(err error) string {
 	s := err.Error()
 	if s == "" {
 		s = fmt.Sprintf("%T", err)
 	}
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		if b.Len() > maxLastError {
+			break
+		}
+		b.WriteRune(r)
+	}
+	s = b.String()
 	if len(s) <= maxLastError {
 		return s
 	}
-	s = s[:maxLastError]
-	for len(s) > 0 && !utf8.ValidString(s) {
+	const ellipsis = "…"
+	s = s[:maxLastError-len(ellipsis)]
+	for !utf8.ValidString(s) {
 		s = s[:len(s)-1]
 	}
-	return s
+	return s + ellipsis
 }
 
 // RunDelivery delivers the outbox now and then every interval until ctx is

@@ -37,7 +37,7 @@ func deliver(fs *flag.FlagSet) runFunc {
 	fs.StringVar(&from, "from", "", "the sender of the emails, `\"Name <address>\"`")
 	fs.StringVar(&user, "smtp-user", "", "the SMTP user name (the password is read from LICENSING_SMTP_PASSWORD)")
 	fs.StringVar(&tlsPolicy, "smtp-tls", "required", "STARTTLS: required, opportunistic or none")
-	fs.StringVar(&webhookURL, "webhook", "", "deliver by POSTing each notification as signed JSON to this `URL` (the secret is read from LICENSING_WEBHOOK_SECRET)")
+	fs.StringVar(&webhookURL, "webhook", "", "deliver by POSTing each notification as a Standard Webhook to this `URL` (the secret, whsec_..., is read from LICENSING_WEBHOOK_SECRET)")
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args); err != nil {
 			return nil, err
@@ -55,7 +55,7 @@ func deliver(fs *flag.FlagSet) runFunc {
 		case smtpAddr != "":
 			n, err = smtpNotifier(smtpAddr, from, user, tlsPolicy)
 		case webhookURL != "":
-			n, err = webhook.New(webhook.Config{URL: webhookURL, Secret: []byte(os.Getenv("LICENSING_WEBHOOK_SECRET"))})
+			n, err = webhook.New(webhook.Config{URL: webhookURL, Secrets: []string{os.Getenv("LICENSING_WEBHOOK_SECRET")}})
 			if err != nil {
 				err = usageErr("webhook", "%v", err)
 			}

@@ -127,7 +127,7 @@ func TestDeliverSMTPDown(t *testing.T) {
 
 func TestDeliverWebhook(t *testing.T) {
 	ledgerWithMail(t)
-	secret := "a secret of thirty-two characters"
+	secret := webhook.NewSecret()
 	t.Setenv("LICENSING_WEBHOOK_SECRET", secret)
 	var mu sync.Mutex
 	var got []string
@@ -137,17 +137,18 @@ func TestDeliverWebhook(t *testing.T) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if err := webhook.Verify([]byte(secret), r.Header, body, time.Now(), time.Minute); err != nil {
+		if err := webhook.Verify(r.Header, body, time.Now(), secret); err != nil {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
+		var p webhook.Payload
 		var n licensing.Notification
-		if err := json.Unmarshal(body, &n); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		if err := json.Unmarshal(body, &p); err != nil || json.Unmarshal(p.Data, &n) != nil {
+			http.Error(w, "not a notification", http.StatusBadRequest)
 			return
 		}
 		mu.Lock()
-		got = append(got, n.ID+" "+string(n.Kind)+" "+strings.Join(n.To, ","))
+		got = append(got, r.Header.Get(webhook.HeaderID)+" "+p.Type+" "+strings.Join(n.To, ","))
 		mu.Unlock()
 	}))
 	defer srv.Close()

@@ -1,7 +1,9 @@
 // Package smtpsink runs an SMTP server on loopback, built on
 // github.com/emersion/go-smtp, that keeps the messages it accepts, for
 // tests of what is sent by email. Options add STARTTLS or implicit TLS with
-// a self-signed certificate, AUTH PLAIN with one login, and refusals.
+// a self-signed certificate and AUTH PLAIN with one login; FailNext,
+// FailNextWith and RefuseRecipient make it refuse messages and recipients
+// with the replies a test chooses.
 package smtpsink
 
 import (
@@ -62,6 +64,8 @@ type Sink struct {
 	msgs     []Message
 	sessions int
 	failData int
+	dataErr  *smtp.SMTPError
+	refuse   map[string]*smtp.SMTPError
 }
 
 // New starts a sink on a free port of 127.0.0.1, closed when t ends. opt
@@ -122,9 +126,32 @@ func (s *Sink) Sessions() int {
 // FailNext makes the sink refuse the next n messages with a temporary
 // failure, 451 4.3.0, after their data is sent.
 func (s *Sink) FailNext(n int) {
+	s.failNext(n, &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"})
+}
+
+// FailNextWith makes the sink refuse the next n messages after their data
+// is sent, with the reply code (4xx for now, 5xx for good) and text; a text
+// of several lines is a multi-line reply.
+func (s *Sink) FailNextWith(n, code int, text string) {
+	s.failNext(n, &smtp.SMTPError{Code: code, Message: text})
+}
+
+func (s *Sink) failNext(n int, err *smtp.SMTPError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failData = n
+	s.failData, s.dataErr = n, err
+}
+
+// RefuseRecipient makes the sink refuse RCPT TO:<addr> from now on with the
+// reply code (4xx for now, 5xx for good) and text; the other recipients of
+// the message are accepted as usual.
+func (s *Sink) RefuseRecipient(addr string, code int, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refuse == nil {
+		s.refuse = map[string]*smtp.SMTPError{}
+	}
+	s.refuse[addr] = &smtp.SMTPError{Code: code, Message: text}
 }
 
 // selfSigned returns a certificate for 127.0.0.1 and a pool that trusts it.
@@ -171,6 +198,12 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.sink.mu.Lock()
+	refusal := s.sink.refuse[to]
+	s.sink.mu.Unlock()
+	if refusal != nil {
+		return refusal
+	}
 	s.to = append(s.to, to)
 	return nil
 }
@@ -188,7 +221,7 @@ func (s *session) Data(r io.Reader) error {
 	defer s.sink.mu.Unlock()
 	if s.sink.failData > 0 {
 		s.sink.failData--
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+		return s.sink.dataErr
 	}
 	_, isTLS := s.conn.TLSConnectionState()
 	s.sink.msgs = append(s.sink.msgs, Message{From: s.from, To: slices.Clone(s.to), Data: data, Header: m.Header,

@@ -43,6 +43,29 @@
 // The Message-ID is the notification's id at Config.MessageIDDomain, so the
 // id is stable across retries and a receiving system can drop repeats.
 //
+// # Recipients and errors
+//
+// Each recipient is given to the server on its own (one RCPT TO each), so
+// a recipient the server refuses does not stop the others: the message goes
+// to those it accepts. A recipient that is not a single mailbox address
+// (say a contact stored before contacts were checked,
+// "a@b.example, spy@x.example") is refused without asking the server.
+// Deliver then returns an error naming each refused recipient and the
+// server's reply, and the ledger decides by its kind:
+//
+//   - permanent (licensing.Permanent, parked at once with that reason) when
+//     every refusal is for good: a 5xx reply to RCPT TO, a recipient that
+//     is not an address, or a 5xx reply to the message's data (RFC 5321:
+//     the client is not to repeat such a request);
+//   - transient (retried with backoff) otherwise: a 4xx reply, a failure to
+//     connect, STARTTLS, AUTH or MAIL FROM whatever the code (they are
+//     about the server or this notifier's configuration, not the
+//     notification, so once fixed the retries go through without a
+//     Requeue), or the connection lost.
+//
+// A retry sends the whole notification again, so the recipients who
+// accepted it the first time receive it twice, under the same Message-ID.
+//
 // # Templates
 //
 // The subject, the text body and the HTML body come from three template
@@ -68,6 +91,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"net/mail"
+	"net/textproto"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -199,9 +223,10 @@ func New(cfg Config) (*Notifier, error) {
 	return &Notifier{cfg: cfg, domain: domain}, nil
 }
 
-// Deliver sends the notification as one message, and returns nil once the
-// server has accepted it for every recipient. A notification with no
-// recipients is a no-op.
+// Deliver sends the notification as one message to each of its recipients
+// the server accepts, and returns nil once the server has taken it for
+// every one. A notification with no recipients is a no-op. See the package
+// doc for the errors, and which are permanent.
 func (e *Notifier) Deliver(ctx context.Context, n licensing.Notification) error {
 	to := n.To
 	if e.cfg.Recipients != nil {
@@ -213,9 +238,26 @@ func (e *Notifier) Deliver(ctx context.Context, n licensing.Notification) error 
 	if len(to) == 0 {
 		return nil
 	}
-	m, err := e.Message(n, to)
+	var header, envelope []string
+	var refused []refusal
+	for _, a := range to {
+		addr, err := mail.ParseAddress(a)
+		if err != nil {
+			refused = append(refused, refusal{a, errors.New("not a single mailbox address"), true})
+			continue
+		}
+		header, envelope = append(header, a), append(envelope, addr.Address)
+	}
+	if len(envelope) == 0 {
+		return e.refusals(n, 0, refused)
+	}
+	m, err := e.Message(n, header)
 	if err != nil {
 		return err
+	}
+	from, err := m.GetSender(false)
+	if err != nil {
+		return fmt.Errorf("email: sender of notification %s: %w", n.ID, err)
 	}
 	c, err := gomail.NewClient(e.cfg.Host, e.options()...)
 	if err != nil {
@@ -223,10 +265,88 @@ func (e *Notifier) Deliver(ctx context.Context, n licensing.Notification) error 
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+	// Dial, EHLO, STARTTLS and AUTH as go-mail does; the transaction is
+	// ours, so that each recipient is accepted or refused on its own.
+	sc, err := c.DialToSMTPClientWithContext(ctx)
+	if err != nil {
 		return fmt.Errorf("email: send notification %s: %w", n.ID, err)
 	}
+	defer func() { _ = c.CloseWithSMTPClient(sc) }()
+	if err := sc.Mail(from); err != nil {
+		return fmt.Errorf("email: send notification %s: MAIL FROM: %w", n.ID, err)
+	}
+	accepted := 0
+	for _, rcpt := range envelope {
+		if err := sc.Rcpt(rcpt); err != nil {
+			if !isReply(err) {
+				return fmt.Errorf("email: send notification %s: RCPT TO %s: %w", n.ID, rcpt, err)
+			}
+			refused = append(refused, refusal{rcpt, err, replyCode(err) >= 500})
+			continue
+		}
+		accepted++
+	}
+	if accepted == 0 {
+		_ = sc.Reset()
+		return e.refusals(n, 0, refused)
+	}
+	w, err := sc.Data()
+	if err == nil {
+		if _, err = m.WriteTo(w); err == nil {
+			err = w.Close()
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("email: send notification %s: DATA: %w", n.ID, err)
+		if replyCode(err) >= 500 {
+			return licensing.Permanent(err)
+		}
+		return err
+	}
+	if len(refused) > 0 {
+		return e.refusals(n, accepted, refused)
+	}
 	return nil
+}
+
+// refusal is a recipient the message did not reach, and why.
+type refusal struct {
+	addr      string
+	err       error
+	permanent bool
+}
+
+// refusals is the error of a delivery that some recipients refused:
+// permanent if every refusal is.
+func (e *Notifier) refusals(n licensing.Notification, accepted int, refused []refusal) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "email: notification %s reached %d of %d recipients", n.ID, accepted, accepted+len(refused))
+	permanent := true
+	for _, r := range refused {
+		fmt.Fprintf(&b, "; %q refused: %v", r.addr, r.err)
+		permanent = permanent && r.permanent
+	}
+	err := errors.New(b.String())
+	if permanent {
+		return licensing.Permanent(err)
+	}
+	return err
+}
+
+// isReply says whether err is the server's reply, rather than a failure
+// to reach it.
+func isReply(err error) bool {
+	var te *textproto.Error
+	return errors.As(err, &te)
+}
+
+// replyCode returns the code of the server's reply err, or 0.
+func replyCode(err error) int {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	return 0
 }
 
 func (e *Notifier) options() []gomail.Option {

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"strconv"
 	"strings"
 	"testing"
 	"text/template"
@@ -491,5 +492,152 @@ func TestLedgerDeliversByEmail(t *testing.T) {
 				t.Errorf("bodies lack the expiry of order %s:\n%s\n%s", created.Order.ID, m.text, m.html)
 			}
 		}
+	}
+}
+
+// TestRefusedRecipients: a recipient the server refuses, or one that is not
+// an address, does not stop the others; the error names each refusal, and
+// is permanent when every refusal is for good.
+func TestRefusedRecipients(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		to         []string
+		refuse     map[string]int // address: reply code
+		delivered  []string       // envelope recipients of the message, nil for none
+		permanent  bool
+		errorNames []string
+	}{
+		{"OneForGood", []string{"mia@acme.example", "spy@acme.example", "max@acme.example"},
+			map[string]int{"spy@acme.example": 550}, []string{"mia@acme.example", "max@acme.example"},
+			true, []string{"reached 2 of 3", `"spy@acme.example" refused: 550`}},
+		{"OneForNow", []string{"mia@acme.example", "full@acme.example"},
+			map[string]int{"full@acme.example": 452}, []string{"mia@acme.example"},
+			false, []string{"reached 1 of 2", `"full@acme.example" refused: 452`}},
+		{"OneForNowOneForGood", []string{"mia@acme.example", "full@acme.example", "spy@acme.example"},
+			map[string]int{"full@acme.example": 452, "spy@acme.example": 550}, []string{"mia@acme.example"},
+			false, []string{"reached 1 of 3", "452", "550"}},
+		{"NotAMailbox", []string{"a@acme.example, spy@x.example", "mia@acme.example"},
+			nil, []string{"mia@acme.example"},
+			true, []string{"reached 1 of 2", `"a@acme.example, spy@x.example" refused: not a single mailbox address`}},
+		{"AllForGood", []string{"spy@acme.example"},
+			map[string]int{"spy@acme.example": 550}, nil,
+			true, []string{"reached 0 of 1", "550"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true})
+			for addr, code := range c.refuse {
+				srv.RefuseRecipient(addr, code, "no thanks")
+			}
+			n := notification(licensing.NotifyAssigned)
+			n.To = c.to
+			err := newNotifier(t, srv, email.Config{}).Deliver(context.Background(), n)
+			if err == nil || errors.Is(err, licensing.ErrPermanent) != c.permanent {
+				t.Fatalf("Deliver: %v; want an error, permanent %v", err, c.permanent)
+			}
+			for _, s := range c.errorNames {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q lacks %q", err, s)
+				}
+			}
+			msgs := srv.Messages()
+			if c.delivered == nil {
+				if len(msgs) != 0 {
+					t.Errorf("%d messages sent, want none", len(msgs))
+				}
+				return
+			}
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages sent, want 1", len(msgs))
+			}
+			if diff := cmp.Diff(c.delivered, msgs[0].To); diff != "" {
+				t.Errorf("envelope recipients (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("NoneAnAddress", func(t *testing.T) {
+		srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true})
+		n := notification(licensing.NotifyAssigned)
+		n.To = []string{"a@acme.example, spy@x.example"}
+		err := newNotifier(t, srv, email.Config{}).Deliver(context.Background(), n)
+		if !errors.Is(err, licensing.ErrPermanent) {
+			t.Errorf("Deliver to no address: %v, want a permanent error", err)
+		}
+		if srv.Sessions() != 0 {
+			t.Errorf("%d SMTP sessions, want none", srv.Sessions())
+		}
+	})
+}
+
+// TestRefusedData: a 5xx reply to the message's data is permanent, a 4xx
+// is not; a wrong password is not either (it is the notifier's
+// configuration, not the notification).
+func TestRefusedData(t *testing.T) {
+	for _, c := range []struct {
+		code      int
+		permanent bool
+	}{{554, true}, {552, true}, {451, false}} {
+		t.Run(strconv.Itoa(c.code), func(t *testing.T) {
+			srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true})
+			srv.FailNextWith(1, c.code, "not this one")
+			err := newNotifier(t, srv, email.Config{}).Deliver(context.Background(), notification(licensing.NotifyAssigned))
+			if err == nil || errors.Is(err, licensing.ErrPermanent) != c.permanent || !strings.Contains(err.Error(), strconv.Itoa(c.code)) {
+				t.Errorf("Deliver: %v; want a %d error, permanent %v", err, c.code, c.permanent)
+			}
+		})
+	}
+	t.Run("WrongPassword", func(t *testing.T) {
+		srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true, RequireAuth: true})
+		err := newNotifier(t, srv, email.Config{Username: smtpUser, Password: "guess"}).
+			Deliver(context.Background(), notification(licensing.NotifyAssigned))
+		if err == nil || errors.Is(err, licensing.ErrPermanent) {
+			t.Errorf("Deliver with a wrong password: %v, want a transient error", err)
+		}
+	})
+}
+
+// TestLedgerParksRefusedRecipient: one manager's address refused for good
+// does not keep the notification from the other, and parks it at once
+// with the server's reply, printable and bounded though the server's
+// reply is 100 KB of terminal escapes.
+func TestLedgerParksRefusedRecipient(t *testing.T) {
+	ctx := context.Background()
+	srv := newSMTPServer(t, smtpsink.Options{STARTTLS: true})
+	hostile := "5.1.1 \x1b]0;owned\x07\x1b[2J\x1b[31mgone\n" + strings.Repeat("\x1b[5m!", 100<<10/5)
+	srv.RefuseRecipient("old@acme.example", 550, hostile)
+	clk := clock.NewMock()
+	clk.Set(time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC))
+	l, err := licensing.New(memstore.New(), &licensing.Config{Clock: clk, Notifier: newNotifier(t, srv, email.Config{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := licensing.System()
+	p, err := l.CreatePartner(ctx, sys, licensing.NewPartner{Name: "Reseller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.CreateCompany(ctx, sys, licensing.NewCompany{Partner: p.ID, Name: "Acme",
+		Managers:      []licensing.Contact{{Email: "old@acme.example"}, {Email: "mia@acme.example"}},
+		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-1", Quantity: 5, Assign: true}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.Deliver(ctx, sys)
+	if err != nil || res != (licensing.DeliveryResult{Parked: 1}) {
+		t.Fatalf("Deliver: %+v, %v; want one parked", res, err)
+	}
+	if msgs := srv.Messages(); len(msgs) != 1 || cmp.Diff([]string{"mia@acme.example"}, msgs[0].To) != "" {
+		t.Errorf("messages %+v, want one to mia@acme.example", msgs)
+	}
+	ns, err := l.Notifications(ctx, sys, licensing.NotificationFilter{State: licensing.DeliveryParked})
+	if err != nil || len(ns.Items) != 1 {
+		t.Fatalf("parked: %+v, %v", ns, err)
+	}
+	n := ns.Items[0]
+	// (net/textproto quotes the server's text, where the ledger would strip
+	// the escapes: either way they do not reach a terminal.)
+	if n.Attempts != 1 || !strings.Contains(n.LastError, `"old@acme.example" refused: 550`) || !strings.Contains(n.LastError, "owned") {
+		t.Errorf("parked %+v: want 1 attempt and the refusal in LastError", n)
+	}
+	if len(n.LastError) > 500 || strings.ContainsFunc(n.LastError, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		t.Errorf("LastError of %d bytes %q: want at most 500 printable bytes", len(n.LastError), n.LastError)
 	}
 }

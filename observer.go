@@ -63,6 +63,7 @@ type CommandInfo struct {
 
 // CommandOutcome is how a command ended.
 type CommandOutcome struct {
+	// Duration is how long the command took.
 	Duration time.Duration
 	// Err is what the command returned, and Code its ErrorCode: "" on
 	// success, a refusal's code ("not_found", "insufficient_licences",
@@ -94,6 +95,8 @@ type TxInfo struct {
 
 // TxOutcome is how a store transaction ended.
 type TxOutcome struct {
+	// Duration is how long the store took, from begin to commit or
+	// rollback.
 	Duration time.Duration
 	// Err is what the store returned: nil if it committed.
 	Err error
@@ -106,6 +109,8 @@ type TxOutcome struct {
 // notification. It names the notification but carries none of its
 // recipients.
 type DeliveryOutcome struct {
+	// Notification is the notification's ID, Kind its kind; Partner,
+	// Company and Order what it is about.
 	Notification string
 	Kind         NotificationKind
 	Partner      string
@@ -123,11 +128,13 @@ type DeliveryOutcome struct {
 
 // SweepOutcome is what one Sweep did.
 type SweepOutcome struct {
+	// Result is what Sweep returns: what it did, up to a failure.
 	Result SweepResult
 	// Lag is how late the sweep recorded the most overdue expiry it
 	// recorded: the instant the sweep read from Config.Clock less that
 	// order's ExpiresAt. Zero when it recorded none.
 	Lag time.Duration
+	// Err is the error Sweep returns.
 	Err error
 }
 
@@ -202,22 +209,29 @@ func (o *observation) end(err error) {
 	}
 	l := o.l
 	if l.log != nil {
-		attrs := []slog.Attr{slog.String("command", o.info.Name), slog.String("actor", string(o.info.Kind))}
-		if r.Partner != "" {
-			attrs = append(attrs, slog.String("partner", r.Partner))
-		}
-		if r.Company != "" {
-			attrs = append(attrs, slog.String("company", r.Company))
-		}
-		attrs = append(attrs, slog.Duration("duration", r.Duration))
+		level, msg := slog.LevelDebug, "licensing: command"
 		switch {
 		case r.Code == CodeInternal && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
-			l.log.LogAttrs(o.ctx, slog.LevelError, "licensing: command failed",
-				append(attrs, slog.String("error", redact(err)))...)
+			level, msg = slog.LevelError, "licensing: command failed"
 		case r.Code != "":
-			l.log.LogAttrs(o.ctx, slog.LevelDebug, "licensing: command refused", append(attrs, slog.String("code", r.Code))...)
-		default:
-			l.log.LogAttrs(o.ctx, slog.LevelDebug, "licensing: command", attrs...)
+			msg = "licensing: command refused"
+		}
+		if l.log.Enabled(o.ctx, level) {
+			attrs := []slog.Attr{slog.String("command", o.info.Name), slog.String("actor", string(o.info.Kind))}
+			if r.Partner != "" {
+				attrs = append(attrs, slog.String("partner", r.Partner))
+			}
+			if r.Company != "" {
+				attrs = append(attrs, slog.String("company", r.Company))
+			}
+			attrs = append(attrs, slog.Duration("duration", r.Duration))
+			switch {
+			case level == slog.LevelError:
+				attrs = append(attrs, slog.String("error", redact(err)))
+			case r.Code != "":
+				attrs = append(attrs, slog.String("code", r.Code))
+			}
+			l.log.LogAttrs(o.ctx, level, msg, attrs...)
 		}
 	}
 	if l.obs != nil && l.obs.CommandEnd != nil {
@@ -276,21 +290,24 @@ func (l *Ledger) delivery(ctx context.Context, n Notification, state DeliverySta
 		return
 	}
 	if l.log != nil {
-		attrs := []slog.Attr{slog.String("notification", n.ID), slog.String("kind", string(n.Kind)),
-			slog.String("partner", n.Partner), slog.String("company", n.Company)}
-		if n.Order != "" {
-			attrs = append(attrs, slog.String("order", n.Order))
-		}
-		attrs = append(attrs, slog.Int("attempt", n.Attempts))
+		level, msg := slog.LevelDebug, "licensing: notification delivered"
 		switch state {
-		case DeliveryDelivered:
-			l.log.LogAttrs(ctx, slog.LevelDebug, "licensing: notification delivered", attrs...)
 		case DeliveryPending:
-			l.log.LogAttrs(ctx, slog.LevelWarn, "licensing: notification delivery failed; will retry",
-				append(attrs, slog.String("error", redact(derr)))...)
+			level, msg = slog.LevelWarn, "licensing: notification delivery failed; will retry"
 		case DeliveryParked:
-			l.log.LogAttrs(ctx, slog.LevelError, "licensing: notification parked",
-				append(attrs, slog.String("error", redact(derr)))...)
+			level, msg = slog.LevelError, "licensing: notification parked"
+		}
+		if l.log.Enabled(ctx, level) {
+			attrs := []slog.Attr{slog.String("notification", n.ID), slog.String("kind", string(n.Kind)),
+				slog.String("partner", n.Partner), slog.String("company", n.Company)}
+			if n.Order != "" {
+				attrs = append(attrs, slog.String("order", n.Order))
+			}
+			attrs = append(attrs, slog.Int("attempt", n.Attempts))
+			if state != DeliveryDelivered {
+				attrs = append(attrs, slog.String("error", redact(derr)))
+			}
+			l.log.LogAttrs(ctx, level, msg, attrs...)
 		}
 	}
 	if l.obs != nil && l.obs.Delivery != nil {

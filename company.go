@@ -226,7 +226,7 @@ func (l *Ledger) Company(ctx context.Context, a Actor, id string) (Company, erro
 	if err := checkID("company", id, maxIDLen); err != nil {
 		return Company{}, err
 	}
-	return view(ctx, l, func(tx Tx) (Company, error) { return company(tx, a, id) })
+	return view(ctx, l, a, "company", func(tx Tx) (Company, error) { return company(tx, a, id) })
 }
 
 // CompanyFilter selects companies for Companies: the partner's "Company"
@@ -266,7 +266,7 @@ func (l *Ledger) Companies(ctx context.Context, a Actor, f CompanyFilter) (Page[
 	if a.Kind == KindPartner && f.Partner == "" {
 		f.Partner = a.Partner
 	}
-	return view(ctx, l, func(tx Tx) (Page[Company], error) {
+	return view(ctx, l, a, "companies", func(tx Tx) (Page[Company], error) {
 		q := CompanyQuery{Ref: f.Ref, After: ls.after, Limit: ls.limit + 1}
 		if f.Partner != "" {
 			if _, err := partner(tx, a, f.Partner); err != nil {

@@ -186,6 +186,20 @@
 // with a scheduler of its own calls ledger.Sweep(ctx, licensing.System()) and
 // ledger.Deliver(ctx, licensing.System()) from it instead.
 //
+// # Logs, traces and metrics
+//
+// Config.Logger (a *slog.Logger) receives the ledger's records: each pass
+// of the sweep and of delivery and what it did, each delivery to be retried
+// (Warn) or parked (Error), each command that failed inside (Error), and
+// every command at Debug; with structured attributes (command, actor,
+// partner, company, order, notification, attempt) and never a contact's
+// address, a message's body or a secret. Config.Observer is the hook for
+// traces and metrics: it is told when each command and each store
+// transaction starts and ends, of each delivery's outcome and of each
+// sweep's lag, and costs nothing when nil. Package observe/otellicensing
+// turns it into OpenTelemetry spans and metrics, so that this package
+// keeps to the standard library.
+//
 // # Time and ids
 //
 // The Ledger reads its Clock once per command and passes the instant down;

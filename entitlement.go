@@ -32,7 +32,7 @@ type EntitlementCheck struct {
 // one record and does not depend on a sweep having run. An unknown company,
 // learner or tier is simply not entitled, except that a partner manager
 // asking about a company outside its tenancy gets ErrNotFound.
-func (l *Ledger) Entitlement(ctx context.Context, a Actor, q EntitlementCheck) (Entitlement, error) {
+func (l *Ledger) Entitlement(ctx context.Context, a Actor, q EntitlementCheck) (_ Entitlement, err error) {
 	if err := a.validate(); err != nil {
 		return Entitlement{}, err
 	}
@@ -46,13 +46,15 @@ func (l *Ledger) Entitlement(ctx context.Context, a Actor, q EntitlementCheck) (
 	if err := checkID("tier", tierName, maxIDLen); err != nil {
 		return Entitlement{}, err
 	}
+	ctx, ob := l.begin(ctx, a, "entitlement", false)
+	defer ob.endp(&err)
 	switch a.Kind {
 	case KindCompany:
 		if a.Company != companyID {
 			return Entitlement{}, notFound("company", companyID)
 		}
 	case KindPartner:
-		if _, err := view(ctx, l, func(tx Tx) (Company, error) { return company(tx, a, companyID) }); err != nil {
+		if err := l.read(ctx, func(tx Tx) error { _, err := company(tx, a, companyID); return err }); err != nil {
 			return Entitlement{}, err
 		}
 	}

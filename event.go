@@ -92,7 +92,7 @@ func (l *Ledger) Events(ctx context.Context, a Actor, f EventFilter) (Page[Event
 	if err := checkOptionalID("partner", f.Partner); err != nil {
 		return Page[Event]{}, err
 	}
-	return view(ctx, l, func(tx Tx) (Page[Event], error) {
+	return view(ctx, l, a, "events", func(tx Tx) (Page[Event], error) {
 		q := EventQuery{After: after, Limit: ls.limit + 1}
 		none, err := scope(tx, a, f.Company, f.Partner, &q.Company, &q.Partners)
 		if err != nil || none {

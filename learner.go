@@ -180,7 +180,7 @@ func (l *Ledger) Learner(ctx context.Context, a Actor, ref LearnerRef) (Learner,
 	if err := checkID("learner", ref.Learner, maxIDLen); err != nil {
 		return Learner{}, err
 	}
-	return view(ctx, l, func(tx Tx) (Learner, error) {
+	return view(ctx, l, a, "learner", func(tx Tx) (Learner, error) {
 		if _, err := company(tx, a, ref.Company); err != nil {
 			return Learner{}, err
 		}
@@ -243,7 +243,7 @@ func (l *Ledger) Learners(ctx context.Context, a Actor, f LearnerFilter) (Page[L
 		return Page[Learner]{}, invalid("state", "unknown learner state %q", f.State)
 	}
 	now := l.now()
-	return view(ctx, l, func(tx Tx) (Page[Learner], error) {
+	return view(ctx, l, a, "learners", func(tx Tx) (Page[Learner], error) {
 		if _, err := company(tx, a, f.Company); err != nil {
 			return Page[Learner]{}, err
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"time"
 )
@@ -52,6 +53,21 @@ type Config struct {
 	// does not end them). Nil: the errors are dropped and the loops carry
 	// on all the same.
 	LoopError func(error)
+
+	// Logger receives the ledger's log records: each pass of Sweep and
+	// Deliver (RunSweep, RunDelivery) with what it did, each delivery to be
+	// retried (Warn) or parked (Error), each command that failed inside
+	// (Error: the store's failure, not a refusal), and at Debug every
+	// command. Records carry attributes (command, actor, partner, company,
+	// order, notification, attempt), never a contact's address, a message
+	// body or a secret: the errors of a Notifier or a store are logged with
+	// every word holding an "@" and every URL's query masked. Nil: nothing
+	// is logged.
+	Logger *slog.Logger
+	// Observer is told of every command, store transaction, delivery and
+	// sweep, for traces and metrics (see observe/otellicensing). Nil:
+	// nothing is told, at no cost.
+	Observer *Observer
 }
 
 // Ledger is the licence ledger: every command of the partner guide, checked
@@ -64,6 +80,11 @@ type Ledger struct {
 	reminderDays   []int
 	expiringWithin time.Duration
 	cfg            Config
+	log            *slog.Logger
+	obs            *Observer
+	// observing: a Logger or an Observer is set; txObserved: the Observer
+	// has a transaction hook.
+	observing, txObserved bool
 }
 
 // New returns a Ledger over store. cfg may be nil.
@@ -125,6 +146,12 @@ func New(store Store, cfg *Config) (*Ledger, error) {
 		return nil, invalid("config", "delivery settings must be positive, with RetryMax >= RetryBase")
 	}
 	l.cfg = c
+	l.log, l.obs = c.Logger, c.Observer
+	if l.obs != nil && l.obs.empty() {
+		l.obs = nil
+	}
+	l.observing = l.log != nil || l.obs != nil
+	l.txObserved = l.obs != nil && (l.obs.TxStart != nil || l.obs.TxEnd != nil)
 	return l, nil
 }
 
@@ -155,8 +182,10 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 		sum := sha256.Sum256(append([]byte(command+"\x00"), b...))
 		hash = hex.EncodeToString(sum[:])
 	}
+	ctx, ob := l.begin(ctx, a, command, true)
 	var res R
-	err := l.store.Update(ctx, func(tx Tx) error {
+	err := l.update(ctx, func(tx Tx) error {
+		tx = ob.watch(tx)
 		if key != "" {
 			rec, err := tx.Idempotency(a.principal(), key)
 			switch {
@@ -170,6 +199,7 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 					return fmt.Errorf("licensing: decode stored result of %s: %w", command, err)
 				}
 				res = r
+				ob.replay()
 				return nil
 			case err != nil && !errors.Is(err, ErrNotFound):
 				return err
@@ -194,6 +224,7 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 		res = r
 		return nil
 	})
+	ob.end(err)
 	if err != nil {
 		return zero, err
 	}
@@ -207,19 +238,25 @@ func describeReuse(was, now string) string {
 	return "command (" + was + ")"
 }
 
-// view runs fn in a read-only transaction.
-func view[R any](ctx context.Context, l *Ledger, fn func(tx Tx) (R, error)) (R, error) {
+// view runs the read command named command in a read-only transaction.
+func view[R any](ctx context.Context, l *Ledger, a Actor, command string, fn func(tx Tx) (R, error)) (R, error) {
+	ctx, ob := l.begin(ctx, a, command, false)
 	var res R
-	err := l.store.View(ctx, func(tx Tx) error {
+	err := l.read(ctx, func(tx Tx) error {
 		r, err := fn(tx)
 		res = r
 		return err
 	})
+	ob.end(err)
 	return res, err
 }
 
 // loop runs pass now and then every interval until ctx is done.
-func (l *Ledger) loop(ctx context.Context, every time.Duration, pass func() error) error {
+func (l *Ledger) loop(ctx context.Context, name string, every time.Duration, pass func() error) error {
+	if l.log != nil {
+		l.log.LogAttrs(ctx, slog.LevelInfo, "licensing: loop started", slog.String("loop", name), slog.Duration("every", every))
+		defer l.log.LogAttrs(ctx, slog.LevelInfo, "licensing: loop stopped", slog.String("loop", name))
+	}
 	for {
 		if err := pass(); err != nil && ctx.Err() == nil && l.cfg.LoopError != nil {
 			l.cfg.LoopError(err)

@@ -341,7 +341,7 @@ func (l *Ledger) Licences(ctx context.Context, a Actor, f LicenceFilter) (Page[L
 			return Page[Licence]{}, err
 		}
 	}
-	return view(ctx, l, func(tx Tx) (Page[Licence], error) {
+	return view(ctx, l, a, "licences", func(tx Tx) (Page[Licence], error) {
 		if _, err := company(tx, a, f.Company); err != nil {
 			return Page[Licence]{}, err
 		}

@@ -186,14 +186,15 @@ type DeliveryResult struct {
 // stops claiming, waits for the notifications in flight, releases those the
 // Notifier gave up on (without counting the attempt) and returns ctx's error.
 // Other errors come from the store, or from a nil Config.Notifier.
-func (l *Ledger) Deliver(ctx context.Context, a Actor) (DeliveryResult, error) {
-	var res DeliveryResult
+func (l *Ledger) Deliver(ctx context.Context, a Actor) (res DeliveryResult, err error) {
 	if err := allow(a, "deliver notifications", KindSystem); err != nil {
 		return res, err
 	}
 	if l.cfg.Notifier == nil {
 		return res, invalid("notifier", "Config.Notifier is nil: nothing to deliver to")
 	}
+	ctx, ob := l.begin(ctx, a, "deliver", true)
+	defer func() { ob.delivered(res, err) }()
 	// Due is fixed for the pass: a notification that fails during it falls
 	// due at the earliest RetryBase later, in a later pass.
 	due := l.now()
@@ -247,8 +248,9 @@ func (l *Ledger) Deliver(ctx context.Context, a Actor) (DeliveryResult, error) {
 func (l *Ledger) claim(ctx context.Context, due time.Time, limit int) (out []Notification, parked int, err error) {
 	now := l.now()
 	lease := now.Add(DeliveryLease)
-	err = l.store.Update(ctx, func(tx Tx) error {
-		out, parked = out[:0], 0
+	var gone []Notification // parked: their last attempt never reported back
+	err = l.update(ctx, func(tx Tx) error {
+		out, parked, gone = out[:0], 0, gone[:0]
 		ns, err := tx.Notifications(NotificationQuery{State: DeliveryPending, DueBy: due, Limit: limit})
 		if err != nil {
 			return err
@@ -270,12 +272,16 @@ func (l *Ledger) claim(ctx context.Context, due time.Time, limit int) (out []Not
 				out = append(out, n)
 			} else {
 				parked++
+				gone = append(gone, n)
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, 0, err
+	}
+	for _, n := range gone {
+		l.delivery(ctx, n, DeliveryParked, errors.New(n.LastError))
 	}
 	return out, parked, nil
 }
@@ -299,7 +305,7 @@ func (l *Ledger) attempt(ctx context.Context, n Notification) outcome {
 	permanent := errors.Is(derr, ErrPermanent)
 	release := derr != nil && ctx.Err() != nil && !permanent
 	var state DeliveryState
-	err := l.store.Update(rctx, func(tx Tx) error {
+	err := l.update(rctx, func(tx Tx) error {
 		state = ""
 		cur, err := tx.Notification(n.ID)
 		if err != nil {
@@ -338,6 +344,7 @@ func (l *Ledger) attempt(ctx context.Context, n Notification) outcome {
 	if err != nil {
 		return outcome{err: fmt.Errorf("licensing: record delivery of notification %s: %w", n.ID, err)}
 	}
+	l.delivery(rctx, n, state, derr)
 	return outcome{state: state}
 }
 
@@ -407,7 +414,7 @@ func (l *Ledger) RunDelivery(ctx context.Context, every time.Duration) error {
 	if l.cfg.Notifier == nil {
 		return invalid("notifier", "Config.Notifier is nil: nothing to deliver to")
 	}
-	return l.loop(ctx, every, func() error {
+	return l.loop(ctx, "delivery", every, func() error {
 		_, err := l.Deliver(ctx, System())
 		return err
 	})
@@ -439,7 +446,7 @@ func (l *Ledger) Notifications(ctx context.Context, a Actor, f NotificationFilte
 	default:
 		return Page[Notification]{}, invalid("state", "unknown delivery state %q", f.State)
 	}
-	return view(ctx, l, func(tx Tx) (Page[Notification], error) {
+	return view(ctx, l, a, "notifications", func(tx Tx) (Page[Notification], error) {
 		ns, err := tx.Notifications(NotificationQuery{State: f.State, After: ls.after, Limit: ls.limit + 1})
 		if err != nil {
 			return Page[Notification]{}, err
@@ -457,7 +464,7 @@ func (l *Ledger) Notification(ctx context.Context, a Actor, id string) (Notifica
 	if err := checkID("notification", id, maxIDLen); err != nil {
 		return Notification{}, err
 	}
-	return view(ctx, l, func(tx Tx) (Notification, error) {
+	return view(ctx, l, a, "notification", func(tx Tx) (Notification, error) {
 		n, err := tx.Notification(id)
 		if errors.Is(err, ErrNotFound) {
 			return Notification{}, notFound("notification", id)

@@ -318,7 +318,7 @@ func (l *Ledger) Order(ctx context.Context, a Actor, id string) (Order, error) {
 		return Order{}, err
 	}
 	now := l.now()
-	return view(ctx, l, func(tx Tx) (Order, error) {
+	return view(ctx, l, a, "order", func(tx Tx) (Order, error) {
 		o, _, err := order(tx, a, id)
 		return o.at(now), err
 	})
@@ -362,7 +362,7 @@ func (l *Ledger) Orders(ctx context.Context, a Actor, f OrderFilter) (Page[Order
 		return Page[Order]{}, err
 	}
 	q.After, q.Limit = ls.after, ls.limit+1
-	return view(ctx, l, func(tx Tx) (Page[Order], error) {
+	return view(ctx, l, a, "orders", func(tx Tx) (Page[Order], error) {
 		none, err := scope(tx, a, f.Company, f.Partner, &q.Company, &q.Partners)
 		if err != nil || none {
 			return Page[Order]{Items: []Order{}}, err
@@ -451,11 +451,13 @@ type SweepResult struct {
 // handled in a transaction of its own, so a sweep that fails half-way keeps
 // what it did and the next sweep carries on. Entitlement never depends on a
 // sweep: expiry is exact at read time.
-func (l *Ledger) Sweep(ctx context.Context, a Actor) (SweepResult, error) {
-	var res SweepResult
+func (l *Ledger) Sweep(ctx context.Context, a Actor) (res SweepResult, err error) {
 	if err := allow(a, "sweep", KindSystem); err != nil {
 		return res, err
 	}
+	ctx, ob := l.begin(ctx, a, "sweep", true)
+	var lag time.Duration
+	defer func() { ob.swept(res, lag, err) }()
 	now := l.now()
 	horizon := now.Add(time.Microsecond)
 	if len(l.reminderDays) > 0 {
@@ -464,7 +466,7 @@ func (l *Ledger) Sweep(ctx context.Context, a Actor) (SweepResult, error) {
 	q := OrderQuery{Statuses: []Status{StatusAssigned}, ExpiresBefore: horizon, Limit: 500}
 	for {
 		var due []Order
-		err := l.store.View(ctx, func(tx Tx) error {
+		err := l.read(ctx, func(tx Tx) error {
 			var err error
 			due, err = tx.Orders(q)
 			return err
@@ -482,6 +484,7 @@ func (l *Ledger) Sweep(ctx context.Context, a Actor) (SweepResult, error) {
 			}
 			if expired {
 				res.Expired++
+				lag = max(lag, now.Sub(o.ExpiresAt))
 			}
 			if reminded {
 				res.Reminders++
@@ -492,7 +495,7 @@ func (l *Ledger) Sweep(ctx context.Context, a Actor) (SweepResult, error) {
 		}
 		q.After = due[len(due)-1].ID
 	}
-	err := l.forget(ctx, now, &res)
+	err = l.forget(ctx, now, &res)
 	return res, err
 }
 
@@ -505,7 +508,7 @@ func (l *Ledger) forget(ctx context.Context, now time.Time, res *SweepResult) er
 	before := now.Add(-l.cfg.IdempotencyWindow + time.Microsecond)
 	for {
 		var n int
-		err := l.store.Update(ctx, func(tx Tx) error {
+		err := l.update(ctx, func(tx Tx) error {
 			var err error
 			n, err = tx.DeleteIdempotency(before, batch)
 			return err
@@ -521,7 +524,7 @@ func (l *Ledger) forget(ctx context.Context, now time.Time, res *SweepResult) er
 }
 
 func (l *Ledger) sweepOrder(ctx context.Context, a Actor, now time.Time, id string) (expired, reminded bool, err error) {
-	err = l.store.Update(ctx, func(tx Tx) error {
+	err = l.update(ctx, func(tx Tx) error {
 		expired, reminded = false, false
 		o, err := tx.Order(id)
 		if err != nil {
@@ -589,7 +592,7 @@ func (l *Ledger) RunSweep(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
 		return invalid("every", "must be positive")
 	}
-	return l.loop(ctx, every, func() error {
+	return l.loop(ctx, "sweep", every, func() error {
 		_, err := l.Sweep(ctx, System())
 		return err
 	})

@@ -103,7 +103,7 @@ func (l *Ledger) Partner(ctx context.Context, a Actor, id string) (Partner, erro
 	if err := checkID("partner", id, maxIDLen); err != nil {
 		return Partner{}, err
 	}
-	return view(ctx, l, func(tx Tx) (Partner, error) { return partner(tx, a, id) })
+	return view(ctx, l, a, "partner", func(tx Tx) (Partner, error) { return partner(tx, a, id) })
 }
 
 // PartnerFilter selects partners for Partners.
@@ -143,7 +143,7 @@ func (l *Ledger) Partners(ctx context.Context, a Actor, f PartnerFilter) (Page[P
 	if a.Kind == KindPartner && f.Parent == "" {
 		f.Parent = a.Partner
 	}
-	return view(ctx, l, func(tx Tx) (Page[Partner], error) {
+	return view(ctx, l, a, "partners", func(tx Tx) (Page[Partner], error) {
 		q := PartnerQuery{Ref: f.Ref, After: ls.after, Limit: ls.limit + 1}
 		switch {
 		case f.Parent == "" && f.Descendants: // the system: every partner

@@ -47,7 +47,7 @@ func (l *Ledger) CompanySummary(ctx context.Context, a Actor, companyID string) 
 		return Summary{}, err
 	}
 	now := l.now()
-	return view(ctx, l, func(tx Tx) (Summary, error) {
+	return view(ctx, l, a, "company_summary", func(tx Tx) (Summary, error) {
 		if _, err := company(tx, a, companyID); err != nil {
 			return Summary{}, err
 		}
@@ -70,7 +70,7 @@ func (l *Ledger) PartnerSummary(ctx context.Context, a Actor, partnerID string) 
 		return Summary{}, err
 	}
 	now := l.now()
-	return view(ctx, l, func(tx Tx) (Summary, error) {
+	return view(ctx, l, a, "partner_summary", func(tx Tx) (Summary, error) {
 		if _, err := partner(tx, a, partnerID); err != nil {
 			return Summary{}, err
 		}

@@ -126,7 +126,7 @@ func (l *Ledger) Tiers(ctx context.Context, a Actor, f TierFilter) (Page[Tier], 
 	if err != nil {
 		return Page[Tier]{}, err
 	}
-	return view(ctx, l, func(tx Tx) (Page[Tier], error) {
+	return view(ctx, l, a, "tiers", func(tx Tx) (Page[Tier], error) {
 		ts, err := tx.Tiers(TierQuery{After: ls.after, Limit: ls.limit + 1})
 		if err != nil {
 			return Page[Tier]{}, err

@@ -184,8 +184,7 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 	}
 	ctx, ob := l.begin(ctx, a, command, true)
 	var res R
-	err := l.update(ctx, func(tx Tx) error {
-		tx = ob.watch(tx)
+	err := l.update(ctx, ob.watch(func(tx Tx) error {
 		if key != "" {
 			rec, err := tx.Idempotency(a.principal(), key)
 			switch {
@@ -199,7 +198,6 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 					return fmt.Errorf("licensing: decode stored result of %s: %w", command, err)
 				}
 				res = r
-				ob.replay()
 				return nil
 			case err != nil && !errors.Is(err, ErrNotFound):
 				return err
@@ -223,7 +221,7 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 		}
 		res = r
 		return nil
-	})
+	}))
 	ob.end(err)
 	if err != nil {
 		return zero, err

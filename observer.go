@@ -151,10 +151,12 @@ type observation struct {
 	ctx   context.Context
 	info  CommandInfo
 	start time.Time
-	// What the command's transaction did, from its events (see watch).
-	tx       watchedTx
-	out      CommandOutcome
-	replayed bool
+	// What the command's transaction did (see watch).
+	tx  watchedTx
+	out CommandOutcome
+	// looked and recorded: the command looked its idempotency key up, and
+	// recorded its result under it.
+	looked, recorded bool
 }
 
 // begin starts observing a command; ctx is the context it runs in.
@@ -175,22 +177,17 @@ func (l *Ledger) beginObserved(ctx context.Context, a Actor, command string, wri
 	return ctx, o
 }
 
-// watch returns the Tx a command's closure runs on: tx itself if nothing
-// observes, else tx noting the command's events. It is called at the start
-// of each run of the closure, and forgets what an earlier run noted.
-func (o *observation) watch(tx Tx) Tx {
+// watch returns the transaction closure of a command: fn itself if
+// nothing observes, else fn on a Tx that notes what the command does. Each
+// run of the closure forgets what an earlier run noted.
+func (o *observation) watch(fn func(tx Tx) error) func(tx Tx) error {
 	if o == nil {
-		return tx
+		return fn
 	}
-	o.tx = watchedTx{Tx: tx, out: &o.out}
-	o.out, o.replayed = CommandOutcome{}, false
-	return &o.tx
-}
-
-// replay notes that the command returned an earlier result.
-func (o *observation) replay() {
-	if o != nil {
-		o.replayed = true
+	return func(tx Tx) error {
+		o.tx = watchedTx{Tx: tx, o: o}
+		o.out, o.looked, o.recorded = CommandOutcome{}, false, false
+		return fn(&o.tx)
 	}
 }
 
@@ -200,7 +197,10 @@ func (o *observation) end(err error) {
 		return
 	}
 	r := o.out
-	r.Duration, r.Err, r.Code, r.Replayed = time.Since(o.start), err, ErrorCode(err), o.replayed
+	// A command that looked its key up, succeeded and recorded nothing
+	// returned the result recorded earlier.
+	r.Duration, r.Err, r.Code = time.Since(o.start), err, ErrorCode(err)
+	r.Replayed = o.looked && !o.recorded && err == nil
 	if r.Partner == "" && r.Company == "" {
 		r.Partner, r.Company = o.info.Partner, o.info.Company
 	}
@@ -354,27 +354,42 @@ func (l *Ledger) observeTx(ctx context.Context, write bool, fn func(tx Tx) error
 	return err
 }
 
-// watchedTx is a Tx that notes, from the events a command appends, the
-// tenant it acted on and the licences it allocated. Tx has no optional
-// interface; one added later must be passed through here.
+// watchedTx is a Tx that notes what a command does: from the events it
+// appends, the tenant it acted on and the licences it allocated; whether it
+// looked up and recorded an idempotency key. Tx has no optional interface;
+// one added later must be passed through here.
 type watchedTx struct {
 	Tx
-	out *CommandOutcome
+	o *observation
 }
 
 func (t *watchedTx) AppendEvent(e *Event) error {
 	if err := t.Tx.AppendEvent(e); err != nil {
 		return err
 	}
-	if t.out.Partner == "" && t.out.Company == "" {
-		t.out.Partner, t.out.Company = e.Partner, e.Company
+	out := &t.o.out
+	if out.Partner == "" && out.Company == "" {
+		out.Partner, out.Company = e.Partner, e.Company
 	}
-	if t.out.Tier == "" {
-		t.out.Tier = e.Tier
+	if out.Tier == "" {
+		out.Tier = e.Tier
 	}
 	if e.Type == EventLicenceAllocated {
-		t.out.Allocated++
+		out.Allocated++
 	}
+	return nil
+}
+
+func (t *watchedTx) Idempotency(scope, key string) (IdempotencyRecord, error) {
+	t.o.looked = true
+	return t.Tx.Idempotency(scope, key)
+}
+
+func (t *watchedTx) PutIdempotency(r IdempotencyRecord) error {
+	if err := t.Tx.PutIdempotency(r); err != nil {
+		return err
+	}
+	t.o.recorded = true
 	return nil
 }
 

@@ -59,7 +59,7 @@ type needs int
 
 const (
 	needsLedger  needs = iota // the database and a ledger on it
-	needsStore                // the database only: the schema may not exist yet
+	needsStore                // the database only, for migrate: the schema may not exist yet
 	needsNothing              // neither: the command opens what it needs
 )
 
@@ -164,7 +164,11 @@ func (e *env) init(ctx context.Context, n needs) error {
 	if n == needsNothing {
 		return nil
 	}
-	s, err := open(ctx, e.g.db)
+	mode := useLedger
+	if n == needsStore {
+		mode = forMigrate
+	}
+	s, err := open(ctx, e.g.db, mode)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ func ledgerWithMail(t *testing.T) {
 	t.Setenv("LICENSING_AS", "")
 	t.Setenv("LICENSING_IDS", "sequential")
 	for _, args := range [][]string{
+		{"migrate"},
 		{"partner", "add", "--id", "acme", "--name", "Acme", "--contact", "pam@acme.example"},
 		{"--as", "partner:acme", "company", "add", "--id", "globex", "--name", "Globex",
 			"--manager", "Mia <mia@globex.example>", "--manager", "ops@globex.example", "--po", "PO-1", "--quantity", "5"},

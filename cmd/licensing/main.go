@@ -3,15 +3,20 @@
 // and a demo of the whole journey.
 //
 //	licensing demo                                              # the guide, end to end, on a throwaway database
+//	licensing migrate                                           # create ./licensing.db
 //	licensing partner add --id acme --name "Acme Distribution"  # the ref acme; the id is generated
 //	licensing --as partner:acme company add --id globex --name Globex --po PO-1 --quantity 25 --assign
 //	licensing --as partner:acme companies                       # their ids and refs
 //	licensing --as company:globex summary --company globex
 //
 // The ledger lives in a SQLite file, ./licensing.db unless --db or
-// LICENSING_DB names another file or a PostgreSQL URL (postgres://...). A
-// SQLite file is created and migrated on first use; a PostgreSQL database is
-// migrated by "licensing migrate".
+// LICENSING_DB names another file or a PostgreSQL URL (postgres://...).
+// "licensing migrate" creates the SQLite file and the ledger's schema, or
+// brings them up to date, and it is the only command that does: every other
+// command refuses a file that does not exist, a file or database without
+// the ledger's schema (run migrate), and one migrated by a later build, and
+// writes nothing to it. So a mistyped --db, or the SQLite file of another
+// program, never turns into a ledger by accident.
 //
 // Global flags, accepted before or after the subcommand:
 //

@@ -73,8 +73,10 @@ func deliver(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return nil, err
 		}
-		if out.DeliveryResult, err = l.Deliver(ctx, e.actor); err != nil {
-			return nil, err
+		out.DeliveryResult, err = l.Deliver(ctx, e.actor)
+		if err != nil {
+			// The counts of what was done before the pass stopped.
+			return nil, &withOutput{out: out, err: err}
 		}
 		// Show the notifications as the outbox now records them: delivered.
 		for i, n := range out.Notifications {
@@ -82,8 +84,25 @@ func deliver(fs *flag.FlagSet) runFunc {
 				return nil, err
 			}
 		}
+		if out.Failed > 0 || out.Parked > 0 {
+			return nil, &withOutput{out: out, err: &deliveryError{out.DeliveryResult}}
+		}
 		return out, nil
 	}
+}
+
+// codeDeliveryFailed is the code of a deliveryError.
+const codeDeliveryFailed = "delivery_failed"
+
+// deliveryError says that a pass of deliver left notifications undelivered:
+// refused and to be retried (Failed), or refused for the last time (Parked).
+// The command prints its counts and exits with status 1, so that a
+// scheduler sees a pass that did not deliver everything.
+type deliveryError struct{ licensing.DeliveryResult }
+
+func (e *deliveryError) Error() string {
+	return fmt.Sprintf("%s not delivered: %d failed and will be retried, %d parked (licensing notifications --state parked)",
+		plural(e.Failed+e.Parked, "notification"), e.Failed, e.Parked)
 }
 
 func smtpNotifier(addr, from, user, tlsPolicy string) (licensing.Notifier, error) {

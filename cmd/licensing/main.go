@@ -49,7 +49,10 @@
 // (licensing.ErrorCode), and the exit status says what kind of error it was:
 // 2 invalid input, 3 not found or forbidden, 4 a conflict (conflict, wrong
 // order state, already licensed, insufficient licences, not eligible,
-// idempotency key reused), 1 anything else.
+// idempotency key reused), 1 anything else. "licensing deliver" prints its
+// counts (delivered, failed, parked) and exits with status 1, code
+// delivery_failed, when any notification failed or was parked in the pass,
+// so that a scheduler notices.
 //
 // Ids and refs. The ledger generates every id: "ptn_..." for a partner,
 // "cmp_..." for a company, and so on. "partner add --id X" and "company add

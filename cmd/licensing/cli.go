@@ -391,9 +391,9 @@ func fail(w io.Writer, asJSON bool, err error) int {
 			body.Error = &licensing.Error{Message: err.Error()}
 		}
 		b, _ := json.Marshal(map[string]any{"error": body})
-		fmt.Fprintf(w, "%s\n", b)
+		fmt.Fprintf(w, "%s\n", escapeJSON(b))
 	} else {
-		fmt.Fprintf(w, "licensing: %s: %v\n", code, err)
+		fmt.Fprintf(w, "licensing: %s: %s\n", code, escape(err.Error()))
 	}
 	return exitStatus(err)
 }

@@ -171,14 +171,16 @@ func writeEmail(w io.Writer, tpl *email.Templates, indent string, n licensing.No
 	if part == headersOnly {
 		text = ""
 	}
+	// Each line escaped, as the tables are: the fields come from stored
+	// text.
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s> Notification: %s (%s)\n", indent, n.ID, n.Kind)
-	fmt.Fprintf(&b, "%s> To: %s\n", indent, dash(strings.Join(n.To, ", ")))
-	fmt.Fprintf(&b, "%s> Subject: %s\n", indent, subject)
+	fmt.Fprintf(&b, "%s> Notification: %s (%s)\n", indent, escape(n.ID), escape(string(n.Kind)))
+	fmt.Fprintf(&b, "%s> To: %s\n", indent, escape(dash(strings.Join(n.To, ", "))))
+	fmt.Fprintf(&b, "%s> Subject: %s\n", indent, escape(subject))
 	if text = strings.TrimRight(text, "\n"); text != "" {
 		fmt.Fprintf(&b, "%s>\n", indent)
 		for _, line := range strings.Split(text, "\n") {
-			fmt.Fprintf(&b, "%s", strings.TrimRight(indent+"> "+line, " ")+"\n")
+			fmt.Fprintf(&b, "%s", strings.TrimRight(indent+"> "+escape(line), " ")+"\n")
 		}
 	}
 	_, err = io.WriteString(w, b.String())

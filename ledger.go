@@ -145,7 +145,10 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 	if err := checkKey(key); err != nil {
 		return zero, err
 	}
-	now := l.now()
+	now, err := l.clockNow()
+	if err != nil {
+		return zero, err
+	}
 	var hash string
 	if key != "" {
 		b, err := json.Marshal(args)
@@ -156,7 +159,7 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 		hash = hex.EncodeToString(sum[:])
 	}
 	var res R
-	err := l.store.Update(ctx, func(tx Tx) error {
+	err = l.store.Update(ctx, func(tx Tx) error {
 		if key != "" {
 			rec, err := tx.Idempotency(a.principal(), key)
 			switch {

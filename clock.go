@@ -19,6 +19,32 @@ type afterClock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
+// clockNow reads the clock for a command: an instant the ledger may
+// record. The zero instant (a clock that was never set) and an instant at
+// or after Never are ErrInvalid, field "now".
+func (l *Ledger) clockNow() (time.Time, error) {
+	now := l.now()
+	switch {
+	case now.IsZero():
+		return now, invalid("now", "the clock reads the zero instant")
+	case !now.Before(Never()):
+		return now, invalid("now", "the clock reads %s, not before Never", now.Format(time.RFC3339Nano))
+	}
+	return now, nil
+}
+
+// notBefore refuses a command whose clock reads before an instant already
+// recorded on an object it changes or relies on: a clock that went back
+// must not write history out of order, such as an order assigned before it
+// was requested. what says what happened at, as in "order ord_1 was
+// requested at". The error is ErrInvalid, field "now".
+func notBefore(now time.Time, what string, at time.Time) error {
+	if now.Before(at) {
+		return invalid("now", "the clock reads %s, before %s %s", now.Format(time.RFC3339Nano), what, at.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
 type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }

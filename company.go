@@ -109,6 +109,9 @@ func (l *Ledger) CreateCompany(ctx context.Context, a Actor, in NewCompany) (Cre
 		if err != nil {
 			return CreatedCompany{}, err
 		}
+		if err := notBefore(now, "partner "+p.ID+" was created at", p.CreatedAt); err != nil {
+			return CreatedCompany{}, err
+		}
 		if in.AutoAllocate != "" {
 			if _, err := tier(tx, in.AutoAllocate); err != nil {
 				return CreatedCompany{}, err
@@ -193,6 +196,9 @@ func (l *Ledger) UpdateCompany(ctx context.Context, a Actor, in CompanySettings)
 	return run(ctx, l, a, "update_company", in.IdempotencyKey, in, func(tx Tx, now time.Time) (Company, error) {
 		c, err := company(tx, a, in.Company)
 		if err != nil {
+			return Company{}, err
+		}
+		if err := notBefore(now, "company "+c.ID+" was created at", c.CreatedAt); err != nil {
 			return Company{}, err
 		}
 		if in.Name != nil {

@@ -210,6 +210,33 @@
 // ledger's Clock, with 80 random bits; SequentialIDs for tests), prefixed
 // per kind: "ptn_", "cmp_", "ord_", "lic_", "ntf_".
 //
+// The clock's reading is checked before any command uses it: the zero
+// instant (a clock never set) and an instant at or after Never are
+// ErrInvalid, field "now", for every command that reads the clock (every
+// command that writes, and the reads that depend on the time: Order,
+// Orders, Learners, the summaries, Entitlement). A command that writes
+// also refuses, with the same error and writing nothing, a reading before
+// an instant already recorded on an object it changes or builds on, so a
+// clock that went back cannot write history out of order:
+//
+//   - CreatePartner: the parent's CreatedAt; CreateCompany: its partner's
+//     CreatedAt; UpdateCompany and RequestLicences: the company's CreatedAt.
+//   - AssignOrder, RejectOrder, CancelOrder: the order's RequestedAt.
+//   - Allocate, Reallocate and auto-allocation: the AssignedAt of each order
+//     a seat comes from, and the receiving learner's JoinedAt and
+//     LastLoginAt; Reallocate and ReleaseLicence: the AllocatedAt of the
+//     licence released.
+//   - Requeue: the notification's CreatedAt.
+//   - Sweep leaves an order assigned after its reading alone (no reminder,
+//     no expiry) until the clock catches up, rather than fail the batch.
+//
+// A learner fact's At (never after the clock's reading) is checked against
+// the learner's own instants, field "at": a login at or after JoinedAt
+// (older logins change nothing); leaving at or after JoinedAt and
+// LastLoginAt; rejoining at or after LeftAt and LastLoginAt. An idempotent
+// replay returns the first result whatever the reading, as long as it is
+// within the key's window and not zero.
+//
 // # Decisions where the guide is silent
 //
 //   - ErrForbidden joins the sentinels of the design: an actor whose kind may

@@ -36,6 +36,10 @@ func (l *Ledger) Entitlement(ctx context.Context, a Actor, q EntitlementCheck) (
 	if err := a.validate(); err != nil {
 		return Entitlement{}, err
 	}
+	now, err := l.clockNow()
+	if err != nil {
+		return Entitlement{}, err
+	}
 	companyID, learnerID, tierName := q.Company, q.Learner, tierOrPremium(q.Tier)
 	if err := checkID("company", companyID, maxIDLen); err != nil {
 		return Entitlement{}, err
@@ -58,7 +62,6 @@ func (l *Ledger) Entitlement(ctx context.Context, a Actor, q EntitlementCheck) (
 			return Entitlement{}, err
 		}
 	}
-	now := l.now()
 	e := Entitlement{Company: companyID, Learner: learnerID, Tier: tierName}
 	lic, err := l.store.CurrentLicence(ctx, companyID, learnerID, tierName)
 	if errors.Is(err, ErrNotFound) {

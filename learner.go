@@ -19,6 +19,17 @@ type Learner struct {
 	LeftAt time.Time `json:"left_at,omitzero"`
 }
 
+// latest is the last instant recorded on the learner.
+func (l Learner) latest() time.Time {
+	t := l.JoinedAt
+	for _, u := range []time.Time{l.LastLoginAt, l.LeftAt} {
+		if u.After(t) {
+			t = u
+		}
+	}
+	return t
+}
+
 // Left reports whether the learner has left the company.
 func (l Learner) Left() bool { return !l.LeftAt.IsZero() }
 
@@ -50,8 +61,8 @@ func (l *Ledger) LearnerJoined(ctx context.Context, a Actor, in LearnerFact) (Le
 		if found && !ln.Left() {
 			return ln, false, nil
 		}
-		if found && at.Before(ln.LeftAt) {
-			return ln, false, invalid("at", "a learner rejoins after leaving (%s)", ln.LeftAt.Format(time.RFC3339))
+		if found && at.Before(ln.latest()) {
+			return ln, false, invalid("at", "a learner rejoins after leaving and after its last login (%s)", ln.latest().Format(time.RFC3339Nano))
 		}
 		ln = Learner{Company: c.ID, ID: in.Learner, JoinedAt: at, LastLoginAt: ln.LastLoginAt}
 		if err := tx.PutLearner(ln); err != nil {
@@ -113,8 +124,8 @@ func (l *Ledger) LearnerLeft(ctx context.Context, a Actor, in LearnerFact) (Lear
 		if ln.Left() {
 			return ln, false, nil
 		}
-		if at.Before(ln.JoinedAt) {
-			return ln, false, invalid("at", "a learner leaves after joining (%s)", ln.JoinedAt.Format(time.RFC3339))
+		if at.Before(ln.latest()) {
+			return ln, false, invalid("at", "a learner leaves after joining and after its last login (%s)", ln.latest().Format(time.RFC3339Nano))
 		}
 		ln.LeftAt = at
 		if err := tx.PutLearner(ln); err != nil {
@@ -226,6 +237,13 @@ type LearnerFilter struct {
 // Learners lists a company's learners by id: its managers, the managers of
 // its partner and of the partners above, and the system.
 func (l *Ledger) Learners(ctx context.Context, a Actor, f LearnerFilter) (Page[Learner], error) {
+	if err := a.validate(); err != nil {
+		return Page[Learner]{}, err
+	}
+	now, err := l.clockNow()
+	if err != nil {
+		return Page[Learner]{}, err
+	}
 	ls, err := newListing(a, "learners", f.After, f.Limit)
 	if err != nil {
 		return Page[Learner]{}, err
@@ -242,7 +260,6 @@ func (l *Ledger) Learners(ctx context.Context, a Actor, f LearnerFilter) (Page[L
 	default:
 		return Page[Learner]{}, invalid("state", "unknown learner state %q", f.State)
 	}
-	now := l.now()
 	return view(ctx, l, a, "learners", func(tx Tx) (Page[Learner], error) {
 		if _, err := company(tx, a, f.Company); err != nil {
 			return Page[Learner]{}, err

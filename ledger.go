@@ -172,7 +172,10 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 	if err := checkKey(key); err != nil {
 		return zero, err
 	}
-	now := l.now()
+	now, err := l.clockNow()
+	if err != nil {
+		return zero, err
+	}
 	var hash string
 	if key != "" {
 		b, err := json.Marshal(args)
@@ -184,7 +187,7 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 	}
 	ctx, ob := l.begin(ctx, a, command, true)
 	var res R
-	err := l.update(ctx, ob.watch(func(tx Tx) error {
+	err = l.update(ctx, ob.watch(func(tx Tx) error {
 		if key != "" {
 			rec, err := tx.Idempotency(a.principal(), key)
 			switch {

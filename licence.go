@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -167,12 +168,18 @@ func receivable(tx Tx, now time.Time, companyID, learnerID, tierName string) err
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	return nil
+	if err := notBefore(now, "learner "+strconv.Quote(learnerID)+" joined at", ln.JoinedAt); err != nil {
+		return err
+	}
+	return notBefore(now, "learner "+strconv.Quote(learnerID)+" last logged in at", ln.LastLoginAt)
 }
 
 // grant writes a licence of order o for the learner and counts the seat on
 // o; the caller stores o.
 func (l *Ledger) grant(tx Tx, a Actor, now time.Time, c Company, o *Order, learnerID string) (Licence, error) {
+	if err := notBefore(now, "order "+o.ID+" was assigned at", o.AssignedAt); err != nil {
+		return Licence{}, err
+	}
 	lic := Licence{ID: l.id("lic_"), Company: c.ID, Learner: learnerID, Tier: o.Tier, Order: o.ID,
 		AllocatedAt: now, AllocatedBy: a, ExpiresAt: o.ExpiresAt}
 	if err := tx.PutLicence(lic); err != nil {
@@ -305,6 +312,9 @@ func releasable(tx Tx, a Actor, now time.Time, companyID, learnerID, tierName st
 	if !ln.eligible() {
 		return Company{}, Licence{}, &Error{Kind: ErrNotEligible, Field: "learner",
 			Message: fmt.Sprintf("learner %q is in the company and has logged in", learnerID)}
+	}
+	if err := notBefore(now, "licence "+lic.ID+" was allocated at", lic.AllocatedAt); err != nil {
+		return Company{}, Licence{}, err
 	}
 	return c, lic, nil
 }

@@ -197,7 +197,10 @@ func (l *Ledger) Deliver(ctx context.Context, a Actor) (res DeliveryResult, err 
 	defer func() { ob.delivered(res, err) }()
 	// Due is fixed for the pass: a notification that fails during it falls
 	// due at the earliest RetryBase later, in a later pass.
-	due := l.now()
+	due, err := l.clockNow()
+	if err != nil {
+		return res, err
+	}
 	limit := l.cfg.DeliveryConcurrency
 	outcomes := make(chan outcome)
 	inflight, exhausted := 0, false
@@ -503,6 +506,9 @@ func (l *Ledger) Requeue(ctx context.Context, a Actor, in NotificationRequeue) (
 		if n.State == DeliveryDelivered {
 			return Notification{}, conflict("notification", "notification %s was delivered at %s", id,
 				n.DeliveredAt.Format(time.RFC3339Nano))
+		}
+		if err := notBefore(now, "notification "+n.ID+" was created at", n.CreatedAt); err != nil {
+			return Notification{}, err
 		}
 		n.State, n.Attempts, n.NextAttempt, n.LastError = DeliveryPending, 0, now, ""
 		return n, tx.PutNotification(n)

@@ -128,6 +128,9 @@ func (l *Ledger) RequestLicences(ctx context.Context, a Actor, in LicenceRequest
 		if err != nil {
 			return Order{}, err
 		}
+		if err := notBefore(now, "company "+c.ID+" was created at", c.CreatedAt); err != nil {
+			return Order{}, err
+		}
 		p, err := tx.Partner(c.Partner)
 		if err != nil {
 			return Order{}, err
@@ -187,6 +190,9 @@ func (l *Ledger) AssignOrder(ctx context.Context, a Actor, in OrderAssignment) (
 func (l *Ledger) assign(tx Tx, a Actor, now time.Time, o Order, c Company) (Order, error) {
 	if o.Status != StatusRequested {
 		return Order{}, orderState("order %s is %s, not requested", o.ID, o.Status)
+	}
+	if err := notBefore(now, "order "+o.ID+" was requested at", o.RequestedAt); err != nil {
+		return Order{}, err
 	}
 	t, err := tier(tx, o.Tier)
 	if err != nil {
@@ -274,6 +280,9 @@ func (l *Ledger) close(tx Tx, a Actor, now time.Time, id string, to Status, reas
 	if o.Status != StatusRequested {
 		return Order{}, Company{}, orderState("order %s is %s, not requested", o.ID, o.at(now).Status)
 	}
+	if err := notBefore(now, "order "+o.ID+" was requested at", o.RequestedAt); err != nil {
+		return Order{}, Company{}, err
+	}
 	o.Status, o.ClosedAt, o.ClosedBy, o.Reason = to, now, a, reason
 	if err := tx.PutOrder(o); err != nil {
 		return Order{}, Company{}, err
@@ -314,10 +323,13 @@ func (l *Ledger) Order(ctx context.Context, a Actor, id string) (Order, error) {
 	if err := a.validate(); err != nil {
 		return Order{}, err
 	}
+	now, err := l.clockNow()
+	if err != nil {
+		return Order{}, err
+	}
 	if err := checkID("order", id, maxIDLen); err != nil {
 		return Order{}, err
 	}
-	now := l.now()
 	return view(ctx, l, a, "order", func(tx Tx) (Order, error) {
 		o, _, err := order(tx, a, id)
 		return o.at(now), err
@@ -352,11 +364,17 @@ type OrderFilter struct {
 // Orders lists the orders the actor may see that match f, by id (the
 // order they were requested in), each as it reads now.
 func (l *Ledger) Orders(ctx context.Context, a Actor, f OrderFilter) (Page[Order], error) {
+	if err := a.validate(); err != nil {
+		return Page[Order]{}, err
+	}
+	now, err := l.clockNow()
+	if err != nil {
+		return Page[Order]{}, err
+	}
 	ls, err := newListing(a, "orders", f.After, f.Limit)
 	if err != nil {
 		return Page[Order]{}, err
 	}
-	now := l.now()
 	q, err := f.query(now)
 	if err != nil {
 		return Page[Order]{}, err
@@ -458,7 +476,10 @@ func (l *Ledger) Sweep(ctx context.Context, a Actor) (res SweepResult, err error
 	ctx, ob := l.begin(ctx, a, "sweep", true)
 	var lag time.Duration
 	defer func() { ob.swept(res, lag, err) }()
-	now := l.now()
+	now, err := l.clockNow()
+	if err != nil {
+		return res, err
+	}
 	horizon := now.Add(time.Microsecond)
 	if len(l.reminderDays) > 0 {
 		horizon = now.Add(time.Duration(l.reminderDays[0])*24*time.Hour + time.Microsecond)
@@ -574,6 +595,11 @@ func (l *Ledger) sweepOrder(ctx context.Context, a Actor, now time.Time, id stri
 // sorted from the farthest, so the last due one is the nearest.
 func (l *Ledger) sweepDue(o Order, now time.Time) (nearest int, marks []int, due bool) {
 	nearest = -1
+	if now.Before(o.AssignedAt) {
+		// Assigned after the clock's reading (a clock that went back): its
+		// reminders and expiry wait for the clock to catch up.
+		return nearest, nil, false
+	}
 	for _, d := range l.reminderDays {
 		if now.Before(o.ExpiresAt.Add(-time.Duration(d)*24*time.Hour)) || o.reminded(d) {
 			continue

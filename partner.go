@@ -73,6 +73,9 @@ func (l *Ledger) CreatePartner(ctx context.Context, a Actor, in NewPartner) (Par
 			if err != nil {
 				return Partner{}, err
 			}
+			if err := notBefore(now, "partner "+parent.ID+" was created at", parent.CreatedAt); err != nil {
+				return Partner{}, err
+			}
 			p.Ancestors = append(slices.Clone(parent.Ancestors), parent.ID)
 		}
 		// The ref is unique among the parent's partners, which the actor

@@ -43,10 +43,13 @@ func (l *Ledger) CompanySummary(ctx context.Context, a Actor, companyID string) 
 	if err := a.validate(); err != nil {
 		return Summary{}, err
 	}
+	now, err := l.clockNow()
+	if err != nil {
+		return Summary{}, err
+	}
 	if err := checkID("company", companyID, maxIDLen); err != nil {
 		return Summary{}, err
 	}
-	now := l.now()
 	return view(ctx, l, a, "company_summary", func(tx Tx) (Summary, error) {
 		if _, err := company(tx, a, companyID); err != nil {
 			return Summary{}, err
@@ -66,10 +69,13 @@ func (l *Ledger) PartnerSummary(ctx context.Context, a Actor, partnerID string) 
 	if err := allow(a, "read a partner summary", KindSystem, KindPartner); err != nil {
 		return Summary{}, err
 	}
+	now, err := l.clockNow()
+	if err != nil {
+		return Summary{}, err
+	}
 	if err := checkID("partner", partnerID, maxIDLen); err != nil {
 		return Summary{}, err
 	}
-	now := l.now()
 	return view(ctx, l, a, "partner_summary", func(tx Tx) (Summary, error) {
 		if _, err := partner(tx, a, partnerID); err != nil {
 			return Summary{}, err

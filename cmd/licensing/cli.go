@@ -59,7 +59,7 @@ type needs int
 
 const (
 	needsLedger  needs = iota // the database and a ledger on it
-	needsStore                // the database only: the schema may not exist yet
+	needsStore                // the database only, for migrate: the schema may not exist yet
 	needsNothing              // neither: the command opens what it needs
 )
 
@@ -136,6 +136,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, g.json, err)
 	}
 	out, err := exec(ctx, e, pos)
+	if wo, ok := err.(*withOutput); ok {
+		// A result to print, and a failure all the same.
+		if perr := output(stdout, g.json, wo.out); perr != nil {
+			return fail(stderr, g.json, perr)
+		}
+		return fail(stderr, g.json, wo.err)
+	}
 	if err != nil {
 		return fail(stderr, g.json, err)
 	}
@@ -164,7 +171,11 @@ func (e *env) init(ctx context.Context, n needs) error {
 	if n == needsNothing {
 		return nil
 	}
-	s, err := open(ctx, e.g.db)
+	mode := useLedger
+	if n == needsStore {
+		mode = forMigrate
+	}
+	s, err := open(ctx, e.g.db, mode)
 	if err != nil {
 		return err
 	}
@@ -351,10 +362,23 @@ func commandUsage(w io.Writer, c *command) {
 	fmt.Fprint(w, "\nand the global flags (licensing help).\n")
 }
 
+// withOutput is the error of a command that has a result to print all the
+// same: run prints out, then fails with err.
+type withOutput struct {
+	out any
+	err error
+}
+
+func (w *withOutput) Error() string { return w.err.Error() }
+func (w *withOutput) Unwrap() error { return w.err }
+
 // fail prints err on stderr with its stable code and returns the exit
 // status for it.
 func fail(w io.Writer, asJSON bool, err error) int {
 	code := licensing.ErrorCode(err)
+	if errors.As(err, new(*deliveryError)) {
+		code = codeDeliveryFailed
+	}
 	if asJSON {
 		body := struct {
 			Code string `json:"code"`
@@ -367,9 +391,9 @@ func fail(w io.Writer, asJSON bool, err error) int {
 			body.Error = &licensing.Error{Message: err.Error()}
 		}
 		b, _ := json.Marshal(map[string]any{"error": body})
-		fmt.Fprintf(w, "%s\n", b)
+		fmt.Fprintf(w, "%s\n", escapeJSON(b))
 	} else {
-		fmt.Fprintf(w, "licensing: %s: %v\n", code, err)
+		fmt.Fprintf(w, "licensing: %s: %s\n", code, escape(err.Error()))
 	}
 	return exitStatus(err)
 }

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -224,7 +227,7 @@ func TestRunUsage(t *testing.T) {
 // testscript demo scenario runs it on SQLite from the command line.
 func TestDemoInMemory(t *testing.T) {
 	var out bytes.Buffer
-	s, err := open(context.Background(), ":memory:")
+	s, err := open(context.Background(), ":memory:", useLedger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,4 +252,105 @@ func TestDemoInMemory(t *testing.T) {
 	if t.Failed() {
 		t.Logf("demo output:\n%s", text)
 	}
+}
+
+// TestNoLedgerNoWrite runs every command that uses the ledger on files
+// that are not a ledger of this build: each fails with status 1 and a
+// message that says what to do, and leaves the directory as it was (only
+// migrate creates a database or adds the ledger's tables to one).
+func TestNoLedgerNoWrite(t *testing.T) {
+	t.Setenv("LICENSING_DB", "")
+	t.Setenv("LICENSING_AS", "")
+	t.Setenv("LICENSING_NOW", "")
+	// sqlExec runs SQL on a file as another program would, without
+	// OpenSQLite's settings.
+	sqlExec := func(t *testing.T, path, query string) {
+		t.Helper()
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(query); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		make    func(t *testing.T, path string)
+		wantErr string
+	}{
+		{"Missing", func(*testing.T, string) {}, `run "licensing migrate" to create one`},
+		{"Empty", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "has no ledger schema (this code needs version 2): run migrate"},
+		{"NotSQLite", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte("name,seats\nacme,5\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "file is not a database"},
+		{"OtherTables", func(t *testing.T, path string) {
+			sqlExec(t, path, "CREATE TABLE accounts (id integer PRIMARY KEY, name text); INSERT INTO accounts (name) VALUES ('acme')")
+		}, "has no ledger schema (this code needs version 2): run migrate"},
+		{"Newer", func(t *testing.T, path string) {
+			if code, _, errs := runCLI(t, "--db", path, "migrate"); code != exitOK {
+				t.Fatalf("migrate: %s", errs)
+			}
+			sqlExec(t, path, "INSERT INTO licensing_migrations (version, name) VALUES (3, '0003_future.sql')")
+		}, "schema is at version 3 (0003_future.sql), newer than this code's version 2"},
+		{"Unknown", func(t *testing.T, path string) {
+			if code, _, errs := runCLI(t, "--db", path, "migrate"); code != exitOK {
+				t.Fatalf("migrate: %s", errs)
+			}
+			sqlExec(t, path, "UPDATE licensing_migrations SET name = '0002_elsewhere.sql' WHERE version = 2")
+		}, "records migration 0002_elsewhere.sql, which this code (schema version 2) does not know"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "ledger.db")
+			c.make(t, path)
+			before := dirFiles(t, dir)
+			for _, cmd := range commands {
+				if cmd.needs != needsLedger {
+					continue
+				}
+				args := append([]string{"--db", path}, strings.Fields(cmd.name)...)
+				code, out, errs := runCLI(t, args...)
+				if code != exitOther || out != "" || !strings.Contains(errs, c.wantErr) {
+					t.Errorf("%s: exit %d, stdout %q, stderr %q; want %d and %q", cmd.name, code, out, errs, exitOther, c.wantErr)
+				}
+			}
+			if diff := cmp.Diff(before, dirFiles(t, dir)); diff != "" {
+				t.Errorf("files changed (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+// dirFiles returns the files of dir with their contents, but for SQLite's
+// shared-memory index (-shm) and an empty write-ahead log (-wal), which
+// any reader of a database in WAL mode makes.
+func dirFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range es {
+		if strings.HasSuffix(e.Name(), "-shm") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) == 0 && strings.HasSuffix(e.Name(), "-wal") {
+			continue
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
 }

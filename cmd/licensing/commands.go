@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 
 	"github.com/licensing-go/licensing"
 )
@@ -574,7 +575,7 @@ func migrate(fs *flag.FlagSet) runFunc {
 			return nil, err
 		}
 		if err := e.store.Migrate(ctx); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", e.store.name, err)
 		}
 		return message("migrated " + e.store.name), nil
 	}

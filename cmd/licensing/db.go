@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 
@@ -21,6 +24,7 @@ type openStore struct {
 	licensing.Store
 	name    string
 	migrate func(ctx context.Context) error
+	check   func(ctx context.Context) error // nil: nothing to check
 	close   func() error
 }
 
@@ -30,12 +34,28 @@ func (s *openStore) Migrate(ctx context.Context) error { return s.migrate(ctx) }
 // Close closes the database.
 func (s *openStore) Close() error { return s.close() }
 
+// openMode says what open may do to a database.
+type openMode int
+
+const (
+	// useLedger opens a ledger database whose schema is this build's: a
+	// missing SQLite file is not created, and a database without the
+	// ledger's schema, or with another build's, is refused (run migrate)
+	// before anything is written to it.
+	useLedger openMode = iota
+	// forMigrate opens the database for Migrate, creating a SQLite file
+	// that does not exist: only migrate (and the demo, on a file of its
+	// own) add the ledger's tables to a database.
+	forMigrate
+)
+
 // open opens the store at dsn: a PostgreSQL URL (postgres:// or
 // postgresql://), ":memory:" for an in-memory store that lives as long as
-// the process, or else the path of a SQLite file, which is created and
-// migrated if need be. A PostgreSQL database is migrated only by the
-// migrate command: an operator decides when its schema changes.
-func open(ctx context.Context, dsn string) (*openStore, error) {
+// the process, or else the path of a SQLite file. Neither kind of database
+// is created or migrated here: that is the migrate command's work, so that
+// a mistyped --db, or a SQLite file of another program, never becomes a
+// ledger by accident.
+func open(ctx context.Context, dsn string, mode openMode) (*openStore, error) {
 	switch {
 	case dsn == ":memory:":
 		return &openStore{Store: memstore.New(), name: "the in-memory store",
@@ -50,21 +70,57 @@ func open(ctx context.Context, dsn string) (*openStore, error) {
 			db.Close()
 			return nil, fmt.Errorf("open %s: %w", redact(dsn), err)
 		}
-		return sqlStore(db, sqlstore.Postgres, redact(dsn))
+		s, err := sqlStore(db, sqlstore.Postgres, redact(dsn))
+		if err != nil || mode == forMigrate {
+			return s, err
+		}
+		if err := s.check(ctx); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+		return s, nil
+	}
+	if mode == useLedger {
+		if err := probeSQLite(ctx, dsn); err != nil {
+			return nil, err
+		}
 	}
 	db, err := sqlstore.OpenSQLite(dsn)
 	if err != nil {
 		return nil, err
 	}
-	s, err := sqlStore(db, sqlstore.SQLite, dsn)
+	return sqlStore(db, sqlstore.SQLite, dsn)
+}
+
+// probeSQLite checks, read-only, that the file at path is a ledger database
+// of this build's schema: before OpenSQLite, which would create a missing
+// file and switch an existing one to WAL mode.
+func probeSQLite(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no ledger database at %s: run \"licensing migrate\" to create one", path)
+	} else if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	if strings.ContainsRune(path, '?') {
+		return fmt.Errorf("open %s: a SQLite path may not contain '?'", path)
+	}
+	uri := "file:" + (&url.URL{Path: path}).EscapedPath() + "?mode=ro"
+	db, err := sql.Open("sqlite", uri)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := s.Migrate(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("migrate %s: %w", dsn, err)
+	defer db.Close()
+	st, err := sqlstore.New(db, sqlstore.SQLite)
+	if err != nil {
+		return err
 	}
-	return s, nil
+	if err := st.CheckSchema(ctx); err != nil {
+		if errors.As(err, new(*sqlstore.SchemaError)) {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	return nil
 }
 
 func sqlStore(db *sql.DB, d sqlstore.Dialect, name string) (*openStore, error) {
@@ -73,7 +129,8 @@ func sqlStore(db *sql.DB, d sqlstore.Dialect, name string) (*openStore, error) {
 		db.Close()
 		return nil, err
 	}
-	return &openStore{Store: st, name: name, migrate: st.Migrate, close: db.Close}, nil
+	return &openStore{Store: st, name: name, migrate: st.Migrate, check: st.CheckSchema,
+		close: func() error { return errors.Join(st.Close(), db.Close()) }}, nil
 }
 
 // redact hides the password of a database URL.

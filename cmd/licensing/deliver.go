@@ -73,8 +73,10 @@ func deliver(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return nil, err
 		}
-		if out.DeliveryResult, err = l.Deliver(ctx, e.actor); err != nil {
-			return nil, err
+		out.DeliveryResult, err = l.Deliver(ctx, e.actor)
+		if err != nil {
+			// The counts of what was done before the pass stopped.
+			return nil, &withOutput{out: out, err: err}
 		}
 		// Show the notifications as the outbox now records them: delivered.
 		for i, n := range out.Notifications {
@@ -82,8 +84,25 @@ func deliver(fs *flag.FlagSet) runFunc {
 				return nil, err
 			}
 		}
+		if out.Failed > 0 || out.Parked > 0 {
+			return nil, &withOutput{out: out, err: &deliveryError{out.DeliveryResult}}
+		}
 		return out, nil
 	}
+}
+
+// codeDeliveryFailed is the code of a deliveryError.
+const codeDeliveryFailed = "delivery_failed"
+
+// deliveryError says that a pass of deliver left notifications undelivered:
+// refused and to be retried (Failed), or refused for the last time (Parked).
+// The command prints its counts and exits with status 1, so that a
+// scheduler sees a pass that did not deliver everything.
+type deliveryError struct{ licensing.DeliveryResult }
+
+func (e *deliveryError) Error() string {
+	return fmt.Sprintf("%s not delivered: %d failed and will be retried, %d parked (licensing notifications --state parked)",
+		plural(e.Failed+e.Parked, "notification"), e.Failed, e.Parked)
 }
 
 func smtpNotifier(addr, from, user, tlsPolicy string) (licensing.Notifier, error) {
@@ -152,14 +171,16 @@ func writeEmail(w io.Writer, tpl *email.Templates, indent string, n licensing.No
 	if part == headersOnly {
 		text = ""
 	}
+	// Each line escaped, as the tables are: the fields come from stored
+	// text.
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s> Notification: %s (%s)\n", indent, n.ID, n.Kind)
-	fmt.Fprintf(&b, "%s> To: %s\n", indent, dash(strings.Join(n.To, ", ")))
-	fmt.Fprintf(&b, "%s> Subject: %s\n", indent, subject)
+	fmt.Fprintf(&b, "%s> Notification: %s (%s)\n", indent, escape(n.ID), escape(string(n.Kind)))
+	fmt.Fprintf(&b, "%s> To: %s\n", indent, escape(dash(strings.Join(n.To, ", "))))
+	fmt.Fprintf(&b, "%s> Subject: %s\n", indent, escape(subject))
 	if text = strings.TrimRight(text, "\n"); text != "" {
 		fmt.Fprintf(&b, "%s>\n", indent)
 		for _, line := range strings.Split(text, "\n") {
-			fmt.Fprintf(&b, "%s", strings.TrimRight(indent+"> "+line, " ")+"\n")
+			fmt.Fprintf(&b, "%s", strings.TrimRight(indent+"> "+escape(line), " ")+"\n")
 		}
 	}
 	_, err = io.WriteString(w, b.String())

@@ -28,6 +28,7 @@ func ledgerWithMail(t *testing.T) {
 	t.Setenv("LICENSING_AS", "")
 	t.Setenv("LICENSING_IDS", "sequential")
 	for _, args := range [][]string{
+		{"migrate"},
 		{"partner", "add", "--id", "acme", "--name", "Acme", "--contact", "pam@acme.example"},
 		{"--as", "partner:acme", "company", "add", "--id", "globex", "--name", "Globex",
 			"--manager", "Mia <mia@globex.example>", "--manager", "ops@globex.example", "--po", "PO-1", "--quantity", "5"},
@@ -106,11 +107,15 @@ func TestDeliverSMTPDown(t *testing.T) {
 	down := l.Addr().String()
 	l.Close()
 	code, out, errs := runCLI(t, "deliver", "--smtp", down, "--smtp-tls", "none", "--from", "licences@platform.example")
-	if code != exitOK {
-		t.Fatalf("deliver: exit %d\n%s", code, errs)
+	// A pass that delivered nothing says so in its exit status.
+	if code != exitOther {
+		t.Errorf("deliver: exit %d, want %d\n%s", code, exitOther, errs)
 	}
 	if want := "delivered 0, failed 2, parked 0\n"; out != want {
 		t.Errorf("deliver printed %q, want %q", out, want)
+	}
+	if want := "licensing: delivery_failed: 2 notifications not delivered: 2 failed and will be retried, 0 parked (licensing notifications --state parked)\n"; errs != want {
+		t.Errorf("deliver's stderr %q, want %q", errs, want)
 	}
 	for _, n := range outbox(t) {
 		if n.State != licensing.DeliveryPending || n.Attempts != 1 || n.LastError == "" {
@@ -191,5 +196,47 @@ func TestDeliverBadTarget(t *testing.T) {
 		if n.Attempts != 0 {
 			t.Errorf("notification %s: %d attempts, want 0", n.ID, n.Attempts)
 		}
+	}
+}
+
+// TestDeliverFailedExit runs deliver against a server that is down until
+// the notifications are parked: every pass that leaves one undelivered
+// exits with status 1 and its counts, in text and in JSON.
+func TestDeliverFailedExit(t *testing.T) {
+	ledgerWithMail(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := l.Addr().String()
+	l.Close()
+	args := []string{"deliver", "--smtp", down, "--smtp-tls", "none", "--from", "licences@platform.example"}
+	now := mustTime(t, "2025-01-15T09:00:00Z")
+	// The default: parked after 10 attempts, each retry within an hour.
+	for pass := 1; pass <= 10; pass++ {
+		t.Setenv("LICENSING_NOW", now.Format(time.RFC3339))
+		now = now.Add(2 * time.Hour)
+		code, out, errs := runCLI(t, append([]string{"--json"}, args...)...)
+		var got licensing.DeliveryResult
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("pass %d: %v\n%s", pass, err, out)
+		}
+		want := licensing.DeliveryResult{Failed: 2}
+		if pass == 10 {
+			want = licensing.DeliveryResult{Parked: 2}
+		}
+		if code != exitOther || got != want || !strings.HasPrefix(errs, `{"error":{"code":"delivery_failed","message":"2 notifications not delivered: `) {
+			t.Errorf("pass %d: exit %d, %+v, stderr %q; want %d, %+v and delivery_failed", pass, code, got, errs, exitOther, want)
+		}
+	}
+	for _, n := range outbox(t) {
+		if n.State != licensing.DeliveryParked {
+			t.Errorf("notification %s: %s, want parked", n.ID, n.State)
+		}
+	}
+	// Nothing is due: the pass did all it could, and exits 0.
+	t.Setenv("LICENSING_NOW", now.Format(time.RFC3339))
+	if code, out, errs := runCLI(t, args...); code != exitOK || out != "delivered 0, failed 0, parked 0\n" || errs != "" {
+		t.Errorf("empty pass: exit %d, %q, %q", code, out, errs)
 	}
 }

@@ -37,11 +37,14 @@ func demo(fs *flag.FlagSet) runFunc {
 		} else {
 			where = "the SQLite database " + file
 		}
-		s, err := open(ctx, file) // a new SQLite file, migrated
+		s, err := open(ctx, file, forMigrate) // a new SQLite file of the demo's own
 		if err != nil {
 			return nil, err
 		}
 		defer s.Close()
+		if err := s.Migrate(ctx); err != nil {
+			return nil, err
+		}
 		return nil, runDemo(ctx, e.stdout, s.Store, where)
 	}
 }

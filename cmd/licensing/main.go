@@ -3,6 +3,7 @@
 // and a demo of the whole journey.
 //
 //	licensing demo                                              # the guide, end to end, on a throwaway database
+//	licensing migrate                                           # create ./licensing.db
 //	licensing partner add --id acme --name "Acme Distribution"  # the ref acme; the id is generated
 //	licensing --as partner:acme company add --id globex --name Globex --po PO-1 --quantity 25 --assign
 //	licensing --as partner:acme companies                       # their ids and refs
@@ -16,9 +17,13 @@
 // all, and every page says it is for development only.
 //
 // The ledger lives in a SQLite file, ./licensing.db unless --db or
-// LICENSING_DB names another file or a PostgreSQL URL (postgres://...). A
-// SQLite file is created and migrated on first use; a PostgreSQL database is
-// migrated by "licensing migrate".
+// LICENSING_DB names another file or a PostgreSQL URL (postgres://...).
+// "licensing migrate" creates the SQLite file and the ledger's schema, or
+// brings them up to date, and it is the only command that does: every other
+// command refuses a file that does not exist, a file or database without
+// the ledger's schema (run migrate), and one migrated by a later build, and
+// writes nothing to it. So a mistyped --db, or the SQLite file of another
+// program, never turns into a ledger by accident.
 //
 // Global flags, accepted before or after the subcommand:
 //
@@ -51,7 +56,10 @@
 // (licensing.ErrorCode), and the exit status says what kind of error it was:
 // 2 invalid input, 3 not found or forbidden, 4 a conflict (conflict, wrong
 // order state, already licensed, insufficient licences, not eligible,
-// idempotency key reused), 1 anything else.
+// idempotency key reused), 1 anything else. "licensing deliver" prints its
+// counts (delivered, failed, parked) and exits with status 1, code
+// delivery_failed, when any notification failed or was parked in the pass,
+// so that a scheduler notices.
 //
 // Ids and refs. The ledger generates every id: "ptn_..." for a partner,
 // "cmp_..." for a company, and so on. "partner add --id X" and "company add

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"os"
@@ -45,6 +46,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":  exits,
 			"cursor": cursor,
+			"sqlite": sqliteCmd,
 		},
 	})
 }
@@ -99,4 +101,22 @@ func cursor(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("cursor: the last command printed no next page")
 	}
 	ts.Setenv(args[0], page.Next)
+}
+
+// sqliteCmd runs SQL statements on a SQLite file, creating it if need be,
+// without the settings of OpenSQLite: a file as another program makes it.
+//
+//	sqlite other.db 'CREATE TABLE accounts (id integer PRIMARY KEY)'
+func sqliteCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: sqlite FILE SQL")
+	}
+	db, err := sql.Open("sqlite", ts.MkAbs(args[0]))
+	if err != nil {
+		ts.Fatalf("sqlite: %v", err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(args[1]); err != nil {
+		ts.Fatalf("sqlite: %v", err)
+	}
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/licensing-go/licensing"
 )
@@ -17,9 +21,14 @@ func output(w io.Writer, asJSON bool, v any) error {
 		if m, ok := v.(message); ok {
 			v = map[string]string{"message": string(m)}
 		}
-		enc := json.NewEncoder(w)
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := w.Write(escapeJSON(b.Bytes()))
+		return err
 	}
 	for i, t := range tables(v) {
 		if i > 0 {
@@ -40,28 +49,117 @@ type table struct {
 	notes  []string
 }
 
+// write prints the table with every cell and line escaped (see escape):
+// what it prints comes from stored text, a company's name or a remote
+// server's error, which must not drive the terminal or break the columns.
 func (t table) write(w io.Writer) error {
 	for _, l := range t.title {
-		if _, err := fmt.Fprintln(w, l); err != nil {
+		if _, err := fmt.Fprintln(w, escapeLines(l)); err != nil {
 			return err
 		}
 	}
 	if len(t.header) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, strings.Join(t.header, "\t"))
-		for _, r := range t.rows {
-			fmt.Fprintln(tw, strings.Join(r, "\t"))
+		for _, r := range append([][]string{t.header}, t.rows...) {
+			cells := make([]string, len(r))
+			for i, c := range r {
+				cells[i] = escape(c)
+			}
+			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
 	for _, n := range t.notes {
-		if _, err := fmt.Fprintln(w, n); err != nil {
+		if _, err := fmt.Fprintln(w, escapeLines(n)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// escape makes s safe to print on a terminal, in Go's quoted-string
+// style without the quotes: a control character, an escape sequence's ESC,
+// a bidi override or isolate, any other character that is not printable
+// (strconv.IsPrint) and an invalid byte print as escapes (\x1b, \n, \u202e,
+// \xff), and a backslash as \\, so that what is printed reads back
+// unambiguously. The zero-width joiner and non-joiner, which emoji and some
+// scripts need, are kept.
+func escape(s string) string {
+	if printableASCII(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case strconv.IsPrint(r) || r == '\u200c' || r == '\u200d':
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// escapeLines escapes each line of s, keeping the line breaks: for a note
+// of several lines.
+func escapeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = escape(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// printableASCII reports whether s is made of the bytes from space to
+// tilde, but for the backslash: nothing to escape.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// escapeJSON escapes, as \uXXXX, every character of encoded JSON that is
+// not printable and that encoding/json leaves as it is (DEL, bidi controls,
+// other format characters): JSON allows the escape anywhere in a string,
+// and such characters occur only in strings, so the document decodes to the
+// same values and prints safely on a terminal.
+func escapeJSON(b []byte) []byte {
+	clean := true
+	for _, c := range b {
+		if c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == '\n' || strconv.IsPrint(r) || r == utf8.RuneError && size == 1 {
+			out = append(out, b[i:i+size]...)
+		} else if r > 0xffff {
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += size
+	}
+	return out
 }
 
 // tables turns a result into tables: one row per object.

@@ -23,8 +23,9 @@ func TestPostgres(t *testing.T) {
 
 	// Not migrated yet: the command fails, and says nothing was found to
 	// work on rather than creating tables behind the operator's back.
-	if code, _, errs := runCLI(t, "orders"); code != exitOther || !strings.Contains(errs, "licensing: internal: ") {
-		t.Errorf("orders before migrate: exit %d, stderr %q; want %d and an internal error", code, errs, exitOther)
+	if code, _, errs := runCLI(t, "orders"); code != exitOther || !strings.Contains(errs, "licensing: internal: ") ||
+		!strings.Contains(errs, "no ledger schema") || !strings.Contains(errs, "run migrate") || strings.Contains(errs, "does not exist") {
+		t.Errorf("orders before migrate: exit %d, stderr %q; want %d and an internal error that says to run migrate", code, errs, exitOther)
 	}
 	if code, out, errs := runCLI(t, "migrate"); code != exitOK || !strings.HasPrefix(out, "migrated postgres://") || strings.Contains(out, "password") {
 		t.Fatalf("migrate: exit %d, %q\n%s", code, out, errs)
@@ -57,6 +58,23 @@ func TestPostgres(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "--as", "company:globex", "allocate", "--company", "globex", "ana"); code != exitConflict || !strings.Contains(errs, "already_licensed") {
 		t.Errorf("allocate twice: exit %d, stderr %q", code, errs)
+	}
+
+	// A later build migrates the database: this one refuses it, migrate
+	// included, and writes nothing.
+	db := pgtest.Open(t, schema, nil)
+	if _, err := db.Exec("INSERT INTO licensing_migrations (version, name) VALUES (99, '0099_future.sql')"); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"migrate"}, {"partner", "add", "--name", "Late"}, {"orders"}} {
+		code, out, errs := runCLI(t, args...)
+		if code != exitOther || out != "" || !strings.Contains(errs, "version 99 (0099_future.sql), newer than this code's version") {
+			t.Errorf("%v on a newer schema: exit %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM partners").Scan(&n); err != nil || n != 1 {
+		t.Errorf("partners: %d, %v; want 1", n, err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -51,6 +52,14 @@ func serve(fs *flag.FlagSet) runFunc {
 		// Refuse before the database is opened (or created).
 		if err := checkLoopback(addr); err != nil {
 			return nil, err
+		}
+		// serve is for trying the portal: on a fresh machine it makes its
+		// SQLite file, as demo does, where every other command wants
+		// migrate first. An existing file is checked as always.
+		if created, err := createSQLite(ctx, e.g.db); err != nil {
+			return nil, err
+		} else if created {
+			fmt.Fprintf(e.stdout, "created a new ledger database at %s\n", e.g.db)
 		}
 		if err := e.init(ctx, needsLedger); err != nil {
 			return nil, err
@@ -359,4 +368,21 @@ func (d *devSignIn) session(w http.ResponseWriter, r *http.Request) {
 		"sign_in":     signInPath,
 		"sign_out":    signOutPath,
 	})
+}
+
+// createSQLite creates and migrates a SQLite ledger database at dsn if dsn
+// names a file that does not exist, and reports whether it did.
+func createSQLite(ctx context.Context, dsn string) (bool, error) {
+	if dsn == ":memory:" || strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return false, nil
+	}
+	if _, err := os.Stat(dsn); !errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	s, err := open(ctx, dsn, forMigrate)
+	if err != nil {
+		return false, err
+	}
+	defer s.Close()
+	return true, s.Migrate(ctx)
 }

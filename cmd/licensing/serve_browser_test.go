@@ -51,11 +51,14 @@ func TestServeBrowser(t *testing.T) {
 
 	ctx := context.Background()
 	clk := &settableClock{t: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)}
-	s, err := open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	s, err := open(ctx, filepath.Join(t.TempDir(), "ledger.db"), forMigrate)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
 	l, err := licensing.New(s.Store, &licensing.Config{Clock: clk})
 	if err != nil {
 		t.Fatal(err)

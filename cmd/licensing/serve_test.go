@@ -73,8 +73,12 @@ func TestServe(t *testing.T) {
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)
+	// On a fresh machine serve makes its database, and says so.
+	if !lines.Scan() || lines.Text() != "created a new ledger database at "+db {
+		t.Fatalf("serve printed %q; stderr %q", lines.Text(), stderr.String())
+	}
 	if !lines.Scan() {
-		t.Fatalf("serve printed nothing; stderr %q", stderr.String())
+		t.Fatalf("serve printed nothing more; stderr %q", stderr.String())
 	}
 	first := lines.Text()
 	base, ok := strings.CutPrefix(first, "serving the portal at ")
@@ -118,7 +122,7 @@ type devServer struct {
 func newDevServer(t *testing.T) *devServer {
 	t.Helper()
 	ctx := context.Background()
-	s, err := open(ctx, ":memory:")
+	s, err := open(ctx, ":memory:", useLedger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,13 @@
 // again and from several processes at once. A platform with its own
 // migration tool can take the files from Migrations instead.
 //
+// A store checks the schema before its first transaction (CheckSchema): a
+// database with no ledger schema, or an older one, is ErrNotMigrated ("run
+// migrate"), not a missing table; one migrated by a later build, or
+// recording a migration this build does not know, is ErrSchemaNewer or
+// ErrSchemaUnknown, and Migrate refuses it too. Each is a *SchemaError
+// naming both versions, and nothing is written.
+//
 // Instants are stored to the microsecond in UTC: timestamptz on
 // PostgreSQL, integer Unix microseconds on SQLite; licensing.Never (the
 // last microsecond of year 9999) round-trips. Ids sort in byte order on

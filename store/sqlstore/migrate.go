@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -83,40 +84,37 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	for _, m := range ms {
-		if err := s.migrate(ctx, m); err != nil {
+		if err := s.migrate(ctx, m, ms); err != nil {
 			return err
 		}
 	}
+	s.schemaOK.Store(true)
 	return nil
 }
 
 // Version returns the highest migration applied, 0 for none.
 func (s *Store) Version(ctx context.Context) (int, error) {
-	var exists bool
-	q := "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '" + migrationTable + "')"
-	if s.d == Postgres {
-		q = "SELECT to_regclass('" + migrationTable + "') IS NOT NULL"
-	}
-	if err := s.db.QueryRowContext(ctx, q).Scan(&exists); err != nil {
+	rec, _, err := s.recorded(ctx, s.db)
+	if err != nil {
 		return 0, s.dbErr(ctx, "schema version", err)
 	}
-	if !exists {
+	if len(rec) == 0 {
 		return 0, nil
 	}
-	var v sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, "SELECT max(version) FROM "+migrationTable).Scan(&v); err != nil {
-		return 0, s.dbErr(ctx, "schema version", err)
-	}
-	return int(v.Int64), nil
+	return rec[len(rec)-1].version, nil
 }
 
-func (s *Store) migrate(ctx context.Context, m Migration) error {
+func (s *Store) migrate(ctx context.Context, m Migration, known []Migration) error {
 	opts := &sql.TxOptions{}
 	if s.d == Postgres {
 		opts.Isolation = sql.LevelReadCommitted
 	}
 	for attempt := 1; ; attempt++ {
-		err := s.migrateOnce(ctx, m, opts)
+		err := s.migrateOnce(ctx, m, known, opts)
+		var se *SchemaError
+		if errors.As(err, &se) {
+			return se
+		}
 		if err == nil || !retryable(err) || attempt >= s.maxAttempts {
 			if err != nil {
 				return fmt.Errorf("sqlstore: migration %s: %w", m.Name, s.dbErr(ctx, "migrate", err))
@@ -129,7 +127,7 @@ func (s *Store) migrate(ctx context.Context, m Migration) error {
 	}
 }
 
-func (s *Store) migrateOnce(ctx context.Context, m Migration, opts *sql.TxOptions) error {
+func (s *Store) migrateOnce(ctx context.Context, m Migration, known []Migration, opts *sql.TxOptions) error {
 	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
@@ -152,13 +150,19 @@ func (s *Store) migrateOnce(ctx context.Context, m Migration, opts *sql.TxOption
 		" (version integer PRIMARY KEY, name text NOT NULL, "+applied+")"); err != nil {
 		return err
 	}
-	var n int
-	err = tx.QueryRowContext(ctx, rebind(s.d, "SELECT count(*) FROM "+migrationTable+" WHERE version = ?"), m.Version).Scan(&n)
+	// Under the lock: what the database records now, checked before
+	// anything is written (the rollback undoes the CREATE TABLE above).
+	rec, _, err := s.recorded(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if n > 0 {
-		return tx.Commit()
+	if err := compare(rec, known, false); err != nil {
+		return err
+	}
+	for _, a := range rec {
+		if a.version == m.Version {
+			return tx.Commit()
+		}
 	}
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err

@@ -3,8 +3,11 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -158,6 +161,228 @@ func TestMigrate(t *testing.T) {
 				}
 				f := newFixture(t, migrated(t, dbs[1], d.dialect, nil))
 				f.order(t, 1)
+			}
+		})
+	}
+}
+
+// tableNames lists the tables of the database (of the test's schema on
+// PostgreSQL), sorted.
+func tableNames(t *testing.T, db *sql.DB, d sqlstore.Dialect) []string {
+	t.Helper()
+	q := "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+	if d == sqlstore.Postgres {
+		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name"
+	}
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// migrationRows returns the rows of licensing_migrations as "version name".
+func migrationRows(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query("SELECT version, name FROM licensing_migrations ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v int
+		var n string
+		if err := rows.Scan(&v, &n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(v, " ", n))
+	}
+	return out
+}
+
+// wantSchemaError checks that err is a *SchemaError of kind with the two
+// versions, both named in its message.
+func wantSchemaError(t *testing.T, what string, err, kind error, database, code int) {
+	t.Helper()
+	var se *sqlstore.SchemaError
+	if !errors.Is(err, kind) || !errors.As(err, &se) {
+		t.Fatalf("%s: %v (%T), want a *SchemaError matching %v", what, err, err, kind)
+	}
+	if se.Database != database || se.Code != code {
+		t.Errorf("%s: versions database %d, code %d; want %d and %d", what, se.Database, se.Code, database, code)
+	}
+	msg := err.Error()
+	for _, v := range []int{database, code} {
+		if v != 0 && !strings.Contains(msg, fmt.Sprint("version ", v)) {
+			t.Errorf("%s: %q does not name version %d", what, msg, v)
+		}
+	}
+	if licensing.ErrorCode(err) != licensing.CodeInternal {
+		t.Errorf("%s: code %q, want internal", what, licensing.ErrorCode(err))
+	}
+}
+
+// everyUse runs each way a store is used (a write, a read, the entitlement
+// check, and a Ledger command) and returns their errors.
+func everyUse(t *testing.T, s *sqlstore.Store) map[string]error {
+	t.Helper()
+	ctx := context.Background()
+	l, err := licensing.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ledgerErr := l.Tiers(ctx, licensing.System(), licensing.TierFilter{})
+	_, curErr := s.CurrentLicence(ctx, "cmp_a", "ana", "premium")
+	return map[string]error{
+		"Update":         s.Update(ctx, func(tx licensing.Tx) error { return tx.InsertTier(licensing.Tier{Name: "managed"}) }),
+		"View":           s.View(ctx, func(tx licensing.Tx) error { _, err := tx.Tier("managed"); return err }),
+		"CurrentLicence": curErr,
+		"Ledger.Tiers":   ledgerErr,
+		"CheckSchema":    s.CheckSchema(ctx),
+	}
+}
+
+func TestSchemaGuard(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range emptyDialects {
+		known, err := sqlstore.MigrationList(d.dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := known[len(known)-1].Version
+		// migratedDB returns a migrated database and a function that
+		// returns a new Store on it, which has checked nothing yet.
+		migratedDB := func(t *testing.T) (*sql.DB, func() *sqlstore.Store) {
+			db := d.open(t)(t)
+			migrated(t, db, d.dialect, nil)
+			return db, func() *sqlstore.Store {
+				s, err := sqlstore.New(db, d.dialect)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+		}
+		t.Run(d.name+"/ErrNotMigrated", func(t *testing.T) {
+			db := d.open(t)(t)
+			s, err := sqlstore.New(db, d.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for use, err := range everyUse(t, s) {
+				wantSchemaError(t, use, err, sqlstore.ErrNotMigrated, 0, code)
+				if strings.Contains(err.Error(), "does not exist") || strings.Contains(err.Error(), "no such table") {
+					t.Errorf("%s: %v", use, err)
+				}
+			}
+			if got := tableNames(t, db, d.dialect); len(got) != 0 {
+				t.Errorf("tables after use: %v, want none", got)
+			}
+			// Migrate, and the same store works.
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for use, err := range everyUse(t, s) {
+				if err != nil && !errors.Is(err, licensing.ErrNotFound) {
+					t.Errorf("%s after Migrate: %v", use, err)
+				}
+			}
+		})
+		t.Run(d.name+"/ErrNotMigrated/Older", func(t *testing.T) {
+			db, fresh := migratedDB(t)
+			if _, err := db.Exec(fmt.Sprint("DELETE FROM licensing_migrations WHERE version = ", code)); err != nil {
+				t.Fatal(err)
+			}
+			for use, err := range everyUse(t, fresh()) {
+				wantSchemaError(t, use, err, sqlstore.ErrNotMigrated, code-1, code)
+			}
+		})
+		t.Run(d.name+"/ErrSchemaNewer", func(t *testing.T) {
+			db, fresh := migratedDB(t)
+			future := fmt.Sprintf("%04d_future.sql", code+1)
+			if _, err := db.Exec(fmt.Sprintf("INSERT INTO licensing_migrations (version, name) VALUES (%d, '%s')", code+1, future)); err != nil {
+				t.Fatal(err)
+			}
+			tables, rows := tableNames(t, db, d.dialect), migrationRows(t, db)
+			s := fresh()
+			for use, err := range everyUse(t, s) {
+				wantSchemaError(t, use, err, sqlstore.ErrSchemaNewer, code+1, code)
+				if !strings.Contains(err.Error(), future) {
+					t.Errorf("%s: %q does not name %s", use, err, future)
+				}
+			}
+			wantSchemaError(t, "Migrate", s.Migrate(ctx), sqlstore.ErrSchemaNewer, code+1, code)
+			// Nothing was written: no tier, the same tables and records.
+			var n int
+			if err := db.QueryRow("SELECT count(*) FROM tiers").Scan(&n); err != nil || n != 0 {
+				t.Errorf("tiers: %d, %v; want 0", n, err)
+			}
+			if diff := cmp.Diff(tables, tableNames(t, db, d.dialect)); diff != "" {
+				t.Errorf("tables (-before +after):\n%s", diff)
+			}
+			if diff := cmp.Diff(rows, migrationRows(t, db)); diff != "" {
+				t.Errorf("migrations recorded (-before +after):\n%s", diff)
+			}
+		})
+		t.Run(d.name+"/ErrSchemaUnknown", func(t *testing.T) {
+			db, fresh := migratedDB(t)
+			if _, err := db.Exec(fmt.Sprintf("UPDATE licensing_migrations SET name = '%04d_elsewhere.sql' WHERE version = %d", code, code)); err != nil {
+				t.Fatal(err)
+			}
+			rows := migrationRows(t, db)
+			s := fresh()
+			for use, err := range everyUse(t, s) {
+				wantSchemaError(t, use, err, sqlstore.ErrSchemaUnknown, code, code)
+			}
+			wantSchemaError(t, "Migrate", s.Migrate(ctx), sqlstore.ErrSchemaUnknown, code, code)
+			if diff := cmp.Diff(rows, migrationRows(t, db)); diff != "" {
+				t.Errorf("migrations recorded (-before +after):\n%s", diff)
+			}
+		})
+		t.Run(d.name+"/ForeignTables", func(t *testing.T) {
+			// A database holding a platform's own table and no ledger.
+			db := d.open(t)(t)
+			if _, err := db.Exec("CREATE TABLE accounts (id integer PRIMARY KEY, name text)"); err != nil {
+				t.Fatal(err)
+			}
+			s, err := sqlstore.New(db, d.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for use, err := range everyUse(t, s) {
+				wantSchemaError(t, use, err, sqlstore.ErrNotMigrated, 0, code)
+			}
+			if diff := cmp.Diff([]string{"accounts"}, tableNames(t, db, d.dialect)); diff != "" {
+				t.Errorf("tables (-want +got):\n%s", diff)
+			}
+		})
+		t.Run(d.name+"/OwnMigrationTool", func(t *testing.T) {
+			// A platform that applies the files with its own tool records
+			// no licensing_migrations: the ledger's tables are enough.
+			db := d.open(t)(t)
+			for _, m := range known {
+				if _, err := db.Exec(m.SQL); err != nil {
+					t.Fatalf("%s: %v", m.Name, err)
+				}
+			}
+			s, err := sqlstore.New(db, d.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for use, err := range everyUse(t, s) {
+				if err != nil && !errors.Is(err, licensing.ErrNotFound) {
+					t.Errorf("%s: %v", use, err)
+				}
 			}
 		})
 	}

@@ -99,6 +99,9 @@ type Store struct {
 	writer chan struct{}
 	// retries counts the closures Update has run again.
 	retries atomic.Int64
+	// schemaOK is set once CheckSchema or Migrate has passed: until then
+	// every transaction checks the schema first.
+	schemaOK atomic.Bool
 	// stmts, on SQLite, are the fixed statements prepared once (and once on
 	// each connection that runs them): parsing is most of the cost of a
 	// small SQLite statement. PostgreSQL's pgx caches its own.
@@ -107,7 +110,8 @@ type Store struct {
 
 // New returns a Store over db, which speaks dialect d, with the default
 // Config. It does not touch the database: call Migrate to create or
-// upgrade the schema.
+// upgrade the schema. The first transaction checks the schema (see
+// CheckSchema) and fails with a *SchemaError if it does not match.
 func New(db *sql.DB, d Dialect) (*Store, error) { return NewConfig(db, d, nil) }
 
 // NewConfig is New with a Config; cfg may be nil.
@@ -173,6 +177,9 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Config.MaxAttempts times with a short jittered backoff; the error fn
 // returns is otherwise returned unchanged.
 func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -255,6 +262,9 @@ func (s *Store) backoff(ctx context.Context, attempt int) error {
 // A serialization failure (possible on engines that abort at will) is
 // returned as licensing.ErrConflict, not retried.
 func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	s.stmts.prepare(ctx, s)
 	sqlTx, err := s.db.BeginTx(ctx, s.readOpts)
 	if err != nil {
@@ -279,6 +289,9 @@ func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) error 
 // CurrentLicence reads the learner's current licence of the tier in one
 // statement, through the index that serves the entitlement check.
 func (s *Store) CurrentLicence(ctx context.Context, company, learner, tier string) (licensing.Licence, error) {
+	if err := s.ready(ctx); err != nil {
+		return licensing.Licence{}, err
+	}
 	s.stmts.prepare(ctx, s)
 	for attempt := 1; ; attempt++ {
 		var row *sql.Row

@@ -120,6 +120,11 @@ func (c cmdCreatePartner) predict(h *harness) expect {
 	if parent != "" && !m.seesPartner(c.A, parent) {
 		return notFound("partner", parent, m.partners[parent] != nil)
 	}
+	if parent != "" {
+		if e := m.earlier(m.partners[parent].created); e != nil {
+			return *e
+		}
+	}
 	if c.Ref != "" && m.partnerWith(parent, c.Ref) != "" {
 		return fail(licensing.ErrConflict, "ref")
 	}
@@ -200,6 +205,9 @@ func (c cmdCreateCompany) predict(h *harness) expect {
 	p := c.partner()
 	if !m.seesPartner(c.A, p) {
 		return notFound("partner", p, m.partners[p] != nil)
+	}
+	if e := m.earlier(m.partners[p].created); e != nil {
+		return *e
 	}
 	if c.Ref != "" && m.companyWith(p, c.Ref) != "" {
 		return fail(licensing.ErrConflict, "ref")
@@ -283,6 +291,9 @@ func (c cmdRequest) predict(h *harness) expect {
 	if !m.seesCompany(c.A, c.Company) {
 		return notFound("company", c.Company, m.companies[c.Company] != nil)
 	}
+	if e := m.earlier(m.companies[c.Company].created); e != nil {
+		return *e
+	}
 	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
 		got := res.(licensing.Order)
 		o := h.newOrder(t, got.ID, c.Company, orPremium(c.Tier), c.Qty, c.PO, c.A)
@@ -335,6 +346,9 @@ func (c cmdOrderAction) predict(h *harness) expect {
 	}
 	if o.status != licensing.StatusRequested {
 		return fail(licensing.ErrOrderState, "order")
+	}
+	if e := m.earlier(o.requestedAt); e != nil {
+		return *e
 	}
 	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
 		var events []licensing.Event
@@ -390,13 +404,16 @@ func (c cmdFact) do(ctx context.Context, l *licensing.Ledger) (any, error) {
 }
 func (c cmdFact) predict(h *harness) expect {
 	m := h.m
-	co := m.companies[c.Company]
-	if co == nil {
-		return notFound("company", c.Company, false)
-	}
 	at := c.At
 	if at.IsZero() {
 		at = m.now
+	}
+	if at.After(m.now) {
+		return fail(licensing.ErrInvalid, "at")
+	}
+	co := m.companies[c.Company]
+	if co == nil {
+		return notFound("company", c.Company, false)
 	}
 	k := mLearnerKey{c.Company, c.Learner}
 	ln := m.learners[k]
@@ -420,8 +437,14 @@ func (c cmdFact) predict(h *harness) expect {
 		if ln != nil && ln.left.IsZero() {
 			return unchanged
 		}
-		if ln != nil && at.Before(ln.left) {
+		if ln != nil && at.Before(ln.latest()) {
 			return fail(licensing.ErrInvalid, "at")
+		}
+		// A seat given at once comes from an order assigned by now.
+		if o := h.autoOrder(co, c.Learner); o != nil {
+			if e := m.earlier(o.assignedAt); e != nil {
+				return *e
+			}
 		}
 		return changed(func() *mLearner {
 			n := &mLearner{company: c.Company, id: c.Learner, joined: at}
@@ -451,7 +474,7 @@ func (c cmdFact) predict(h *harness) expect {
 	if !ln.left.IsZero() {
 		return unchanged
 	}
-	if at.Before(ln.joined) {
+	if at.Before(ln.latest()) {
 		return fail(licensing.ErrInvalid, "at")
 	}
 	return changed(func() *mLearner { ln.left = at; return ln }, licensing.EventLearnerLeft, nil)
@@ -462,6 +485,23 @@ func (c cmdFact) predict(h *harness) expect {
 // tier that was not released (an expired one included).
 func (h *harness) autoAllocate(t *rapid.T, co *mCompany, learner string, a licensing.Actor) []licensing.Event {
 	m := h.m
+	o := h.autoOrder(co, learner)
+	if o == nil {
+		return nil
+	}
+	lic, err := h.store.CurrentLicence(h.ctx, co.id, learner, co.auto)
+	if err != nil {
+		t.Fatalf("a learner who joined %s, which auto-allocates %s with a free seat in %s, has no licence: %v", co.id, co.auto, o.id, err)
+	}
+	ml := h.newLicence(t, lic.ID, co.id, learner, o, a)
+	return []licensing.Event{m.licenceEvent(licensing.EventLicenceAllocated, a, ml)}
+}
+
+// autoOrder is the order a learner joining the company gets a seat of, or
+// nil if none: the company auto-allocates, the learner holds no licence of
+// the tier that was not released, and a seat is free.
+func (h *harness) autoOrder(co *mCompany, learner string) *mOrder {
+	m := h.m
 	if co.auto == "" || m.holds(co.id, learner, co.auto) {
 		return nil
 	}
@@ -469,13 +509,7 @@ func (h *harness) autoAllocate(t *rapid.T, co *mCompany, learner string, a licen
 	if len(free) == 0 {
 		return nil
 	}
-	o := free[0]
-	lic, err := h.store.CurrentLicence(h.ctx, co.id, learner, co.auto)
-	if err != nil {
-		t.Fatalf("a learner who joined %s, which auto-allocates %s with a free seat in %s, has no licence: %v", co.id, co.auto, o.id, err)
-	}
-	ml := h.newLicence(t, lic.ID, co.id, learner, o, a)
-	return []licensing.Event{m.licenceEvent(licensing.EventLicenceAllocated, a, ml)}
+	return free[0]
 }
 
 // newLicence adds a licence of order o to the model and counts its seat.
@@ -506,7 +540,7 @@ func (m *model) receivable(company, learner, tier string) *expect {
 		e := fail(licensing.ErrAlreadyLicensed, "learner")
 		return &e
 	}
-	return nil
+	return m.earlier(ln.latest())
 }
 
 // releasable returns the live licence of a learner who left or never logged
@@ -525,6 +559,9 @@ func (m *model) releasable(company, learner, tier string) (*mLicence, *expect) {
 	if ln.left.IsZero() && !ln.login.IsZero() {
 		e := fail(licensing.ErrNotEligible, "learner")
 		return nil, &e
+	}
+	if e := m.earlier(lic.allocatedAt); e != nil {
+		return nil, e
 	}
 	return lic, nil
 }
@@ -585,6 +622,14 @@ func (c cmdAllocate) predict(h *harness) expect {
 	}
 	if free < len(c.Learners) {
 		return expect{err: licensing.ErrInsufficient, field: "learners", needed: len(c.Learners), free: free}
+	}
+	// The seats come from the pool in turn, and each from an order
+	// assigned by now.
+	for i, need := 0, len(c.Learners); need > 0; i++ {
+		if e := m.earlier(pool[i].assignedAt); e != nil {
+			return *e
+		}
+		need -= pool[i].qty - pool[i].allocated
 	}
 	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
 		got := res.([]licensing.Licence)
@@ -715,7 +760,9 @@ func (c cmdSweep) predict(h *harness) expect {
 		var notes []licensing.Notification
 		for _, id := range sortedKeys(m.orders) {
 			o := m.orders[id]
-			if o.status != licensing.StatusAssigned {
+			// An order assigned after the sweep's reading waits for the
+			// clock to catch up.
+			if o.status != licensing.StatusAssigned || m.now.Before(o.assignedAt) {
 				continue
 			}
 			nearest := -1

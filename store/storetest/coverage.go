@@ -31,8 +31,11 @@ type coverage struct {
 	steps    map[string]int            // command -> steps run to the end
 	refused  map[string]map[string]int // command -> error code -> refusals
 	codes    map[string]int            // error code -> refusals, of every command
-	jumps    jumps
-	elapsed  time.Duration
+	// clock counts the refusals of an instant out of order, by command
+	// and field ("now": the clock's reading; "at": a learner fact's).
+	clock   map[string]int
+	jumps   jumps
+	elapsed time.Duration
 }
 
 // jumps counts the clock's moves forward, and those that crossed the start
@@ -43,7 +46,8 @@ type jumps struct {
 }
 
 func newCoverage() *coverage {
-	return &coverage{steps: map[string]int{}, refused: map[string]map[string]int{}, codes: map[string]int{}}
+	return &coverage{steps: map[string]int{}, refused: map[string]map[string]int{}, codes: map[string]int{},
+		clock: map[string]int{}}
 }
 
 func (c *coverage) check() {
@@ -77,6 +81,14 @@ func (c *coverage) refuse(command, code string) {
 	}
 	c.refused[command][code]++
 	c.codes[code]++
+}
+
+// outOfOrder records a refusal of an instant out of order, by the command
+// and field.
+func (c *coverage) outOfOrder(what string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clock[what]++
 }
 
 // jump records a move of the clock from from to to, and which of the
@@ -164,6 +176,13 @@ func (c *coverage) report() string {
 			fmt.Fprintf(&b, ", %d refused: %s", n, strings.Join(parts, ", "))
 		}
 		b.WriteByte('\n')
+	}
+	var clock []string
+	for _, what := range slices.Sorted(maps.Keys(c.clock)) {
+		clock = append(clock, fmt.Sprintf("%s %d", what, c.clock[what]))
+	}
+	if len(clock) > 0 {
+		fmt.Fprintf(&b, "  instants out of order refused: %s\n", strings.Join(clock, ", "))
 	}
 	j := c.jumps
 	fmt.Fprintf(&b, "  clock: %d jumps; %d crossed a month end, %d a 29 February, %d an expiry, %d a reminder threshold\n",

@@ -139,6 +139,9 @@ func (h *harness) exec(t *rapid.T, c cmd) {
 		}
 		if h.action != "" {
 			h.cov.refuse(h.action, licensing.ErrorCode(err))
+			if exp.field == "now" || exp.field == "at" {
+				h.cov.outOfOrder(strings.TrimPrefix(fmt.Sprintf("%T", c), "storetest.cmd") + " (" + exp.field + ")")
+			}
 		}
 	case err != nil:
 		t.Fatalf("%s: unexpected error: %v", describe(c), err)
@@ -167,6 +170,11 @@ func (h *harness) predict(c cmd) expect {
 	if !allowed {
 		return fail(licensing.ErrForbidden, "")
 	}
+	// A clock that reads the zero instant is refused by every command that
+	// reads it, before anything else, a key's record included.
+	if h.m.now.IsZero() && readsClock(c) {
+		return fail(licensing.ErrInvalid, "now")
+	}
 	if k := c.key(); k != "" {
 		if rec := h.m.idem[idemKeyOf(a, k)]; rec != nil && rec.remembers(h.m.now) {
 			if reflect.TypeOf(rec.cmd) == reflect.TypeOf(c) && reflect.DeepEqual(rec.cmd.args(), c.args()) {
@@ -176,6 +184,28 @@ func (h *harness) predict(c cmd) expect {
 		}
 	}
 	return c.predict(h)
+}
+
+// readsClock reports whether a command reads the clock: every command that
+// writes, and the reads that depend on the time.
+func readsClock(c cmd) bool {
+	switch c := c.(type) {
+	case cmdGetPartner, cmdListPartners, cmdGetCompany, cmdListCompanies, cmdGetLearner, cmdListTiers:
+		return false
+	case cmdForeignCursor:
+		return c.Listing == "orders" || c.Listing == "learners"
+	}
+	return true
+}
+
+// earlier is the model's refusal of a command whose clock reads before an
+// instant recorded on an object it changes or builds on, or nil.
+func (m *model) earlier(at time.Time) *expect {
+	if m.now.Before(at) {
+		e := fail(licensing.ErrInvalid, "now")
+		return &e
+	}
+	return nil
 }
 
 func describe(c cmd) string {
@@ -900,7 +930,7 @@ func (h *harness) steps() map[string]func(*rapid.T) {
 		h.exec(t, cmdFact{base: base{A: sys}, Fact: "left", Company: company, Learner: learner})
 		h.exec(t, cmdFact{base: base{A: sys}, Fact: "joined", Company: company, Learner: learner})
 	}
-	return map[string]func(*rapid.T){
+	steps := map[string]func(*rapid.T){
 		"CreatePartner": func(t *rapid.T) {
 			if len(m.partners) >= 9 {
 				t.Skip("enough partners")
@@ -1069,6 +1099,76 @@ func (h *harness) steps() map[string]func(*rapid.T) {
 		"Rejoin2":       rejoin,
 		"":              h.check,
 	}
+	var skewable []string
+	for name := range steps {
+		if name != "" && !strings.HasPrefix(name, "Tick") {
+			skewable = append(skewable, name)
+		}
+	}
+	slices.Sort(skewable)
+	// Skewed runs one step with a clock that went back: to the zero
+	// instant, to an instant recorded on an object or a microsecond either
+	// side of it, or some hours back; then the clock returns.
+	steps["Skewed"] = func(t *rapid.T) {
+		saved := m.now
+		at := h.drawPast(t)
+		t.Logf("clock skewed: %s -> %s", saved.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano))
+		h.clock.Set(at)
+		m.now = at
+		defer func() {
+			h.clock.Set(saved)
+			m.now = saved
+		}()
+		steps[rapid.SampledFrom(skewable).Draw(t, "skewed step")](t)
+	}
+	return steps
+}
+
+// drawPast draws an instant not after now for a clock that went back: the
+// zero instant, an instant recorded on an order, learner, licence, partner
+// or company, a microsecond either side of one, or some hours back.
+func (h *harness) drawPast(t *rapid.T) time.Time {
+	m := h.m
+	switch rapid.IntRange(0, 5).Draw(t, "past") {
+	case 0:
+		return time.Time{}
+	case 1:
+		return m.now.Add(-time.Duration(rapid.IntRange(1, 72).Draw(t, "hours back")) * time.Hour)
+	}
+	var ats []time.Time
+	add := func(ts ...time.Time) {
+		for _, at := range ts {
+			if !at.IsZero() {
+				ats = append(ats, at)
+			}
+		}
+	}
+	for _, id := range sortedKeys(m.orders) {
+		o := m.orders[id]
+		add(o.requestedAt, o.assignedAt)
+	}
+	for _, id := range sortedKeys(m.licences) {
+		add(m.licences[id].allocatedAt, m.licences[id].released)
+	}
+	for _, id := range sortedKeys(m.partners) {
+		add(m.partners[id].created)
+	}
+	for _, id := range sortedKeys(m.companies) {
+		add(m.companies[id].created)
+	}
+	for _, c := range sortedKeys(m.companies) {
+		for _, id := range learnerPool {
+			if l := m.learners[mLearnerKey{c, id}]; l != nil {
+				add(l.joined, l.login, l.left)
+			}
+		}
+	}
+	at := rapid.SampledFrom(ats).Draw(t, "recorded instant").
+		Add(time.Duration(rapid.IntRange(-1, 1).Draw(t, "offset")) * time.Microsecond)
+	if at.After(m.now) {
+		at = m.now
+	}
+	return at
 }
 
 // drawRef draws a ref to look up: none most of the time, one of the

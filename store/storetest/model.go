@@ -104,6 +104,17 @@ type mLearner struct {
 	joined, login, left time.Time
 }
 
+// latest is the last instant recorded on the learner.
+func (l *mLearner) latest() time.Time {
+	t := l.joined
+	for _, u := range []time.Time{l.login, l.left} {
+		if u.After(t) {
+			t = u
+		}
+	}
+	return t
+}
+
 type mLicence struct {
 	id, company, learner, tier, order string
 	allocatedAt, expiresAt, released  time.Time

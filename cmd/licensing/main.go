@@ -19,8 +19,9 @@
 // The ledger lives in a SQLite file, ./licensing.db unless --db or
 // LICENSING_DB names another file or a PostgreSQL URL (postgres://...).
 // "licensing migrate" creates the SQLite file and the ledger's schema, or
-// brings them up to date, and it is the only command that does: every other
-// command refuses a file that does not exist, a file or database without
+// brings them up to date, and it is the only command that does (demo and
+// serve, made for trying the ledger, create a missing SQLite file of their
+// own): every other command refuses a file that does not exist, a file or database without
 // the ledger's schema (run migrate), and one migrated by a later build, and
 // writes nothing to it. So a mistyped --db, or the SQLite file of another
 // program, never turns into a ledger by accident.

@@ -168,6 +168,29 @@ func (l *Ledger) id(prefix string) string { return prefix + l.newID() }
 // result and writes nothing; with other arguments it is ErrIdempotencyReused.
 // args is the command's input without the key.
 func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, args any, fn func(tx Tx, now time.Time) (R, error)) (R, error) {
+	return runRef(ctx, l, a, command, key, args, nil, fn)
+}
+
+// resultRef is how a command whose result may be large keeps it in its
+// idempotency record: as a reference to what the command wrote, which a
+// replay reads back, instead of a copy (a 100,000-learner allocation's
+// licences would take megabytes).
+type resultRef[R any] struct {
+	// encode returns the reference to r, a JSON object.
+	encode func(r R) ([]byte, error)
+	// decode rebuilds, in the replay's transaction, the result the
+	// reference in rec.Result names, as the command first returned it.
+	decode func(tx Tx, rec IdempotencyRecord) (R, error)
+}
+
+// isRef reports whether a stored result is a reference (a JSON object)
+// rather than the result itself: records stored before a command kept
+// references hold a copy, and still replay.
+func isRef(b []byte) bool { return len(b) > 0 && b[0] == '{' }
+
+// runRef is run with ref, the stored form of the result (nil: a copy, as
+// JSON).
+func runRef[R any](ctx context.Context, l *Ledger, a Actor, command, key string, args any, ref *resultRef[R], fn func(tx Tx, now time.Time) (R, error)) (R, error) {
 	var zero R
 	if err := checkKey(key); err != nil {
 		return zero, err
@@ -197,7 +220,11 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 						Message: fmt.Sprintf("key %q was used for another %s", key, describeReuse(rec.Command, command))}
 				}
 				var r R
-				if err := json.Unmarshal(rec.Result, &r); err != nil {
+				if ref != nil && isRef(rec.Result) {
+					if r, err = ref.decode(tx, rec); err != nil {
+						return fmt.Errorf("licensing: rebuild stored result of %s: %w", command, err)
+					}
+				} else if err := json.Unmarshal(rec.Result, &r); err != nil {
 					return fmt.Errorf("licensing: decode stored result of %s: %w", command, err)
 				}
 				res = r
@@ -213,7 +240,11 @@ func run[R any](ctx context.Context, l *Ledger, a Actor, command, key string, ar
 			return err
 		}
 		if key != "" {
-			b, err := json.Marshal(r)
+			encode := func(r R) ([]byte, error) { return json.Marshal(r) }
+			if ref != nil {
+				encode = ref.encode
+			}
+			b, err := encode(r)
 			if err != nil {
 				return fmt.Errorf("licensing: encode %s result: %w", command, err)
 			}

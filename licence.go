@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -83,7 +84,18 @@ func (l *Ledger) Allocate(ctx context.Context, a Actor, in Allocation) ([]Licenc
 		}
 		seen[id] = true
 	}
-	return run(ctx, l, a, "allocate", in.IdempotencyKey, in, func(tx Tx, now time.Time) ([]Licence, error) {
+	// The idempotency record keeps a reference to the licences, not a copy.
+	ref := &resultRef[[]Licence]{
+		encode: func(lics []Licence) ([]byte, error) { return json.Marshal(newAllocationRef(lics)) },
+		decode: func(tx Tx, rec IdempotencyRecord) ([]Licence, error) {
+			var r allocationRef
+			if err := json.Unmarshal(rec.Result, &r); err != nil {
+				return nil, err
+			}
+			return r.licences(tx, in, rec.CreatedAt)
+		},
+	}
+	return runRef(ctx, l, a, "allocate", in.IdempotencyKey, in, ref, func(tx Tx, now time.Time) ([]Licence, error) {
 		c, err := company(tx, a, in.Company)
 		if err != nil {
 			return nil, err
@@ -144,6 +156,96 @@ func (l *Ledger) Allocate(ctx context.Context, a Actor, in Allocation) ([]Licenc
 		}
 		return out, tx.PutOrder(orders[i])
 	})
+}
+
+// allocationRef is how an Allocate result is kept in its idempotency
+// record: a reference to the licences it made, which a retry reads back.
+// Their ids sort in the order they were made (Config.NewID), so the
+// reference is the range of them, First to Last, and their Count, a
+// hundred bytes whatever the number of learners; if a host's NewID made
+// them out of order it is the list of their ids.
+type allocationRef struct {
+	First string   `json:"first,omitempty"`
+	Last  string   `json:"last,omitempty"`
+	Count int      `json:"count"`
+	IDs   []string `json:"ids,omitempty"`
+}
+
+func newAllocationRef(lics []Licence) allocationRef {
+	r := allocationRef{Count: len(lics)}
+	for i := 1; i < len(lics); i++ {
+		if lics[i].ID <= lics[i-1].ID {
+			r.IDs = make([]string, len(lics))
+			for j, lic := range lics {
+				r.IDs[j] = lic.ID
+			}
+			return r
+		}
+	}
+	if len(lics) > 0 {
+		r.First, r.Last = lics[0].ID, lics[len(lics)-1].ID
+	}
+	return r
+}
+
+// licences reads back the licences an allocation made at at, one per
+// learner in the order in names them, as the allocation returned them:
+// without what a later release or reallocation recorded on them.
+func (r allocationRef) licences(tx Tx, in Allocation, at time.Time) ([]Licence, error) {
+	out := make([]Licence, 0, r.Count)
+	// mine reports whether lic is the next licence of the allocation: the
+	// range may hold licences other commands made.
+	mine := func(lic Licence) bool {
+		return len(out) < len(in.Learners) && lic.Company == in.Company && lic.Learner == in.Learners[len(out)] &&
+			lic.Tier == in.Tier && lic.AllocatedAt.Equal(at) && lic.FromLicence == ""
+	}
+	switch {
+	case r.IDs != nil:
+		for _, id := range r.IDs {
+			lic, err := tx.Licence(id)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, lic)
+		}
+	case r.Count > 0:
+		first, err := tx.Licence(r.First)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, first)
+		q := LicenceQuery{Company: in.Company, After: r.First, Limit: 1000}
+	pages:
+		for len(out) < r.Count {
+			page, err := tx.Licences(q)
+			if err != nil {
+				return nil, err
+			}
+			for _, lic := range page {
+				if lic.ID > r.Last {
+					break pages
+				}
+				if mine(lic) {
+					out = append(out, lic)
+				}
+			}
+			if len(page) < q.Limit {
+				break
+			}
+			q.After = page[len(page)-1].ID
+		}
+	}
+	if len(out) != r.Count || len(out) != len(in.Learners) {
+		return nil, fmt.Errorf("found %d of the %d licences the allocation made", len(out), len(in.Learners))
+	}
+	for i := range out {
+		lic := &out[i]
+		if lic.Company != in.Company || lic.Learner != in.Learners[i] || lic.Tier != in.Tier || !lic.AllocatedAt.Equal(at) {
+			return nil, fmt.Errorf("licence %s is not the allocation's licence for learner %q", lic.ID, in.Learners[i])
+		}
+		lic.ReleasedAt, lic.ToLicence = time.Time{}, ""
+	}
+	return out, nil
 }
 
 // receivable checks that a learner may receive a licence of the tier.

@@ -226,7 +226,10 @@ type NotificationQuery struct {
 }
 
 // IdempotencyRecord remembers a command run with an idempotency key: which
-// command, a hash of its arguments, and its result, encoded as JSON.
+// command, a hash of its arguments, and its result, encoded as JSON: a copy
+// of it, or, for a command whose result may be large (Allocate), a JSON
+// object that refers to what the command wrote, from which the ledger
+// rebuilds the result on a retry. A store keeps Result as opaque bytes.
 type IdempotencyRecord struct {
 	Scope     string    `json:"scope"`
 	Key       string    `json:"key"`

@@ -14,8 +14,8 @@ import (
 	"github.com/licensing-go/licensing/store/memstore"
 )
 
-// record returns the idempotency record of the company manager's key.
-func record(t *testing.T, j *journey, key string) licensing.IdempotencyRecord {
+// idempotencyRecord returns the idempotency record of the company manager's key.
+func idempotencyRecord(t *testing.T, j *journey, key string) licensing.IdempotencyRecord {
 	t.Helper()
 	var rec licensing.IdempotencyRecord
 	err := j.ledger.Store().View(j.ctx, func(tx licensing.Tx) error {
@@ -54,7 +54,7 @@ func TestAllocateRecordIsAReference(t *testing.T) {
 	j.ok(first, err)
 	want := mustJSON(t, first)
 
-	rec := record(t, j, "bulk-1")
+	rec := idempotencyRecord(t, j, "bulk-1")
 	if len(rec.Result) > 200 || strings.Contains(string(rec.Result), "allocated_at") {
 		t.Errorf("the record holds %d bytes, a copy of the result: %s", len(rec.Result), rec.Result)
 	}
@@ -78,7 +78,7 @@ func TestAllocateRecordIsAReference(t *testing.T) {
 		j.join("eve")
 		first, err := j.ledger.Allocate(j.ctx, j.cm, in)
 		j.ok(first, err)
-		rec := record(t, j, "bulk-2")
+		rec := idempotencyRecord(t, j, "bulk-2")
 		rec.Result = []byte(mustJSON(t, first))
 		j.ok(nil, j.ledger.Store().Update(j.ctx, func(tx licensing.Tx) error { return tx.PutIdempotency(rec) }))
 		again, err := j.ledger.Allocate(j.ctx, j.cm, in)

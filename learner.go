@@ -54,8 +54,9 @@ type LearnerFact struct {
 // live or expired: a learner whose licence expired is never given a new one
 // automatically, while one whose licence was released (say on leaving) and
 // who joins again is treated like a newcomer. A learner
-// who left and joins again is back in the company. Telling the ledger again
-// that a present learner joined changes nothing.
+// who left and joins again is back in the company, from an At not before
+// it left or last logged in (ErrInvalid, field "at"). Telling the ledger
+// again that a present learner joined changes nothing.
 func (l *Ledger) LearnerJoined(ctx context.Context, a Actor, in LearnerFact) (Learner, error) {
 	return l.learnerFact(ctx, a, in, "learner_joined", func(tx Tx, now, at time.Time, c Company, ln Learner, found bool) (Learner, bool, error) {
 		if found && !ln.Left() {
@@ -113,7 +114,8 @@ func (l *Ledger) LearnerLoggedIn(ctx context.Context, a Actor, in LearnerFact) (
 	})
 }
 
-// LearnerLeft records that a learner left the company at at. The
+// LearnerLeft records that a learner left the company at at, which is not
+// before it joined or last logged in (ErrInvalid, field "at"). The
 // learner's licences stay held until a manager reallocates or releases
 // them. Telling the ledger again changes nothing.
 func (l *Ledger) LearnerLeft(ctx context.Context, a Actor, in LearnerFact) (Learner, error) {

@@ -29,18 +29,26 @@ func FuzzRender(f *testing.F) {
 		n := licensing.Notification{ID: "ntf_1", Kind: kinds[int(kind)%len(kinds)], CreatedAt: at,
 			To: []string{"mia@globex.example"}, CompanyName: company, Reason: reason, Tier: tier,
 			Quantity: qty, Days: qty, ExpiresAt: at.AddDate(1, 0, 0)}
-		subject, _, html, err := email.DefaultTemplates().Render(n)
+		subject, _, _, err := email.DefaultTemplates().Render(n)
 		if err != nil {
 			t.Fatalf("render: %v", err)
 		}
 		if strings.ContainsAny(subject, "\r\n") {
 			t.Fatalf("a subject of two lines: %q", subject)
 		}
+		// Rendered again with each field between markers: a field with a
+		// character HTML must escape never shows between its markers as is.
+		n.CompanyName, n.Reason, n.Tier = "QZX"+company+"XZQ", "QZX"+reason+"XZQ", "QZX"+tier+"XZQ"
+		_, _, marked, err := email.DefaultTemplates().Render(n)
+		if err != nil {
+			t.Fatalf("render: %v", err)
+		}
 		for _, field := range []string{company, reason, tier} {
-			if strings.Contains(field, "<") && strings.Contains(html, field) {
+			if strings.ContainsAny(field, "<>&\"") && strings.Contains(marked, "QZX"+field+"XZQ") {
 				t.Fatalf("the HTML holds the field %q unescaped", field)
 			}
 		}
+		n.CompanyName, n.Reason, n.Tier = company, reason, tier
 		e, err := email.New(email.Config{Host: "127.0.0.1", Port: 1, From: "licences@platform.example"})
 		if err != nil {
 			t.Fatal(err)

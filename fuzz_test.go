@@ -134,7 +134,7 @@ func FuzzIdentifiers(f *testing.F) {
 }
 
 // FuzzInputJSON: a body as an HTTP client or a queue would hand it, decoded
-// into each command's input and run. Decoding may fail; a decoded input is
+// into each command's input (every one, and a listing's filter) and run. Decoding may fail; a decoded input is
 // either refused with a typed error and nothing written, or done.
 func FuzzInputJSON(f *testing.F) {
 	for _, s := range []string{
@@ -148,7 +148,7 @@ func FuzzInputJSON(f *testing.F) {
 		`{"name":"gold","term":{"months":-12,"days":400}}`,
 		`{"name":"N","managers":[{"email":"a@b"}],"purchase_order":{"reference":" ","quantity":1000000}}`,
 	} {
-		for kind := range 8 {
+		for kind := range 18 {
 			f.Add(uint8(kind), s)
 		}
 	}
@@ -158,58 +158,56 @@ func FuzzInputJSON(f *testing.F) {
 		// "C" in a body stands for the company of the fixture.
 		body = replaceC(body, fl.c)
 		var err error
-		switch kind % 8 {
+		switch kind % 18 {
 		case 0:
-			var in licensing.LicenceRequest
-			if json.Unmarshal([]byte(body), &in) != nil {
-				return
-			}
-			_, err = fl.l.RequestLicences(ctx, fl.pm, in)
+			err = decodeRun(body, func(in licensing.LicenceRequest) error { _, err := fl.l.RequestLicences(ctx, fl.pm, in); return err })
 		case 1:
-			var in licensing.Allocation
-			if json.Unmarshal([]byte(body), &in) != nil {
-				return
-			}
-			_, err = fl.l.Allocate(ctx, fl.pm, in)
+			err = decodeRun(body, func(in licensing.Allocation) error { _, err := fl.l.Allocate(ctx, fl.pm, in); return err })
 		case 2:
-			var in licensing.Reallocation
-			if json.Unmarshal([]byte(body), &in) != nil {
-				return
-			}
-			_, err = fl.l.Reallocate(ctx, fl.pm, in)
+			err = decodeRun(body, func(in licensing.Reallocation) error { _, err := fl.l.Reallocate(ctx, fl.pm, in); return err })
 		case 3:
-			var in licensing.LearnerFact
-			if json.Unmarshal([]byte(body), &in) != nil {
-				return
-			}
-			_, err = fl.l.LearnerJoined(ctx, fl.sys, in)
+			err = decodeRun(body, func(in licensing.LearnerFact) error { _, err := fl.l.LearnerJoined(ctx, fl.sys, in); return err })
 		case 4:
-			var in licensing.OrderRejection
-			if json.Unmarshal([]byte(body), &in) != nil {
-				return
-			}
-			_, err = fl.l.RejectOrder(ctx, fl.pm, in)
+			err = decodeRun(body, func(in licensing.OrderRejection) error { _, err := fl.l.RejectOrder(ctx, fl.pm, in); return err })
 		case 5:
-			var in licensing.NewTier
-			if json.Unmarshal([]byte(body), &in) != nil {
-				return
-			}
-			_, err = fl.l.RegisterTier(ctx, fl.sys, in)
+			err = decodeRun(body, func(in licensing.NewTier) error { _, err := fl.l.RegisterTier(ctx, fl.sys, in); return err })
 		case 6:
-			var in licensing.NewCompany
-			if json.Unmarshal([]byte(body), &in) != nil {
-				return
-			}
-			_, err = fl.l.CreateCompany(ctx, fl.pm, in)
+			err = decodeRun(body, func(in licensing.NewCompany) error { _, err := fl.l.CreateCompany(ctx, fl.pm, in); return err })
 		case 7:
-			var in licensing.CompanySettings
-			if json.Unmarshal([]byte(body), &in) != nil {
-				return
-			}
-			_, err = fl.l.UpdateCompany(ctx, fl.pm, in)
+			err = decodeRun(body, func(in licensing.CompanySettings) error { _, err := fl.l.UpdateCompany(ctx, fl.pm, in); return err })
+		case 8:
+			err = decodeRun(body, func(in licensing.Release) error { _, err := fl.l.ReleaseLicence(ctx, fl.pm, in); return err })
+		case 9:
+			err = decodeRun(body, func(in licensing.OrderAssignment) error { _, err := fl.l.AssignOrder(ctx, fl.pm, in); return err })
+		case 10:
+			err = decodeRun(body, func(in licensing.OrderCancellation) error { _, err := fl.l.CancelOrder(ctx, fl.pm, in); return err })
+		case 11:
+			err = decodeRun(body, func(in licensing.NewPartner) error { _, err := fl.l.CreatePartner(ctx, fl.pm, in); return err })
+		case 12:
+			err = decodeRun(body, func(in licensing.NotificationRequeue) error { _, err := fl.l.Requeue(ctx, fl.sys, in); return err })
+		case 13:
+			err = decodeRun(body, func(in licensing.LearnerFact) error { _, err := fl.l.LearnerLoggedIn(ctx, fl.sys, in); return err })
+		case 14:
+			err = decodeRun(body, func(in licensing.LearnerFact) error { _, err := fl.l.LearnerLeft(ctx, fl.sys, in); return err })
+		case 15:
+			err = decodeRun(body, func(in licensing.EntitlementCheck) error { _, err := fl.l.Entitlement(ctx, fl.pm, in); return err })
+		case 16:
+			err = decodeRun(body, func(in licensing.LearnerRef) error { _, err := fl.l.Learner(ctx, fl.pm, in); return err })
+		case 17:
+			err = decodeRun(body, func(in licensing.OrderFilter) error { _, err := fl.l.Orders(ctx, fl.pm, in); return err })
 		}
 		fl.typed(t, "command", err)
 	})
+}
+
+// decodeRun decodes body into the input of a command and runs it; a body
+// that does not decode is no call at all.
+func decodeRun[T any](body string, run func(T) error) error {
+	var in T
+	if json.Unmarshal([]byte(body), &in) != nil {
+		return nil
+	}
+	return run(in)
 }
 
 func replaceC(body, id string) string {

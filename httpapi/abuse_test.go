@@ -350,10 +350,7 @@ func TestForeignIDs(t *testing.T) {
 // another tenant, or to another listing, it is refused, not followed.
 func TestForeignCursor(t *testing.T) {
 	w := newWorld(t)
-	var page struct {
-		Items []json.RawMessage `json:"items"`
-		Next  string            `json:"next"`
-	}
+	var page licensing.Page[licensing.Event]
 	w.ok(t, call{actor: w.pm, method: http.MethodGet, path: "/events?limit=1"}, http.StatusOK, &page)
 	if page.Next == "" {
 		t.Fatal("no next page")

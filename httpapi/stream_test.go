@@ -152,10 +152,7 @@ func TestStream(t *testing.T) {
 // last event it handled gets exactly what committed since.
 func TestPollFeed(t *testing.T) {
 	w := newWorld(t)
-	var page struct {
-		Items []licensing.Event `json:"items"`
-		Next  string            `json:"next"`
-	}
+	var page licensing.Page[licensing.Event]
 	w.ok(t, call{actor: w.cm, method: http.MethodGet, path: "/events?limit=1000"}, http.StatusOK, &page)
 	last := page.Items[len(page.Items)-1].Cursor
 	w.ok(t, call{actor: w.cm, method: http.MethodGet, path: "/events?after=" + last}, http.StatusOK, &page)

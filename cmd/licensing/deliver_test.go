@@ -100,12 +100,7 @@ func TestDeliverSMTP(t *testing.T) {
 // delivered by a later pass once their backoff has passed.
 func TestDeliverSMTPDown(t *testing.T) {
 	ledgerWithMail(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := l.Addr().String()
-	l.Close()
+	down := downAddr(t)
 	code, out, errs := runCLI(t, "deliver", "--smtp", down, "--smtp-tls", "none", "--from", "licences@platform.example")
 	// A pass that delivered nothing says so in its exit status.
 	if code != exitOther {
@@ -204,12 +199,7 @@ func TestDeliverBadTarget(t *testing.T) {
 // exits with status 1 and its counts, in text and in JSON.
 func TestDeliverFailedExit(t *testing.T) {
 	ledgerWithMail(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := l.Addr().String()
-	l.Close()
+	down := downAddr(t)
 	args := []string{"deliver", "--smtp", down, "--smtp-tls", "none", "--from", "licences@platform.example"}
 	now := mustTime(t, "2025-01-15T09:00:00Z")
 	// The default: parked after 10 attempts, each retry within an hour.
@@ -239,4 +229,15 @@ func TestDeliverFailedExit(t *testing.T) {
 	if code, out, errs := runCLI(t, args...); code != exitOK || out != "delivered 0, failed 0, parked 0\n" || errs != "" {
 		t.Errorf("empty pass: exit %d, %q, %q", code, out, errs)
 	}
+}
+
+// downAddr returns a loopback address where no server listens.
+func downAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }

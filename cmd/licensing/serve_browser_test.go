@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benbjohnson/clock"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -50,7 +51,8 @@ func TestServeBrowser(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	clk := &settableClock{t: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)}
+	clk := clock.NewMock()
+	clk.Set(time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC))
 	s, err := open(ctx, filepath.Join(t.TempDir(), "ledger.db"), forMigrate)
 	if err != nil {
 		t.Fatal(err)
@@ -430,25 +432,6 @@ func findBrowser() string {
 		}
 	}
 	return ""
-}
-
-// settableClock is the ledger's clock: it stands still until the test
-// moves it.
-type settableClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *settableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *settableClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
 }
 
 // testWriter sends the server's log to the test's.

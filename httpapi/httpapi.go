@@ -239,14 +239,14 @@ type actorKey struct{}
 // authenticate runs the host's Authenticate before every operation and
 // puts the actor in the request's context.
 func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
-	r, _ := humago.Unwrap(ctx)
+	r, w := humago.Unwrap(ctx)
 	actor, err := a.cfg.Authenticate(r)
 	if err != nil {
 		if a.cfg.Logger != nil {
 			a.cfg.Logger.LogAttrs(ctx.Context(), slog.LevelDebug, "httpapi: authentication refused",
 				slog.String("path", r.URL.Path), slog.Any("err", err))
 		}
-		writeHumaProblem(ctx, &Problem{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
+		writeProblem(w, &Problem{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
 			Detail: "authentication required"})
 		return
 	}

@@ -176,17 +176,8 @@ func requiredProperty(msg string) (string, bool) {
 	return name, ok
 }
 
-// writeHumaProblem writes p from a middleware, before any handler ran.
-func writeHumaProblem(ctx huma.Context, p *Problem) {
-	if p.Title == "" {
-		p.Title = http.StatusText(p.Status)
-	}
-	ctx.SetHeader("Content-Type", "application/problem+json")
-	ctx.SetStatus(p.Status)
-	json.NewEncoder(ctx.BodyWriter()).Encode(p)
-}
-
-// writeProblem writes p outside huma: for a route the API does not have.
+// writeProblem writes p where huma does not: for a route the API does not
+// have, a request the host did not authenticate, a cross-origin write.
 func writeProblem(w http.ResponseWriter, p *Problem) {
 	if p.Title == "" {
 		p.Title = http.StatusText(p.Status)

@@ -74,9 +74,10 @@ type Tx interface {
 	// Orders lists the orders matching q, by id.
 	Orders(q OrderQuery) ([]Order, error)
 	// FreeOrders lists the orders of a company and tier that are assigned,
-	// expire after now and have a free seat (Allocated < Quantity), the
-	// first to expire first, then by AssignedAt, then by id; at most limit
-	// (0: all).
+	// have started by now (StartsAt <= now), expire after now and have a
+	// free seat (Allocated < Quantity), the first to expire first, then by
+	// AssignedAt, then by id; at most limit (0: all). A renewal whose term
+	// has not started is not listed: its seats serve no allocation yet.
 	FreeOrders(company, tier string, now time.Time, limit int) ([]Order, error)
 
 	// Learner returns the learner, or ErrNotFound.
@@ -170,10 +171,13 @@ type CompanyQuery struct {
 type OrderQuery struct {
 	Company string
 	// Partners, if not empty, selects the orders whose Partner is one of them.
-	Partners        []string
-	Statuses        []Status
-	Tier            string
-	PurchaseOrder   string
+	Partners      []string
+	Statuses      []Status
+	Tier          string
+	PurchaseOrder string
+	// Renews, if set, selects the orders whose Renews is it: the renewals
+	// of that order.
+	Renews          string
 	RequestedFrom   time.Time
 	RequestedBefore time.Time
 	AssignedFrom    time.Time

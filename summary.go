@@ -21,6 +21,11 @@ type TierSummary struct {
 	ExpiringSoon int `json:"expiring_soon"`
 	// Expired are the seats of assigned orders whose time has passed.
 	Expired int `json:"expired"`
+	// Upcoming are the seats of renewals assigned before the order they
+	// renew expires, whose term has not started: they are not Available
+	// (they serve no allocation yet), and the continuations they hold are
+	// not in Allocated (their learners are counted on the renewed order).
+	Upcoming int `json:"upcoming"`
 	// Requested counts the orders waiting to be assigned, and RequestedSeats
 	// their seats.
 	Requested      int `json:"requested"`
@@ -140,6 +145,10 @@ func (s *summer) add(o Order) {
 		t.Requested++
 		t.RequestedSeats += o.Quantity
 	case StatusAssigned:
+		if o.pending(s.now) {
+			t.Upcoming += o.Quantity
+			break
+		}
 		t.Available += o.Free()
 		t.Allocated += o.Allocated
 		if !o.ExpiresAt.After(s.now.Add(s.within)) { // inclusive, like the sweep's reminders
@@ -173,7 +182,12 @@ func SummarizeEvents(events []Event, now time.Time, within time.Duration) []Tier
 			ids = append(ids, e.Order)
 		case EventOrderAssigned:
 			if o := orders[e.Order]; o != nil {
-				o.Status, o.ExpiresAt = StatusAssigned, e.ExpiresAt
+				o.Status, o.StartsAt, o.ExpiresAt = StatusAssigned, e.At, e.ExpiresAt
+				// A renewal's event names the order it renews: assigned
+				// before that one expired, it starts at that expiry.
+				if r := orders[e.Detail]; e.Detail != "" && r != nil && e.At.Before(r.ExpiresAt) {
+					o.StartsAt = r.ExpiresAt
+				}
 			}
 		case EventOrderRejected:
 			if o := orders[e.Order]; o != nil {

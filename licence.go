@@ -477,11 +477,16 @@ func releasable(tx Tx, a Actor, now time.Time, companyID, learnerID, tierName st
 	}
 	var cont Licence
 	if lic.continues(now) {
-		// The current licence is a continuation: the licence in use is
-		// the one it continues.
-		cont = lic
-		if lic, err = tx.Licence(cont.FromLicence); err != nil {
+		// The current licence may be a continuation on a renewal (its
+		// licence of origin is of another order; a licence reallocated
+		// to it is of the same): the licence in use is the one it
+		// continues.
+		from, err := tx.Licence(lic.FromLicence)
+		if err != nil {
 			return Company{}, Licence{}, Licence{}, err
+		}
+		if from.Order != lic.Order {
+			cont, lic = lic, from
 		}
 	}
 	if !ln.eligible() {

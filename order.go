@@ -67,16 +67,19 @@ type Order struct {
 // Free returns the number of seats not held by a licence.
 func (o Order) Free() int { return o.Quantity - o.Allocated }
 
-// live reports whether the order provides seats at now: assigned, its term
-// started and not ended.
+// live reports whether the order provides seats at now: assigned, not a
+// renewal waiting for its term to start, and not expired. (An order read
+// with a clock set back before its assignment is live: the command that
+// uses it refuses the clock's reading.)
 func (o Order) live(now time.Time) bool {
-	return (o.Status == StatusAssigned) && !now.Before(o.StartsAt) && now.Before(o.ExpiresAt)
+	return (o.Status == StatusAssigned) && !o.pending(now) && now.Before(o.ExpiresAt)
 }
 
-// pending reports whether the order is assigned and its term has not
-// started: a renewal waiting for the order it renews to expire.
+// pending reports whether the order is assigned and its term, which starts
+// after its assignment, has not started: a renewal waiting for the order it
+// renews to expire.
 func (o Order) pending(now time.Time) bool {
-	return o.Status == StatusAssigned && now.Before(o.StartsAt)
+	return o.Status == StatusAssigned && o.StartsAt.After(o.AssignedAt) && now.Before(o.StartsAt)
 }
 
 // at returns the order as it reads at now: an assigned order past its expiry

@@ -160,9 +160,10 @@ func (l *Ledger) continuation(tx Tx, a Actor, now time.Time, c Company, r *Order
 	return cont, tx.AppendEvent(&e)
 }
 
-// continues reports whether lic is, at now, a continuation whose term has
-// not started: the licence that entitles its learner until then is
-// lic.FromLicence.
+// continues reports whether lic may be, at now, a continuation whose term
+// has not started (the licence that entitles its learner until then is
+// lic.FromLicence): it is one if FromLicence is of another order. (A
+// reallocated licence read with a clock set back also starts after now.)
 func (lic Licence) continues(now time.Time) bool {
 	return lic.FromLicence != "" && now.Before(lic.AllocatedAt)
 }

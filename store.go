@@ -74,10 +74,12 @@ type Tx interface {
 	// Orders lists the orders matching q, by id.
 	Orders(q OrderQuery) ([]Order, error)
 	// FreeOrders lists the orders of a company and tier that are assigned,
-	// have started by now (StartsAt <= now), expire after now and have a
-	// free seat (Allocated < Quantity), the first to expire first, then by
-	// AssignedAt, then by id; at most limit (0: all). A renewal whose term
-	// has not started is not listed: its seats serve no allocation yet.
+	// expire after now, have a free seat (Allocated < Quantity) and are not
+	// waiting for their term to start (StartsAt <= now or StartsAt <=
+	// AssignedAt), the first to expire first, then by AssignedAt, then by
+	// id; at most limit (0: all). A renewal whose term starts later than
+	// its assignment is not listed before it starts: its seats serve no
+	// allocation yet.
 	FreeOrders(company, tier string, now time.Time, limit int) ([]Order, error)
 
 	// Learner returns the learner, or ErrNotFound.

@@ -611,7 +611,7 @@ func (t *tx) FreeOrders(company, tier string, now time.Time, limit int) ([]licen
 	out := []licensing.Order{}
 	for _, id := range t.d.byCompany[company] {
 		o := t.d.orders[id]
-		if o.Tier == tier && o.Status == licensing.StatusAssigned && !o.StartsAt.After(now) && o.ExpiresAt.After(now) && o.Allocated < o.Quantity {
+		if o.Tier == tier && o.Status == licensing.StatusAssigned && (!o.StartsAt.After(now) || !o.StartsAt.After(o.AssignedAt)) && o.ExpiresAt.After(now) && o.Allocated < o.Quantity {
 			out = append(out, o)
 		}
 	}

@@ -704,7 +704,7 @@ func (m *model) releasable(company, learner, tier string) (*mLicence, *mLicence,
 		return nil, nil, &e
 	}
 	var cont *mLicence
-	if lic.from != "" && m.now.Before(lic.allocatedAt) {
+	if lic.from != "" && m.now.Before(lic.allocatedAt) && m.licences[lic.from].order != lic.order {
 		cont, lic = lic, m.licences[lic.from]
 	}
 	if ln.left.IsZero() && !ln.login.IsZero() {

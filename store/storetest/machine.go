@@ -1025,8 +1025,8 @@ func (h *harness) steps() map[string]func(*rapid.T) {
 		},
 		// A renewal or a top-up of an assigned order, most often of the
 		// company's own order and with its tier left to default.
-		"RequestRenewal": func(t *rapid.T) { h.linked(t, false) },
-		"RequestTopUp":   func(t *rapid.T) { h.linked(t, true) },
+		"RequestRenewal":  func(t *rapid.T) { h.linked(t, false) },
+		"RequestTopUp":    func(t *rapid.T) { h.linked(t, true) },
 		"AssignOrder":     orderAction("assign"),
 		"AssignOrder2":    orderAction("assign"),
 		"RejectOrder":     orderAction("reject"),

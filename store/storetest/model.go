@@ -244,15 +244,16 @@ func (m *model) seesCompany(a licensing.Actor, id string) bool {
 	return false
 }
 
-// live reports whether an order provides seats now: its term has started
-// and not ended.
+// live reports whether an order provides seats now: it is not a renewal
+// waiting to start, and has not expired.
 func (m *model) live(o *mOrder) bool {
-	return o.status == licensing.StatusAssigned && !m.now.Before(o.startsAt) && m.now.Before(o.expiresAt)
+	return o.status == licensing.StatusAssigned && !m.pending(o) && m.now.Before(o.expiresAt)
 }
 
-// pending reports whether an assigned order's term has not started yet.
+// pending reports whether an assigned order's term, which starts after its
+// assignment, has not started yet.
 func (m *model) pending(o *mOrder) bool {
-	return o.status == licensing.StatusAssigned && m.now.Before(o.startsAt)
+	return o.status == licensing.StatusAssigned && o.startsAt.After(o.assignedAt) && m.now.Before(o.startsAt)
 }
 
 // statusNow is an order's status as it reads now.

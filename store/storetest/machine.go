@@ -724,7 +724,16 @@ func (h *harness) linked(t *rapid.T, topUp bool) {
 	} else {
 		c.Renews = id
 	}
+	before := len(m.orders)
 	h.exec(t, c)
+	// Often assigned at once by the company's partner, so that renewals
+	// meet their orders' expiries.
+	if len(m.orders) > before && rapid.Bool().Draw(t, "assign at once") {
+		ids := sortedKeys(m.orders)
+		o := m.orders[ids[len(ids)-1]]
+		pm := licensing.PartnerManager(m.companies[o.company].partner, "ann")
+		h.exec(t, cmdOrderAction{base: base{A: pm}, Act: "assign", Order: o.id})
+	}
 }
 
 func (h *harness) drawCompany(t *rapid.T) string {

@@ -65,7 +65,7 @@ func newQueries(d Dialect) queries {
 	// status = 'assigned' is a literal so that the partial index
 	// orders_free provably applies.
 	freeOrders := sel(orderCols, "orders") + " WHERE company = ? AND tier = ? AND status = 'assigned'" +
-		" AND expires_at > ? AND (starts_at <= ? OR starts_at <= assigned_at) AND allocated < quantity ORDER BY expires_at, assigned_at" + nullsFirst(d) + ", id"
+		" AND expires_at > ? AND (starts_at IS NULL OR starts_at <= ? OR starts_at <= assigned_at) AND allocated < quantity ORDER BY expires_at, assigned_at" + nullsFirst(d) + ", id"
 	q := queries{
 		lockLedger: "SELECT seq FROM event_seq WHERE id = 1 FOR UPDATE",
 		nextSeq:    "UPDATE event_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq",

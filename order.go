@@ -716,23 +716,29 @@ func (l *Ledger) sweepOrder(ctx context.Context, a Actor, now time.Time, id stri
 		}
 		if len(marks) > 0 {
 			o.Reminded = append(slices.Clone(o.Reminded), marks...)
-			// Seats a renewal covers are not reminded of: before it
-			// starts, a renewal's seats are held only by continuations.
-			var rs []Order
-			if now.Before(o.ExpiresAt) {
-				if rs, err = renewals(tx, o, now); err != nil {
+			// Seats a renewal covers are not reminded of: the renewals
+			// assigned before the order expires, as they stand just
+			// before it (a late sweep finds them started).
+			rs, err := renewals(tx, o, minTime(now, o.ExpiresAt.Add(-time.Microsecond)))
+			if err != nil {
+				return err
+			}
+			seats, allocated := 0, o.Allocated
+			for _, r := range rs {
+				seats += r.Quantity
+			}
+			if len(rs) > 0 {
+				_, uncovered, err := coverage(tx, o, rs)
+				if err != nil {
 					return err
 				}
-			}
-			seats, carried := 0, 0
-			for _, r := range rs {
-				seats, carried = seats+r.Quantity, carried+r.Allocated
+				allocated = len(uncovered)
 			}
 			e := orderEvent(EventReminderQueued, now, a, o)
 			e.Count = nearest
 			if seats < o.Quantity {
 				n := l.notification(NotifyReminder, now, contactEmails(c.Managers), c, o)
-				n.Days, n.Allocated = nearest, o.Allocated-carried
+				n.Days, n.Allocated = nearest, allocated
 				if err := tx.PutNotification(n); err != nil {
 					return err
 				}

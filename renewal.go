@@ -45,6 +45,13 @@ func renewals(tx Tx, o Order, now time.Time) ([]Order, error) {
 	return out, nil
 }
 
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
 // licencesOf returns every licence of an order.
 func licencesOf(tx Tx, companyID, orderID string) ([]Licence, error) {
 	var out []Licence

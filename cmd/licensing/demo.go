@@ -300,7 +300,40 @@ func demoSteps() []step {
 			s.say("  emma: %s: needed %d, free %d", le.Code(), le.Needed, le.Free)
 			return s.summary()
 		}},
+		{"A renewal, assigned before the second order expires", orderExpiry.Add(-20 * 24 * time.Hour), func(s *story) error {
+			page, err := s.ledger.Orders(s.ctx, s.carol, licensing.OrderFilter{Company: s.globex, Status: licensing.StatusAssigned})
+			if err != nil {
+				return err
+			}
+			if len(page.Items) != 1 {
+				return fmt.Errorf("%d assigned orders for Globex, want 1", len(page.Items))
+			}
+			second := page.Items[0]
+			s.say("Carol requests the renewal of %s, for 2 seats; Pat assigns it at once. Its", second.ID)
+			s.say("12 months start when %s expires, not now: no day lost, none paid twice.", second.ID)
+			r, err := s.ledger.RequestLicences(s.ctx, s.carol, licensing.LicenceRequest{Company: s.globex, Quantity: 2, Renews: second.ID})
+			if err != nil {
+				return err
+			}
+			if r, err = s.ledger.AssignOrder(s.ctx, s.pat, licensing.OrderAssignment{Order: r.ID}); err != nil {
+				return err
+			}
+			s.show(r)
+			s.say("Finn and ana, the first allocated, will continue on its seats; ben will not.")
+			if err := s.deliver(); err != nil {
+				return err
+			}
+			return s.summary()
+		}},
 		{"Past the 12 months of the second order too", orderExpiry, func(s *story) error {
+			s.say("With no sweep, ana is still entitled, now on the renewal; ben is not.")
+			if err := s.entitlement("ana"); err != nil {
+				return err
+			}
+			if err := s.entitlement("ben"); err != nil {
+				return err
+			}
+			s.say("The sweep records the expiry and tells Carol that ben lost access.")
 			if err := s.sweep(); err != nil {
 				return err
 			}

@@ -962,15 +962,21 @@ func (c cmdSweep) predict(h *harness) expect {
 				// Renewals that hold as many seats as the order cover
 				// it: no reminder. Otherwise the reminder counts the
 				// learners whose licences do not continue.
-				seats, carried := 0, 0
-				if m.now.Before(o.expiresAt) {
-					for _, r := range m.renewals(o, m.now) {
-						seats, carried = seats+r.qty, carried+r.allocated
-					}
+				before := m.now
+				if last := o.expiresAt.Add(-time.Microsecond); last.Before(before) {
+					before = last
+				}
+				rs := m.renewals(o, before)
+				seats, allocated := 0, o.allocated
+				for _, r := range rs {
+					seats += r.qty
+				}
+				if len(rs) > 0 {
+					allocated = len(m.uncovered(o, rs))
 				}
 				if seats < o.qty {
 					n := m.note(licensing.NotifyReminder, m.companies[o.company].managers, o)
-					n.Days, n.Allocated = nearest, o.allocated-carried
+					n.Days, n.Allocated = nearest, allocated
 					notes = append(notes, n)
 					want.Reminders++
 				} else {

@@ -36,6 +36,9 @@ type ForecastInput struct {
 // whose licences continue on another order's seats, the notifications it
 // will queue, and the seats to order to keep every learner licensed.
 type Forecast struct {
+	// Company or Partner is the scope: the input's, or else the actor's
+	// company or partner; neither for the system's forecast of every
+	// company.
 	Company string    `json:"company,omitempty"`
 	Partner string    `json:"partner,omitempty"`
 	From    time.Time `json:"from"`
@@ -158,6 +161,10 @@ func (l *Ledger) Forecast(ctx context.Context, a Actor, in ForecastInput) (Forec
 	return view(ctx, l, a, "forecast", func(tx Tx) (Forecast, error) {
 		f := Forecast{Company: in.Company, Partner: in.Partner, From: from, Until: until,
 			Days: []ForecastDay{}, Shortfall: []ForecastShortfall{}}
+		if in.Company == "" && in.Partner == "" {
+			// The actor's whole tenancy: say which.
+			f.Company, f.Partner = a.Company, a.Partner
+		}
 		var q OrderQuery
 		none, err := scope(tx, a, in.Company, in.Partner, &q.Company, &q.Partners)
 		if err != nil || none {

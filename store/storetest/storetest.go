@@ -31,7 +31,9 @@
 //     licences than the order has seats;
 //   - "Forecast": a ledger built twice, on two stores, with the same
 //     commands; Ledger.Forecast on the first must equal what the real Sweep
-//     then does on the copy, instant by instant, and must write nothing;
+//     then does on the copy, instant by instant, and must write nothing:
+//     on two fixed ledgers, then on 20 random ones (-rapid.checks sets how
+//     many);
 //   - "Model": a pgregory.net/rapid state-machine test that drives random
 //     ledger commands by random actors across months and leap days, and
 //     checks the store's state after every step against a reference model

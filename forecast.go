@@ -183,24 +183,30 @@ func (l *Ledger) forecast(ov *overlay, q OrderQuery, now time.Time, f Forecast) 
 		horizon = horizon.Add(time.Duration(l.reminderDays[0]) * 24 * time.Hour)
 	}
 	q.Statuses, q.ExpiresBefore, q.Limit = []Status{StatusAssigned}, horizon, 1000
-	var ids []string
-	var at []time.Time
+	// Each order at each instant it may have something due, in the order
+	// the sweep takes them: by instant, then, as Sweep lists them, by id.
+	type step struct {
+		at time.Time
+		id string
+	}
+	var steps []step
 	for {
 		os, err := ov.Orders(q)
 		if err != nil {
 			return f, err
 		}
 		for _, o := range os {
-			ids = append(ids, o.ID)
-			at = append(at, l.sweepInstants(o, now, f.Until)...)
+			for _, t := range l.sweepInstants(o, now, f.Until) {
+				steps = append(steps, step{t, o.ID})
+			}
 		}
 		if len(os) < q.Limit {
 			break
 		}
 		q.After = os[len(os)-1].ID
 	}
-	slices.SortFunc(at, time.Time.Compare)
-	at = slices.CompactFunc(at, time.Time.Equal)
+	slices.SortFunc(steps, func(a, b step) int { return cmp.Or(a.at.Compare(b.at), strings.Compare(a.id, b.id)) })
+	steps = slices.CompactFunc(steps, func(a, b step) bool { return a.at.Equal(b.at) && a.id == b.id })
 
 	// The step runs on a copy of the ledger whose ids are the forecast's
 	// own, so that a forecast does not draw from Config.NewID.
@@ -219,70 +225,69 @@ func (l *Ledger) forecast(ov *overlay, q OrderQuery, now time.Time, f Forecast) 
 	}
 	type tierOf struct{ company, tier string }
 	lost := map[tierOf][]string{}
-	for _, t := range at {
-		for _, id := range ids {
-			o, err := ov.Order(id)
+	for _, st := range steps {
+		t, id := st.at, st.id
+		o, err := ov.Order(id)
+		if err != nil {
+			return f, err
+		}
+		if o.Status != StatusAssigned {
+			continue
+		}
+		if _, _, due := l.sweepDue(o, t); !due {
+			continue
+		}
+		// The licences live until the expiry, if it is due.
+		var held []Licence
+		if !t.Before(o.ExpiresAt) {
+			ls, err := ov.Licences(LicenceQuery{Company: o.Company, Order: o.ID})
 			if err != nil {
 				return f, err
 			}
-			if o.Status != StatusAssigned {
-				continue
-			}
-			if _, _, due := l.sweepDue(o, t); !due {
-				continue
-			}
-			// The licences live until the expiry, if it is due.
-			var held []Licence
-			if !t.Before(o.ExpiresAt) {
-				ls, err := ov.Licences(LicenceQuery{Company: o.Company, Order: o.ID})
-				if err != nil {
-					return f, err
-				}
-				for _, lic := range ls {
-					if lic.Live(o.ExpiresAt.Add(-time.Microsecond)) {
-						held = append(held, lic)
-					}
+			for _, lic := range ls {
+				if lic.Live(o.ExpiresAt.Add(-time.Microsecond)) {
+					held = append(held, lic)
 				}
 			}
-			events, notes := len(ov.events), len(ov.noteIDs)
-			if _, _, err := fl.sweepStep(ov, System(), t, id); err != nil {
-				return f, err
+		}
+		events, notes := len(ov.events), len(ov.noteIDs)
+		if _, _, err := fl.sweepStep(ov, System(), t, id); err != nil {
+			return f, err
+		}
+		report := !t.Before(f.From)
+		for _, e := range ov.events[events:] {
+			if e.Type != EventOrderExpired {
+				continue
 			}
-			report := !t.Before(f.From)
-			for _, e := range ov.events[events:] {
-				if e.Type != EventOrderExpired {
+			x := ForecastExpiry{At: t, Order: o.ID, Company: o.Company, Tier: o.Tier, Quantity: o.Quantity,
+				ExpiresAt: o.ExpiresAt, LostAccess: []string{}, Continued: []ForecastContinued{}}
+			for _, lic := range held {
+				cur, err := ov.CurrentLicence(lic.Company, lic.Learner, lic.Tier)
+				if err == nil && cur.Live(o.ExpiresAt) {
+					x.Continued = append(x.Continued, ForecastContinued{Learner: lic.Learner, Order: cur.Order, ExpiresAt: cur.ExpiresAt})
 					continue
 				}
-				x := ForecastExpiry{At: t, Order: o.ID, Company: o.Company, Tier: o.Tier, Quantity: o.Quantity,
-					ExpiresAt: o.ExpiresAt, LostAccess: []string{}, Continued: []ForecastContinued{}}
-				for _, lic := range held {
-					cur, err := ov.CurrentLicence(lic.Company, lic.Learner, lic.Tier)
-					if err == nil && cur.Live(o.ExpiresAt) {
-						x.Continued = append(x.Continued, ForecastContinued{Learner: lic.Learner, Order: cur.Order, ExpiresAt: cur.ExpiresAt})
-						continue
-					}
-					if err != nil && !errors.Is(err, ErrNotFound) {
-						return f, err
-					}
-					x.LostAccess = append(x.LostAccess, lic.Learner)
-					k := tierOf{o.Company, o.Tier}
-					lost[k] = append(lost[k], lic.Learner)
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return f, err
 				}
-				if report {
-					d := day(t)
-					d.Expiries = append(d.Expiries, x)
-				}
+				x.LostAccess = append(x.LostAccess, lic.Learner)
+				k := tierOf{o.Company, o.Tier}
+				lost[k] = append(lost[k], lic.Learner)
 			}
-			if !report {
-				continue
-			}
-			for _, nid := range ov.noteIDs[notes:] {
-				n := ov.notes[nid]
+			if report {
 				d := day(t)
-				d.Notifications = append(d.Notifications, ForecastNotification{At: n.CreatedAt, Kind: n.Kind,
-					Order: n.Order, Company: n.Company, Tier: n.Tier, ExpiresAt: n.ExpiresAt, Days: n.Days,
-					To: n.To, Allocated: n.Allocated, Unallocated: n.Unallocated})
+				d.Expiries = append(d.Expiries, x)
 			}
+		}
+		if !report {
+			continue
+		}
+		for _, nid := range ov.noteIDs[notes:] {
+			n := ov.notes[nid]
+			d := day(t)
+			d.Notifications = append(d.Notifications, ForecastNotification{At: n.CreatedAt, Kind: n.Kind,
+				Order: n.Order, Company: n.Company, Tier: n.Tier, ExpiresAt: n.ExpiresAt, Days: n.Days,
+				To: n.To, Allocated: n.Allocated, Unallocated: n.Unallocated})
 		}
 	}
 	for _, d := range days {

@@ -25,8 +25,10 @@ type overlay struct {
 	orders    map[string]Order
 	learners  map[learnerAt]Learner
 	licences  map[string]Licence
-	notes     map[string]Notification
-	idem      map[[2]string]IdempotencyRecord
+	// held marks the company, learner and tier of each licence put.
+	held  map[[3]string]bool
+	notes map[string]Notification
+	idem  map[[2]string]IdempotencyRecord
 	// events are the events appended, in order; noteIDs the ids of the
 	// notifications put, in the order first put.
 	events  []Event
@@ -43,7 +45,7 @@ var errOverlayDelete = errors.New("licensing: a forecast deletes no idempotency 
 func newOverlay(base Tx) *overlay {
 	return &overlay{base: base, tiers: map[string]Tier{}, partners: map[string]Partner{},
 		companies: map[string]Company{}, orders: map[string]Order{}, learners: map[learnerAt]Learner{},
-		licences: map[string]Licence{}, notes: map[string]Notification{}, idem: map[[2]string]IdempotencyRecord{}}
+		licences: map[string]Licence{}, held: map[[3]string]bool{}, notes: map[string]Notification{}, idem: map[[2]string]IdempotencyRecord{}}
 }
 
 // get returns the overlay's record under k, else the base's.
@@ -218,14 +220,7 @@ func (o *overlay) Licence(id string) (Licence, error) {
 // learner: then it is picked, by the Tx's rule, from all the learner's
 // licences.
 func (o *overlay) CurrentLicence(company, learner, tier string) (Licence, error) {
-	mine := false
-	for _, l := range o.licences {
-		if l.Company == company && l.Learner == learner && l.Tier == tier {
-			mine = true
-			break
-		}
-	}
-	if !mine {
+	if !o.held[[3]string{company, learner, tier}] {
 		return o.base.CurrentLicence(company, learner, tier)
 	}
 	ls, err := o.Licences(LicenceQuery{Company: company, Learner: learner})
@@ -249,6 +244,7 @@ func (o *overlay) CurrentLicence(company, learner, tier string) (Licence, error)
 
 func (o *overlay) PutLicence(l Licence) error {
 	o.licences[l.ID] = l
+	o.held[[3]string{l.Company, l.Learner, l.Tier}] = true
 	return nil
 }
 

@@ -170,13 +170,13 @@ func (l *Ledger) Forecast(ctx context.Context, a Actor, in ForecastInput) (Forec
 		if err != nil || none {
 			return f, err
 		}
-		return l.forecast(newOverlay(tx), q, now, f)
+		return l.forecast(ctx, newOverlay(tx), q, now, f)
 	})
 }
 
 // forecast runs the sweep's step on ov for the orders q selects, from now
-// to f.Until, and fills f in.
-func (l *Ledger) forecast(ov *overlay, q OrderQuery, now time.Time, f Forecast) (Forecast, error) {
+// to f.Until, and fills f in. It stops with ctx's error if ctx is done.
+func (l *Ledger) forecast(ctx context.Context, ov *overlay, q OrderQuery, now time.Time, f Forecast) (Forecast, error) {
 	// The orders with a reminder or an expiry due by Until.
 	horizon := f.Until.Add(time.Microsecond)
 	if len(l.reminderDays) > 0 {
@@ -225,7 +225,10 @@ func (l *Ledger) forecast(ov *overlay, q OrderQuery, now time.Time, f Forecast) 
 	}
 	type tierOf struct{ company, tier string }
 	lost := map[tierOf][]string{}
-	for _, st := range steps {
+	for i, st := range steps {
+		if i%256 == 0 && ctx.Err() != nil {
+			return f, ctx.Err()
+		}
 		t, id := st.at, st.id
 		o, err := ov.Order(id)
 		if err != nil {

@@ -16,13 +16,13 @@ import (
 
 // testForecast checks the rule of Ledger.Forecast: the forecast equals what
 // the real sweep then does. Two stores are fed the same commands, with
-// sequential ids and the same clock readings, so that the second is a copy
-// of the first; the forecast is taken on the first, and on the copy the
+// sequential ids and the same clock readings, so that the second is a twin
+// of the first; the forecast is taken on the first, and on the twin the
 // real Sweep runs at every instant the forecast names, just before each,
 // and half-way between each two, and what it did (expiries, who lost
 // access and who continued, notifications) must be the forecast, day by
 // day. The forecast must write nothing: the first store reads the same
-// before and after, and still equals the copy.
+// before and after, and still equals the twin.
 func testForecast(t *testing.T, newStore func(t TB) licensing.Store) {
 	for _, sc := range []struct {
 		name string
@@ -30,8 +30,8 @@ func testForecast(t *testing.T, newStore func(t TB) licensing.Store) {
 	}{{"DefaultReminders", nil}, {"OwnReminders", []int{45, 14, 1, 0}}} {
 		t.Run(sc.name, func(t *testing.T) {
 			first := newForecastLedger(t, newStore, sc.days)
-			copy := newForecastLedger(t, newStore, sc.days)
-			compareForecast(t, first, copy, first.clock.Now().AddDate(1, 2, 0), 8)
+			twin := newForecastLedger(t, newStore, sc.days)
+			compareForecast(t, first, twin, first.clock.Now().AddDate(1, 2, 0), 8)
 		})
 	}
 	// The same on random ledgers: terms of any months or days, random
@@ -47,8 +47,8 @@ func testForecast(t *testing.T, newStore func(t TB) licensing.Store) {
 		}
 		check(t, checks, rand.Uint64()|1, func(rt *rapid.T) {
 			plan := drawForecastPlan(rt)
-			first, copy := plan.build(rt, newStore), plan.build(rt, newStore)
-			compareForecast(rt, first, copy, first.clock.Now().Add(plan.horizon), 0)
+			first, twin := plan.build(rt, newStore), plan.build(rt, newStore)
+			compareForecast(rt, first, twin, first.clock.Now().Add(plan.horizon), 0)
 		})
 	})
 }
@@ -143,14 +143,14 @@ func (p forecastPlan) build(t TB, newStore func(t TB) licensing.Store) *forecast
 
 // compareForecast takes the forecast until until on first, checks that it
 // wrote nothing and that a partner's forecast is the system's narrowed to
-// its companies, then runs the real sweep on copy at every instant the
+// its companies, then runs the real sweep on twin at every instant the
 // forecast names, just before each and half-way between, and compares.
-func compareForecast(t TB, first, copy *forecastLedger, until time.Time, minDays int) {
+func compareForecast(t TB, first, twin *forecastLedger, until time.Time, minDays int) {
 	t.Helper()
 	ctx := t.Context()
 	before := first.snapshot(t)
-	if diff := cmp.Diff(before, copy.snapshot(t)); diff != "" {
-		t.Fatalf("the copy differs from the first store (-first +copy):\n%s", diff)
+	if diff := cmp.Diff(before, twin.snapshot(t)); diff != "" {
+		t.Fatalf("the twin differs from the first store (-first +twin):\n%s", diff)
 	}
 	fc, err := first.l.Forecast(ctx, licensing.System(), licensing.ForecastInput{Until: until})
 	if err != nil {
@@ -172,7 +172,7 @@ func compareForecast(t TB, first, copy *forecastLedger, until time.Time, minDays
 		t.Errorf("partner forecast differs from the system's for its companies (-want +got):\n%s", diff)
 	}
 
-	// The real sweep on the copy.
+	// The real sweep on the twin.
 	var instants []time.Time
 	for _, d := range fc.Days {
 		for _, x := range d.Expiries {
@@ -185,7 +185,7 @@ func compareForecast(t TB, first, copy *forecastLedger, until time.Time, minDays
 	slices.SortFunc(instants, time.Time.Compare)
 	instants = slices.CompactFunc(instants, time.Time.Equal)
 	var sweeps []time.Time
-	last := copy.clock.Now()
+	last := twin.clock.Now()
 	for _, at := range instants {
 		if mid := last.Add(at.Sub(last) / 2).Truncate(time.Microsecond); mid.After(last) {
 			sweeps = append(sweeps, mid)
@@ -197,7 +197,7 @@ func compareForecast(t TB, first, copy *forecastLedger, until time.Time, minDays
 		last = at
 	}
 	sweeps = append(sweeps, until)
-	got := copy.sweepAt(t, sweeps)
+	got := twin.sweepAt(t, sweeps)
 	if diff := cmp.Diff(fc.Days, got); diff != "" {
 		t.Errorf("the forecast differs from what the sweep did (-forecast +sweep):\n%s", diff)
 	}

@@ -1,12 +1,17 @@
 package licensing_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/benbjohnson/clock"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/licensing-go/licensing"
+	"github.com/licensing-go/licensing/store/memstore"
 )
 
 // The rule that a forecast is what the sweep then does is checked on every
@@ -136,4 +141,48 @@ func TestForecastShortfall(t *testing.T) {
 	if len(f.Shortfall) != 0 {
 		t.Errorf("shortfall before the expiry: %+v", f.Shortfall)
 	}
+}
+
+// ExampleLedger_Forecast asks what the sweep will do for a partner's
+// customers over the next year: which reminders go out when, which orders
+// expire, who loses access, and how many seats to order.
+func ExampleLedger_Forecast() {
+	ctx := context.Background()
+	clk := clock.NewMock()
+	clk.Set(time.Date(2025, 1, 31, 9, 0, 0, 0, time.UTC))
+	ledger, err := licensing.New(memstore.New(), &licensing.Config{Clock: clk, ReminderDays: []int{30, 0}})
+	if err != nil {
+		panic(err)
+	}
+	system := licensing.System()
+	acme := must(ledger.CreatePartner(ctx, system, licensing.NewPartner{Name: "Acme"}))
+	pam := licensing.PartnerManager(acme.ID, "")
+	globex := must(ledger.CreateCompany(ctx, pam, licensing.NewCompany{Name: "Globex",
+		Managers:      []licensing.Contact{{Email: "mia@globex.example"}},
+		PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO-1", Quantity: 3, Assign: true}})).Company.ID
+	for _, id := range []string{"ana", "ben"} {
+		must(ledger.LearnerJoined(ctx, system, licensing.LearnerFact{Company: globex, Learner: id}))
+	}
+	must(ledger.Allocate(ctx, pam, licensing.Allocation{Company: globex, Learners: []string{"ana", "ben"}}))
+
+	f, err := ledger.Forecast(ctx, pam, licensing.ForecastInput{Until: clk.Now().AddDate(1, 1, 0)})
+	if err != nil {
+		panic(err)
+	}
+	for _, d := range f.Days {
+		for _, n := range d.Notifications {
+			fmt.Printf("%s reminder %d days to %v: %d allocated, %d free\n", d.Date, n.Days, n.To, n.Allocated, n.Unallocated)
+		}
+		for _, x := range d.Expiries {
+			fmt.Printf("%s expires: %d seats; lost access: %v\n", d.Date, x.Quantity, x.LostAccess)
+		}
+	}
+	for _, s := range f.Shortfall {
+		fmt.Printf("to order: %d %s seats\n", s.Seats, s.Tier)
+	}
+	// Output:
+	// 2026-01-01 reminder 30 days to [mia@globex.example]: 2 allocated, 1 free
+	// 2026-01-31 reminder 0 days to [mia@globex.example]: 2 allocated, 1 free
+	// 2026-01-31 expires: 3 seats; lost access: [ana ben]
+	// to order: 2 premium seats
 }

@@ -300,6 +300,18 @@ func demoSteps() []step {
 			s.say("  emma: %s: needed %d, free %d", le.Code(), le.Needed, le.Free)
 			return s.summary()
 		}},
+		{"A forecast: what the next months hold", poExpiry.Add(2 * time.Hour), func(s *story) error {
+			until := licensing.AddMonths(orderExpiry, 1)
+			s.say("Pat asks what the sweep will do until %s: the reminders and when, who", when(until))
+			s.say("loses access on which day, and the seats to order to keep every learner licensed.")
+			s.say("The forecast runs the sweep's own rules on a virtual clock and writes nothing.")
+			f, err := s.ledger.Forecast(s.ctx, s.pat, licensing.ForecastInput{Until: until})
+			if err != nil {
+				return err
+			}
+			s.show(f)
+			return nil
+		}},
 		{"Past the 12 months of the second order too", orderExpiry, func(s *story) error {
 			if err := s.sweep(); err != nil {
 				return err

@@ -17,7 +17,7 @@
 // run holds the connections, files and memory of one store at a time, not
 // of every check so far.
 //
-// The suite has three parts:
+// The suite has four parts:
 //
 //   - conformance cases for every method of licensing.Store and
 //     licensing.Tx, one subtest per method and case ("Orders/ExpiresBefore",
@@ -29,6 +29,11 @@
 //   - "ConcurrentAllocation": many goroutines allocate from one order through
 //     a licensing.Ledger on the store, trial after trial, and never get more
 //     licences than the order has seats;
+//   - "Forecast": a ledger built twice, on two stores, with the same
+//     commands; Ledger.Forecast on the first must equal what the real Sweep
+//     then does on the copy, instant by instant, and must write nothing:
+//     on two fixed ledgers, then on 20 random ones (-rapid.checks sets how
+//     many);
 //   - "Model": a pgregory.net/rapid state-machine test that drives random
 //     ledger commands by random actors across months and leap days, and
 //     checks the store's state after every step against a reference model
@@ -167,6 +172,7 @@ func RunWith(t *testing.T, newStore func(t TB) licensing.Store, o Options) {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
 	}
 	t.Run("ConcurrentAllocation", func(t *testing.T) { testConcurrentAllocation(t, newStore, o) })
+	t.Run("Forecast", func(t *testing.T) { testForecast(t, newStore) })
 	t.Run("Model", func(t *testing.T) { RunModel(t, newStore, o) })
 }
 

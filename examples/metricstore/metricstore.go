@@ -18,6 +18,7 @@ var (
 	_ licensing.Migrator = (*Store)(nil)
 	_ io.Closer          = (*Store)(nil)
 	_ licensing.Tx       = (*countingTx)(nil)
+	_ licensing.BatchTx  = (*countingBatchTx)(nil)
 )
 
 // Store wraps another licensing.Store and counts what goes through it:
@@ -91,14 +92,14 @@ func (st Stats) Methods() []string {
 func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) (err error) {
 	start := time.Now()
 	defer func() { s.finish("update", start, err, recover()) }()
-	return s.next.Update(ctx, func(tx licensing.Tx) error { return fn(&countingTx{tx: tx, s: s}) })
+	return s.next.Update(ctx, func(tx licensing.Tx) error { return fn(s.wrap(tx)) })
 }
 
 // View counts a read-only transaction of the wrapped store.
 func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) (err error) {
 	start := time.Now()
 	defer func() { s.finish("view", start, err, recover()) }()
-	return s.next.View(ctx, func(tx licensing.Tx) error { return fn(&countingTx{tx: tx, s: s}) })
+	return s.next.View(ctx, func(tx licensing.Tx) error { return fn(s.wrap(tx)) })
 }
 
 // CurrentLicence counts the entitlement read of the wrapped store.
@@ -167,6 +168,43 @@ func (s *Store) count(method string) {
 	s.mu.Lock()
 	s.stats.Calls[method]++
 	s.mu.Unlock()
+}
+
+// wrap returns the counting Tx of tx: a countingBatchTx if tx has the
+// optional licensing.BatchTx, so that the Ledger still finds it.
+func (s *Store) wrap(tx licensing.Tx) licensing.Tx {
+	c := &countingTx{tx: tx, s: s}
+	if b, ok := tx.(licensing.BatchTx); ok {
+		return &countingBatchTx{countingTx: c, b: b}
+	}
+	return c
+}
+
+// countingBatchTx is a countingTx over a Tx with licensing.BatchTx, which
+// it counts and passes on too.
+type countingBatchTx struct {
+	*countingTx
+	b licensing.BatchTx
+}
+
+func (t *countingBatchTx) LearnersByID(company string, ids []string) ([]licensing.Learner, error) {
+	t.s.count("LearnersByID")
+	return t.b.LearnersByID(company, ids)
+}
+
+func (t *countingBatchTx) CurrentLicences(company, tier string, learners []string) ([]licensing.Licence, error) {
+	t.s.count("CurrentLicences")
+	return t.b.CurrentLicences(company, tier, learners)
+}
+
+func (t *countingBatchTx) PutLicences(ls []licensing.Licence) error {
+	t.s.count("PutLicences")
+	return t.b.PutLicences(ls)
+}
+
+func (t *countingBatchTx) AppendEvents(es []*licensing.Event) error {
+	t.s.count("AppendEvents")
+	return t.b.AppendEvents(es)
 }
 
 // countingTx counts each call and hands it to the wrapped transaction.

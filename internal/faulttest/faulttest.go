@@ -9,7 +9,20 @@ import "github.com/licensing-go/licensing"
 // fails after its outbox write, and its transaction, rolled back, must take
 // the notification with it. Every other call goes to tx.
 func FailAfterNotification(tx licensing.Tx, err error) licensing.Tx {
-	return failAfterNotification{Tx: tx, err: err}
+	f := failAfterNotification{Tx: tx, err: err}
+	if b, ok := tx.(licensing.BatchTx); ok {
+		// The optional interface of tx stays visible, as the Ledger would
+		// find it without the fault.
+		return failAfterNotificationBatch{failAfterNotification: f, BatchTx: b}
+	}
+	return f
+}
+
+// failAfterNotificationBatch is failAfterNotification over a Tx with
+// licensing.BatchTx.
+type failAfterNotificationBatch struct {
+	failAfterNotification
+	licensing.BatchTx
 }
 
 type failAfterNotification struct {

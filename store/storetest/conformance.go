@@ -38,6 +38,7 @@ func conformance(o Options) []testCase {
 	addLearners(add)
 	addLicences(add)
 	addEvents(add)
+	addBatch(add)
 	addNotifications(add)
 	addIdempotency(add)
 	addTransactions(add, o)

@@ -166,6 +166,7 @@ func RunWith(t *testing.T, newStore func(t TB) licensing.Store, o Options) {
 	for _, c := range conformance(o) {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
 	}
+	t.Run("BatchAllocation", func(t *testing.T) { testBatchAllocation(t, newStore) })
 	t.Run("ConcurrentAllocation", func(t *testing.T) { testConcurrentAllocation(t, newStore, o) })
 	t.Run("Model", func(t *testing.T) { RunModel(t, newStore, o) })
 }

@@ -110,3 +110,78 @@ func TestOptionalMethods(t *testing.T) {
 		}
 	})
 }
+
+// plainTxStore is a store whose transactions have no optional interface.
+type plainTxStore struct{ *memstore.Store }
+
+func (s plainTxStore) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	return s.Store.Update(ctx, func(tx licensing.Tx) error { return fn(struct{ licensing.Tx }{tx}) })
+}
+
+func (s plainTxStore) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	return s.Store.View(ctx, func(tx licensing.Tx) error { return fn(struct{ licensing.Tx }{tx}) })
+}
+
+// TestBatchTx checks that the wrapper's transactions offer
+// licensing.BatchTx exactly when the wrapped store's do, and count its
+// calls: the Ledger's bulk allocation goes through it.
+func TestBatchTx(t *testing.T) {
+	ctx := context.Background()
+	has := func(s licensing.Store) bool {
+		var ok bool
+		if err := s.Update(ctx, func(tx licensing.Tx) error { _, ok = tx.(licensing.BatchTx); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		var okView bool
+		if err := s.View(ctx, func(tx licensing.Tx) error { _, okView = tx.(licensing.BatchTx); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if ok != okView {
+			t.Errorf("BatchTx in Update: %v, in View: %v", ok, okView)
+		}
+		return ok
+	}
+	if !has(New(memstore.New(), slog.New(slog.DiscardHandler))) {
+		t.Error("the wrapper of memstore hides its BatchTx")
+	}
+	if has(New(plainTxStore{memstore.New()}, slog.New(slog.DiscardHandler))) {
+		t.Error("the wrapper of a store without BatchTx offers one")
+	}
+
+	s := New(memstore.New(), slog.New(slog.DiscardHandler))
+	l, err := licensing.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := licensing.System()
+	p, err := l.CreatePartner(ctx, sys, licensing.NewPartner{Name: "P"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm := licensing.PartnerManager(p.ID, "pam")
+	cc, err := l.CreateCompany(ctx, pm, licensing.NewCompany{Name: "C",
+		PurchaseOrder: &licensing.PurchaseOrder{Reference: "po-1", Quantity: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AssignOrder(ctx, pm, licensing.OrderAssignment{Order: cc.Order.ID}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b"} {
+		if _, err := l.LearnerJoined(ctx, sys, licensing.LearnerFact{Company: cc.Company.ID, Learner: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.Allocate(ctx, pm, licensing.Allocation{Company: cc.Company.ID, Learners: []string{"a", "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	calls := s.Stats().Calls
+	for _, m := range []string{"LearnersByID", "CurrentLicences", "PutLicences", "AppendEvents"} {
+		if calls[m] != 1 {
+			t.Errorf("%s called %d times by one Allocate, want 1", m, calls[m])
+		}
+	}
+	if calls["PutLicence"] != 0 {
+		t.Errorf("PutLicence called %d times by a bulk Allocate, want 0", calls["PutLicence"])
+	}
+}

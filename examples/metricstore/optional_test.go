@@ -122,30 +122,65 @@ func (s plainTxStore) View(ctx context.Context, fn func(tx licensing.Tx) error) 
 	return s.Store.View(ctx, func(tx licensing.Tx) error { return fn(struct{ licensing.Tx }{tx}) })
 }
 
-// TestBatchTx checks that the wrapper's transactions offer
-// licensing.BatchTx exactly when the wrapped store's do, and count its
-// calls: the Ledger's bulk allocation goes through it.
+// sumsTxStore is a store whose transactions have OrderSums and not
+// BatchTx.
+type sumsTxStore struct{ *memstore.Store }
+
+func (s sumsTxStore) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	return s.Store.Update(ctx, func(tx licensing.Tx) error { return fn(onlySums(tx)) })
+}
+
+func (s sumsTxStore) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	return s.Store.View(ctx, func(tx licensing.Tx) error { return fn(onlySums(tx)) })
+}
+
+func onlySums(tx licensing.Tx) licensing.Tx {
+	return struct {
+		licensing.Tx
+		licensing.OrderSums
+	}{tx, tx.(licensing.OrderSums)}
+}
+
+// TestBatchTx checks that the wrapper's transactions offer the optional
+// interfaces, licensing.BatchTx and licensing.OrderSums, exactly when the
+// wrapped store's do, and count their calls: the Ledger's bulk allocation
+// and summaries go through them.
 func TestBatchTx(t *testing.T) {
 	ctx := context.Background()
-	has := func(s licensing.Store) bool {
-		var ok bool
-		if err := s.Update(ctx, func(tx licensing.Tx) error { _, ok = tx.(licensing.BatchTx); return nil }); err != nil {
+	has := func(s licensing.Store) (batch, sums bool) {
+		if err := s.Update(ctx, func(tx licensing.Tx) error {
+			_, batch = tx.(licensing.BatchTx)
+			_, sums = tx.(licensing.OrderSums)
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
-		var okView bool
-		if err := s.View(ctx, func(tx licensing.Tx) error { _, okView = tx.(licensing.BatchTx); return nil }); err != nil {
+		var vb, vs bool
+		if err := s.View(ctx, func(tx licensing.Tx) error {
+			_, vb = tx.(licensing.BatchTx)
+			_, vs = tx.(licensing.OrderSums)
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
-		if ok != okView {
-			t.Errorf("BatchTx in Update: %v, in View: %v", ok, okView)
+		if batch != vb || sums != vs {
+			t.Errorf("BatchTx, OrderSums in Update: %v, %v; in View: %v, %v", batch, sums, vb, vs)
 		}
-		return ok
+		return batch, sums
 	}
-	if !has(New(memstore.New(), slog.New(slog.DiscardHandler))) {
-		t.Error("the wrapper of memstore hides its BatchTx")
-	}
-	if has(New(plainTxStore{memstore.New()}, slog.New(slog.DiscardHandler))) {
-		t.Error("the wrapper of a store without BatchTx offers one")
+	for _, c := range []struct {
+		name        string
+		inner       licensing.Store
+		batch, sums bool
+	}{
+		{"Memstore", memstore.New(), true, true},
+		{"Plain", plainTxStore{memstore.New()}, false, false},
+		{"OnlySums", sumsTxStore{memstore.New()}, false, true},
+	} {
+		batch, sums := has(New(c.inner, slog.New(slog.DiscardHandler)))
+		if batch != c.batch || sums != c.sums {
+			t.Errorf("%s: the wrapper offers BatchTx %v, OrderSums %v; want %v, %v", c.name, batch, sums, c.batch, c.sums)
+		}
 	}
 
 	s := New(memstore.New(), slog.New(slog.DiscardHandler))
@@ -183,5 +218,11 @@ func TestBatchTx(t *testing.T) {
 	}
 	if calls["PutLicence"] != 0 {
 		t.Errorf("PutLicence called %d times by a bulk Allocate, want 0", calls["PutLicence"])
+	}
+	if _, err := l.CompanySummary(ctx, pm, cc.Company.ID); err != nil {
+		t.Fatal(err)
+	}
+	if calls := s.Stats().Calls; calls["SumOrders"] != 1 || calls["Orders"] != 0 {
+		t.Errorf("CompanySummary called SumOrders %d times and Orders %d; want 1 and 0", calls["SumOrders"], calls["Orders"])
 	}
 }

@@ -10,19 +10,29 @@ import "github.com/licensing-go/licensing"
 // the notification with it. Every other call goes to tx.
 func FailAfterNotification(tx licensing.Tx, err error) licensing.Tx {
 	f := failAfterNotification{Tx: tx, err: err}
-	if b, ok := tx.(licensing.BatchTx); ok {
-		// The optional interface of tx stays visible, as the Ledger would
-		// find it without the fault.
-		return failAfterNotificationBatch{failAfterNotification: f, BatchTx: b}
+	// The optional interfaces of tx stay visible, as the Ledger would find
+	// them without the fault.
+	b, isBatch := tx.(licensing.BatchTx)
+	o, isSums := tx.(licensing.OrderSums)
+	switch {
+	case isBatch && isSums:
+		return struct {
+			failAfterNotification
+			licensing.BatchTx
+			licensing.OrderSums
+		}{f, b, o}
+	case isBatch:
+		return struct {
+			failAfterNotification
+			licensing.BatchTx
+		}{f, b}
+	case isSums:
+		return struct {
+			failAfterNotification
+			licensing.OrderSums
+		}{f, o}
 	}
 	return f
-}
-
-// failAfterNotificationBatch is failAfterNotification over a Tx with
-// licensing.BatchTx.
-type failAfterNotificationBatch struct {
-	failAfterNotification
-	licensing.BatchTx
 }
 
 type failAfterNotification struct {

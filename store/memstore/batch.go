@@ -1,6 +1,14 @@
 package memstore
 
-import "github.com/licensing-go/licensing"
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/licensing-go/licensing"
+)
 
 // memstore implements licensing.BatchTx as loops over its single-record
 // methods: a call costs a map access, not a statement, so a batch saves
@@ -43,4 +51,54 @@ func (t *tx) AppendEvents(es []*licensing.Event) error {
 		}
 	}
 	return nil
+}
+
+var _ licensing.OrderSums = (*tx)(nil)
+
+func (t *tx) SumOrders(q licensing.OrderQuery, now, soon time.Time) ([]licensing.OrderSum, error) {
+	var ids []string
+	switch {
+	case q.Company != "":
+		ids = t.d.byCompany[q.Company]
+	case len(q.Partners) > 0:
+		ids = union(t.d.ordersOf, q.Partners)
+	default:
+		ids = slices.Sorted(maps.Keys(t.d.orders))
+	}
+	type key struct {
+		tier   string
+		status licensing.Status
+		expiry licensing.Expiry
+	}
+	groups := map[key]*licensing.OrderSum{}
+	for _, id := range ids {
+		o := t.d.orders[id]
+		if q.Company != "" && o.Company != q.Company || len(q.Partners) > 0 && !slices.Contains(q.Partners, o.Partner) {
+			continue
+		}
+		k := key{o.Tier, o.Status, licensing.Later}
+		switch {
+		case !o.ExpiresAt.After(now):
+			k.expiry = licensing.ExpiredBy
+		case !o.ExpiresAt.After(soon):
+			k.expiry = licensing.ExpiringBy
+		}
+		g := groups[k]
+		if g == nil {
+			g = &licensing.OrderSum{Tier: k.tier, Status: k.status, Expiry: k.expiry}
+			groups[k] = g
+		}
+		g.Orders++
+		g.Quantity += o.Quantity
+		g.Allocated += o.Allocated
+	}
+	out := make([]licensing.OrderSum, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(a, b licensing.OrderSum) int {
+		return cmp.Or(strings.Compare(a.Tier, b.Tier), strings.Compare(string(a.Status), string(b.Status)),
+			cmp.Compare(a.Expiry, b.Expiry))
+	})
+	return out, nil
 }

@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -313,3 +315,40 @@ func (c *pgRows) insertAfter(table string, cols []string, skip int) string {
 // errShortInsert is an INSERT of a batch that wrote fewer rows than it was
 // given.
 var errShortInsert = errors.New("sqlstore: a batch insert wrote fewer rows than it was given")
+
+var _ licensing.OrderSums = (*tx)(nil)
+
+// SumOrders is one GROUP BY over the orders of a company (the index
+// orders_company) or of partners (orders_partner).
+func (t *tx) SumOrders(q licensing.OrderQuery, now, soon time.Time) ([]licensing.OrderSum, error) {
+	s := t.s
+	var w where
+	if q.Company != "" {
+		w.add("company = ?", q.Company)
+	}
+	if len(q.Partners) > 0 {
+		w.in("partner", q.Partners)
+	}
+	sqlq := "SELECT tier, status, CASE WHEN expires_at IS NULL OR expires_at <= ? THEN 0 WHEN expires_at <= ? THEN 1 ELSE 2 END AS expiry," +
+		" count(*), sum(quantity), sum(allocated) FROM orders"
+	if len(w.conds) > 0 {
+		sqlq += " WHERE " + strings.Join(w.conds, " AND ")
+	}
+	sqlq += " GROUP BY tier, status, expiry"
+	args := append([]any{s.boundArg(now), s.boundArg(soon)}, w.args...)
+	out, err := list(t, "sum orders", rebind(s.d, sqlq), args, func(r scanner) (licensing.OrderSum, error) {
+		var g licensing.OrderSum
+		var status string
+		err := r.Scan(&g.Tier, &status, &g.Expiry, &g.Orders, &g.Quantity, &g.Allocated)
+		g.Status = licensing.Status(status)
+		return g, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b licensing.OrderSum) int {
+		return cmp.Or(strings.Compare(a.Tier, b.Tier), strings.Compare(string(a.Status), string(b.Status)),
+			cmp.Compare(a.Expiry, b.Expiry))
+	})
+	return out, nil
+}

@@ -39,6 +39,7 @@ func conformance(o Options) []testCase {
 	addLicences(add)
 	addEvents(add)
 	addBatch(add)
+	addOrderSums(add)
 	addNotifications(add)
 	addIdempotency(add)
 	addTransactions(add, o)

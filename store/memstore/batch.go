@@ -65,36 +65,30 @@ func (t *tx) SumOrders(q licensing.OrderQuery, now, soon time.Time) ([]licensing
 	default:
 		ids = slices.Sorted(maps.Keys(t.d.orders))
 	}
-	type key struct {
-		tier   string
-		status licensing.Status
-		expiry licensing.Expiry
-	}
-	groups := map[key]*licensing.OrderSum{}
+	// The groups are few (tiers times statuses times three): a slice
+	// searched in turn costs less than a map.
+	out := []licensing.OrderSum{}
 	for _, id := range ids {
 		o := t.d.orders[id]
 		if q.Company != "" && o.Company != q.Company || len(q.Partners) > 0 && !slices.Contains(q.Partners, o.Partner) {
 			continue
 		}
-		k := key{o.Tier, o.Status, licensing.Later}
+		e := licensing.Later
 		switch {
 		case !o.ExpiresAt.After(now):
-			k.expiry = licensing.ExpiredBy
+			e = licensing.ExpiredBy
 		case !o.ExpiresAt.After(soon):
-			k.expiry = licensing.ExpiringBy
+			e = licensing.ExpiringBy
 		}
-		g := groups[k]
-		if g == nil {
-			g = &licensing.OrderSum{Tier: k.tier, Status: k.status, Expiry: k.expiry}
-			groups[k] = g
+		i := slices.IndexFunc(out, func(g licensing.OrderSum) bool { return g.Tier == o.Tier && g.Status == o.Status && g.Expiry == e })
+		if i < 0 {
+			out = append(out, licensing.OrderSum{Tier: o.Tier, Status: o.Status, Expiry: e})
+			i = len(out) - 1
 		}
+		g := &out[i]
 		g.Orders++
 		g.Quantity += o.Quantity
 		g.Allocated += o.Allocated
-	}
-	out := make([]licensing.OrderSum, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, *g)
 	}
 	slices.SortFunc(out, func(a, b licensing.OrderSum) int {
 		return cmp.Or(strings.Compare(a.Tier, b.Tier), strings.Compare(string(a.Status), string(b.Status)),

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/licensing-go/licensing"
@@ -20,19 +22,49 @@ var bulkSizes = []int{1_000, 10_000, 100_000}
 // cost per learner of the largest over the smallest (last/first; and the
 // baseline's, raw-last/first): 1 is flat. ns/op is the ledger's time for
 // one allocation of each size.
+//
+// With LICENSING_BENCH_FALLBACK=1 it also runs each SQL store with its
+// optional interfaces hidden (SQLiteFallback, PostgresFallback), so that
+// the Ledger takes its per-learner fallback, at the two smaller sizes
+// only: that path is quadratic on PostgreSQL (100,000 learners took
+// minutes).
 func BenchmarkBulk(b *testing.B) {
-	b.Run("Memstore", func(b *testing.B) { benchBulk(b, memBackend) })
-	b.Run("SQLite", func(b *testing.B) { benchBulk(b, sqliteBackend(b)) })
+	b.Run("Memstore", func(b *testing.B) { benchBulk(b, memBackend, false) })
+	b.Run("SQLite", func(b *testing.B) { benchBulk(b, sqliteBackend(b), false) })
 	b.Run("Postgres", func(b *testing.B) {
 		pgtest.URL(b)
-		benchBulk(b, postgresBackend(b))
+		benchBulk(b, postgresBackend(b), false)
+	})
+	if os.Getenv("LICENSING_BENCH_FALLBACK") == "" {
+		return
+	}
+	b.Run("SQLiteFallback", func(b *testing.B) { benchBulk(b, sqliteBackend(b), true) })
+	b.Run("PostgresFallback", func(b *testing.B) {
+		pgtest.URL(b)
+		benchBulk(b, postgresBackend(b), true)
 	})
 }
 
-func benchBulk(b *testing.B, be backend) {
+// plainStore is a store whose transactions hide their optional
+// interfaces.
+type plainStore struct{ *sqlstore.Store }
+
+func (s plainStore) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	return s.Store.Update(ctx, func(tx licensing.Tx) error { return fn(struct{ licensing.Tx }{tx}) })
+}
+
+func (s plainStore) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	return s.Store.View(ctx, func(tx licensing.Tx) error { return fn(struct{ licensing.Tx }{tx}) })
+}
+
+func benchBulk(b *testing.B, be backend, fallback bool) {
 	sizes := bulkSizes
-	if testing.Short() {
+	if testing.Short() || fallback {
 		sizes = sizes[:len(sizes)-1]
+	}
+	if fallback {
+		inner := be.store
+		be.store = func(b *testing.B) licensing.Store { return plainStore{inner(b).(*sqlstore.Store)} }
 	}
 	led, raw := make([]tally, len(sizes)), make([]tally, len(sizes))
 	b.ResetTimer()
@@ -41,9 +73,12 @@ func benchBulk(b *testing.B, be backend) {
 		for k, n := range sizes {
 			lw := newLedgerWorld(b, be.store(b))
 			lw.putOrders(b, lw.order(licensing.StatusAssigned, n, utcNow()))
-			if _, ok := lw.s.(*sqlstore.Store); ok {
+			switch s := lw.s.(type) {
+			case *sqlstore.Store:
 				sqlLearners(b, lw, "lrn-", n)
-			} else {
+			case plainStore:
+				sqlLearners(b, &ledgerWorld{world: lw.world, l: lw.l, s: s.Store}, "lrn-", n)
+			default:
 				putLearnersBatched(b, lw, "lrn-", n)
 			}
 			rw := newRawWorld(b, be.raw(b))

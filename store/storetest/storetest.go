@@ -37,6 +37,13 @@
 //     actor's tenancy; partner and company ids are the ledger's, learned
 //     from the command that made each.
 //
+// Besides these, "BatchAllocation" checks the optional interfaces of Tx
+// (licensing.BatchTx, licensing.OrderSums) against the Ledger's fallback:
+// the same allocations and summaries run through a Ledger on two stores,
+// one with the interfaces hidden, and must return and store the same; the
+// conformance cases of each interface's methods skip on a store without
+// it.
+//
 // A store that wants only the property test, say to run it with more checks
 // in a job of its own, calls RunModel, which is what Run's "Model" subtest
 // runs:

@@ -310,4 +310,8 @@
 // Grow a store through optional interfaces found by type assertion, never by
 // changing Store; a store that wraps another (for metrics, say) passes the
 // inner store's optional interfaces through, as examples/metricstore does.
+// Two are on Tx, each with a fallback in the Ledger that gives the same
+// result: BatchTx, through which Allocate reads and writes any number of
+// learners in a fixed number of statements, and OrderSums, through which
+// a summary is one aggregate read.
 package licensing

@@ -46,6 +46,14 @@ type Store interface {
 
 // Tx is one transaction of a Store: a getter, a Put (insert or replace the
 // whole record with the same key) and a list method per record.
+//
+// A Tx may also have optional interfaces, which the Ledger finds by a type
+// assertion, as database/sql finds a driver's, and does without when they
+// are missing: BatchTx (a bulk allocation in a fixed number of statements)
+// and OrderSums (a summary in one aggregate read). The results are the
+// same either way; storetest runs both paths on every store. A Tx that
+// wraps another must offer each optional interface exactly when the one
+// it wraps does.
 type Tx interface {
 	// Tier returns the registered tier, or ErrNotFound.
 	Tier(name string) (Tier, error)

@@ -627,7 +627,7 @@ func (t *tx) PutLicence(l licensing.Licence) error {
 		return err
 	}
 	if old, ok := t.d.licences[l.ID]; ok && (old.Company != l.Company || old.Learner != l.Learner || old.Tier != l.Tier) {
-		return errors.New("memstore: a licence's company, learner and tier do not change")
+		return fmt.Errorf("memstore: a licence's company, learner and tier do not change: %w", licensing.ErrConflict)
 	}
 	t.j.licences.put(t.d.licences, l.ID, l)
 	t.j.index.add(t.d.licenceIDs, l.Company, l.ID)

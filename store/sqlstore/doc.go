@@ -80,6 +80,17 @@
 // On SQLite the store prepares its statements once (parsing is most of the
 // cost of a small SQLite statement); Close releases them.
 //
+// Its transactions have licensing.BatchTx and licensing.OrderSums. A bulk
+// allocation reads its learners and their current licences in one
+// statement each (the ids as one argument: a text[] on PostgreSQL, a JSON
+// array read by json_each on SQLite) and writes its licences and events in
+// one INSERT each on PostgreSQL (from unnest of one array per column; the
+// event counter is set in the same statement), in INSERTs of fifty rows on
+// SQLite; a summary is one GROUP BY. Per-row statements made a bulk
+// allocation on PostgreSQL quadratic: each event updated the counter row
+// again, and a row updated n times in one transaction leaves n versions
+// that the next update walks.
+//
 // # Errors
 //
 // sql.ErrNoRows is licensing.ErrNotFound; a duplicate tier is

@@ -265,13 +265,18 @@ func insert(table string, cols []string) string {
 // one differs in a column of fixed: then it changes nothing, and the caller
 // sees no row affected.
 func upsert(table string, cols, key, fixed []string) string {
+	return insert(table, cols) + onConflict(table, cols, key, fixed)
+}
+
+// onConflict is the clause of upsert that follows the rows.
+func onConflict(table string, cols, key, fixed []string) string {
 	var set []string
 	for _, c := range cols {
 		if !contains(key, c) {
 			set = append(set, c+" = excluded."+c)
 		}
 	}
-	q := insert(table, cols) + " ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+	q := " ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 	if len(fixed) > 0 {
 		var where []string
 		for _, c := range fixed {

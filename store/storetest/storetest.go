@@ -42,6 +42,13 @@
 //     actor's tenancy; partner and company ids are the ledger's, learned
 //     from the command that made each.
 //
+// Besides these, "BatchAllocation" checks the optional interfaces of Tx
+// (licensing.BatchTx, licensing.OrderSums) against the Ledger's fallback:
+// the same allocations and summaries run through a Ledger on two stores,
+// one with the interfaces hidden, and must return and store the same; the
+// conformance cases of each interface's methods skip on a store without
+// it.
+//
 // A store that wants only the property test, say to run it with more checks
 // in a job of its own, calls RunModel, which is what Run's "Model" subtest
 // runs:
@@ -171,6 +178,7 @@ func RunWith(t *testing.T, newStore func(t TB) licensing.Store, o Options) {
 	for _, c := range conformance(o) {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
 	}
+	t.Run("BatchAllocation", func(t *testing.T) { testBatchAllocation(t, newStore) })
 	t.Run("ConcurrentAllocation", func(t *testing.T) { testConcurrentAllocation(t, newStore, o) })
 	t.Run("Forecast", func(t *testing.T) { testForecast(t, newStore) })
 	t.Run("Model", func(t *testing.T) { RunModel(t, newStore, o) })

@@ -30,6 +30,9 @@ type faults struct {
 	// failed counts the failures injected; commits counts the commits that
 	// reached the real driver.
 	failed, commits atomic.Int64
+	// tried counts every commit tried; failAt, if set, is the number of
+	// the one commit to fail whatever the chance.
+	tried, failAt atomic.Int64
 }
 
 func (f *faults) roll(p float64) bool {
@@ -183,6 +186,13 @@ type faultTx struct {
 
 func (t *faultTx) Commit() error {
 	t.c.inTx = false
+	if n := t.c.f.tried.Add(1); n == t.c.f.failAt.Load() {
+		t.c.f.failed.Add(1)
+		if err := t.tx.Rollback(); err != nil {
+			return err
+		}
+		return errSerialization()
+	}
 	if t.c.f.roll(t.c.f.commit) {
 		if err := t.tx.Rollback(); err != nil {
 			return err

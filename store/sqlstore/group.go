@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 
 	"github.com/licensing-go/licensing"
 )
@@ -55,6 +56,10 @@ type grouper struct {
 	mu      sync.Mutex
 	queue   []*groupCall
 	running bool // a committer goroutine is running
+
+	// groups and calls count the groups run and the calls they took (for
+	// tests and benchmarks: calls/groups is the mean group).
+	groups, calls atomic.Int64
 }
 
 // The states of a groupCall, guarded by grouper.mu.
@@ -245,6 +250,8 @@ func (g *grouper) commit() {
 		copy(calls, g.queue)
 		g.queue = append(g.queue[:0], g.queue[n:]...)
 		g.mu.Unlock()
+		g.groups.Add(1)
+		g.calls.Add(int64(n))
 		g.run(calls)
 	}
 }

@@ -78,7 +78,9 @@ type Config struct {
 	// jitter over an exponential from RetryBase, capped at RetryMax. Zero: 1ms and
 	// 50ms.
 	RetryBase, RetryMax time.Duration
-	// GroupCommit is group commit on SQLite (see GroupCommit). Zero: on.
+	// GroupCommit is group commit on SQLite: concurrent Updates share a
+	// transaction and its commit, each in a savepoint of its own (see
+	// GroupCommit and the package doc). Zero: on.
 	GroupCommit GroupCommit
 }
 
@@ -186,7 +188,10 @@ func (s *Store) DB() *sql.DB { return s.db }
 // database reports a serialization failure or a deadlock, anywhere in the
 // transaction or at commit, Update rolls back and runs fn again, up to
 // Config.MaxAttempts times with a short jittered backoff; the error fn
-// returns is otherwise returned unchanged.
+// returns is otherwise returned unchanged. On SQLite, unless
+// Config.GroupCommit.Off, fn runs inside a savepoint of a transaction it
+// may share with other Updates of the store, and Update returns after that
+// transaction's commit (see GroupCommit and the package doc).
 func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
 	if err := s.ready(ctx); err != nil {
 		return err

@@ -35,12 +35,19 @@ func TestStoreSQLite(t *testing.T) {
 }
 
 // TestStoreSQLiteGroupCommitOff runs the suite on SQLite with one
-// transaction per Update, the mode before group commit.
+// transaction per Update, the mode before group commit. Under -race, where
+// the suite is slowest, it runs the Model 2 times and ConcurrentAllocation
+// 5 trials: the race detector's concern is group commit, which
+// TestStoreSQLite runs with the usual counts.
 func TestStoreSQLiteGroupCommitOff(t *testing.T) {
 	t.Parallel()
 	normal := &sqlstore.SQLiteConfig{Synchronous: "NORMAL"}
 	off := &sqlstore.Config{GroupCommit: sqlstore.GroupCommit{Off: true}}
-	storetest.RunWith(t, func(t storetest.TB) licensing.Store { return newSQLiteWith(t, off, normal).store }, suiteOptions())
+	o := suiteOptions()
+	if raceDetector {
+		o.Checks, o.Trials = 2, 5
+	}
+	storetest.RunWith(t, func(t storetest.TB) licensing.Store { return newSQLiteWith(t, off, normal).store }, o)
 }
 
 func TestStorePostgres(t *testing.T) {

@@ -27,9 +27,9 @@ type GroupCommit struct {
 // defaultGroupMax is the largest group when GroupCommit.MaxCommands is zero.
 const defaultGroupMax = 256
 
-// savepoint is the name of each command's savepoint in a group. Commands
-// run one after the other, and each savepoint is released or rolled back
-// before the next is opened, so one name serves them all.
+// The statements of each command's savepoint in a group. Commands run one
+// after the other, and each savepoint is released or rolled back before
+// the next is opened, so one name serves them all.
 const (
 	spBegin    = "SAVEPOINT licensing_command"
 	spRelease  = "RELEASE licensing_command"

@@ -85,7 +85,7 @@ func newQueries(d Dialect) queries {
 		putOrder:        r(upsert("orders", orderCols, []string{"id"}, []string{"company"})),
 		setOrder:        r(narrowUpdate("orders", orderCols, orderIndexed, d)),
 		freeOrders:      r(freeOrders),
-		freeOrdersLimit: r(freeOrders + " LIMIT ?"),
+		freeOrdersLimit: r(freeOrders + limitClause(d)),
 
 		learner:    r(sel(learnerCols, "learners") + " WHERE company = ? AND id = ?"),
 		putLearner: r(upsert("learners", learnerCols, []string{"company", "id"}, nil)),
@@ -371,8 +371,20 @@ func (w *where) query(d Dialect, base, orderBy string, limit int) (string, []any
 	q += " ORDER BY " + orderBy
 	args := w.args
 	if limit > 0 {
-		q += " LIMIT ?"
+		q += limitClause(d)
 		args = append(args, limit)
 	}
 	return rebind(d, q), args
+}
+
+// limitClause is LIMIT with a placeholder. On SQLite it is written ? + 0:
+// SQLite's planner reads a bare LIMIT ? from its binding, and so marks the
+// statement to be prepared again whenever it is bound anew, which is every
+// time it runs (measured: a fifth of the CPU of an allocation); an
+// expression it does not read.
+func limitClause(d Dialect) string {
+	if d == SQLite {
+		return " LIMIT ? + 0"
+	}
+	return " LIMIT ?"
 }

@@ -370,7 +370,10 @@ func (s *sim) checkSealed() error {
 			_, err := s.ledger.Licences(s.ctx, a, licensing.LicenceFilter{Company: id})
 			return err
 		}, c},
-		{"Orders", func(id string) error { _, err := s.ledger.Orders(s.ctx, a, licensing.OrderFilter{Company: id}); return err }, c},
+		{"Orders", func(id string) error {
+			_, err := s.ledger.Orders(s.ctx, a, licensing.OrderFilter{Company: id})
+			return err
+		}, c},
 		{"Learner", func(id string) error {
 			_, err := s.ledger.Learner(s.ctx, a, licensing.LearnerRef{Company: id, Learner: learner})
 			return err
@@ -379,7 +382,10 @@ func (s *sim) checkSealed() error {
 			_, err := s.ledger.Entitlement(s.ctx, a, licensing.EntitlementCheck{Company: id, Learner: learner})
 			return err
 		}, c},
-		{"Events", func(id string) error { _, err := s.ledger.Events(s.ctx, a, licensing.EventFilter{Company: id}); return err }, c},
+		{"Events", func(id string) error {
+			_, err := s.ledger.Events(s.ctx, a, licensing.EventFilter{Company: id})
+			return err
+		}, c},
 	}
 	if order != "" {
 		reads = append(reads, struct {

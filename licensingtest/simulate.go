@@ -224,9 +224,9 @@ type runTB struct{ cleanups []func() }
 
 type runFatal struct{ msg string }
 
-func (*runTB) Helper()                  {}
-func (tb *runTB) Cleanup(f func())      { tb.cleanups = append(tb.cleanups, f) }
-func (*runTB) Logf(string, ...any)      {}
+func (*runTB) Helper()                   {}
+func (tb *runTB) Cleanup(f func())       { tb.cleanups = append(tb.cleanups, f) }
+func (*runTB) Logf(string, ...any)       {}
 func (*runTB) Fatalf(f string, a ...any) { panic(runFatal{fmt.Sprintf(f, a...)}) }
 
 func (tb *runTB) cleanup() {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"pgregory.net/rapid"
 	_ "modernc.org/sqlite"
+	"pgregory.net/rapid"
 
 	"github.com/licensing-go/licensing"
 	"github.com/licensing-go/licensing/licensingtest"

@@ -33,7 +33,7 @@ func commandTable() []command {
 		{"assign order", 8, cmdOrderAction("assign")},
 		{"reject order", 2, cmdOrderAction("reject")},
 		{"cancel order", 2, cmdOrderAction("cancel")},
-		{"learner fact", 16, cmdLearnerFact},
+		{"learner fact", 20, cmdLearnerFact},
 		{"allocate", 12, cmdAllocate(false)},
 		{"allocate in bulk", 6, cmdAllocate(true)},
 		{"reallocate", 4, cmdReallocate},
@@ -352,6 +352,20 @@ func cmdAllocate(bulk bool) func(s *sim) error {
 			n = rapid.IntRange(2, 8).Draw(s.t, "learners")
 		}
 		learners := s.drawLearners(c, n)
+		if rapid.IntRange(0, 4).Draw(s.t, "unlicensed learners") > 0 {
+			p, err := s.ledger.Learners(s.ctx, licensing.System(), licensing.LearnerFilter{Company: c,
+				State: licensing.LearnersUnlicensed, Tier: tier, Limit: licensing.MaxPageSize})
+			if err != nil {
+				return s.fail("learners", "Learners(%s, unlicensed): %v", c, err)
+			}
+			if len(p.Items) > 0 {
+				ids := make([]string, len(p.Items))
+				for i, l := range p.Items {
+					ids[i] = l.ID
+				}
+				learners = rapid.SliceOfNDistinct(rapid.SampledFrom(ids), 1, min(n, len(ids)), rapid.ID[string]).Draw(s.t, "unlicensed")
+			}
+		}
 		if len(learners) == 0 {
 			return s.learnerFact(c)
 		}

@@ -110,22 +110,28 @@ type State struct {
 // MonthReport counts what happened in one month of virtual time.
 type MonthReport struct {
 	// Month is the month's first instant.
-	Month time.Time
+	Month time.Time `json:"month"`
 	// Seats and Allocated are the seats of assigned, unexpired orders and
 	// those held, across every company, at the month's last microsecond
 	// (or at the end of the run).
-	Seats, Allocated int
+	Seats     int `json:"seats"`
+	Allocated int `json:"allocated"`
 	// Requested, Assigned, Allocations, Releases, Expiries and Reminders
 	// count the month's events: orders requested and assigned, licences
 	// allocated (reallocations included) and released, expiries recorded
 	// by a sweep, and reminders queued.
-	Requested, Assigned, Allocations, Releases, Expiries, Reminders int
+	Requested   int `json:"requested"`
+	Assigned    int `json:"assigned"`
+	Allocations int `json:"allocations"`
+	Releases    int `json:"releases"`
+	Expiries    int `json:"expiries"`
+	Reminders   int `json:"reminders"`
 	// Renewals counts the orders that renew another.
-	Renewals int
+	Renewals int `json:"renewals"`
 	// Notifications counts the notifications written to the outbox.
-	Notifications int
+	Notifications int `json:"notifications"`
 	// Steps counts the simulation's steps taken in the month.
-	Steps int
+	Steps int `json:"steps"`
 }
 
 // Result says what a simulation did.

@@ -262,6 +262,8 @@ func tables(v any) []table {
 		})
 	case buildVersion:
 		return []table{{notes: []string{v.String()}}}
+	case *simulation:
+		return v.tables()
 	case licensing.SweepResult:
 		line := fmt.Sprintf("swept: %s expired, %s queued", plural(v.Expired, "order"), plural(v.Reminders, "reminder"))
 		if v.Forgotten > 0 {

@@ -56,8 +56,8 @@ func TestSimulate(t *testing.T) {
 // TestLong is one simulation of -licensingtest.steps steps (DefaultSteps
 // unless set) across three years, on -licensingtest.store:
 //
-//	go test -run TestLong -licensingtest.steps=10000 -v ./licensingtest
-//	go test -run TestLong -licensingtest.steps=10000 -licensingtest.store=sqlite -v ./licensingtest
+//	go test ./licensingtest -run TestLong -v -licensingtest.steps=10000
+//	go test ./licensingtest -run TestLong -v -licensingtest.steps=10000 -licensingtest.store=sqlite
 //
 // It logs its seed; -licensingtest.seed reruns it.
 func TestLong(t *testing.T) {

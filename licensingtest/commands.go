@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"pgregory.net/rapid"
@@ -374,6 +375,26 @@ func cmdAllocate(bulk bool) func(s *sim) error {
 			in.Order = rapid.SampledFrom(ids).Draw(s.t, "order")
 		}
 		a := Actor(s.w, c).Draw(s.t, "actor")
+		// The orders with free seats now, in the order seats come from
+		// them: the first to expire first, then the earlier assigned, then
+		// the smaller id.
+		free, err := all(func(after string) (licensing.Page[licensing.Order], error) {
+			return s.ledger.Orders(s.ctx, licensing.System(), licensing.OrderFilter{Company: c, Tier: tier,
+				Status: licensing.StatusAssigned, After: after, Limit: licensing.MaxPageSize})
+		})
+		if err != nil {
+			return s.fail("orders", "Orders(%s, %s, assigned): %v", c, tier, err)
+		}
+		free = slices.DeleteFunc(free, func(o licensing.Order) bool { return o.Free() <= 0 })
+		slices.SortFunc(free, func(x, y licensing.Order) int {
+			if c := x.ExpiresAt.Compare(y.ExpiresAt); c != 0 {
+				return c
+			}
+			if c := x.AssignedAt.Compare(y.AssignedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(x.ID, y.ID)
+		})
 		name := "allocate"
 		if bulk {
 			name = "allocate_bulk"
@@ -385,7 +406,7 @@ func cmdAllocate(bulk bool) func(s *sim) error {
 				in.IdempotencyKey = key
 				return s.ledger.Allocate(ctx, a, in)
 			}})
-		if err != nil || res == nil {
+		if err != nil || res == nil || s.replayed {
 			return err
 		}
 		lics := res.([]licensing.Licence)
@@ -396,6 +417,17 @@ func cmdAllocate(bulk bool) func(s *sim) error {
 			if lic.Company != c || lic.Learner != learners[i] || (in.Order != "" && lic.Order != in.Order) {
 				return s.fail("allocation", "Allocate(%+v) returned licence %+v for learner %s", in, lic, learners[i])
 			}
+			if in.Order != "" {
+				continue
+			}
+			for len(free) > 0 && free[0].Free() == 0 {
+				free = free[1:]
+			}
+			if len(free) == 0 || lic.Order != free[0].ID {
+				return s.fail("first to expire", "Allocate(%+v) gave learner %s a seat of order %s; the first to expire with a free seat was %v",
+					in, lic.Learner, lic.Order, firstID(free))
+			}
+			free[0].Allocated++
 		}
 		return nil
 	}
@@ -423,6 +455,13 @@ func (s *sim) freeSeat() (company, tier string, err error) {
 	company = s.drawCompany()
 	tier, err = s.tierFor(company)
 	return company, tier, err
+}
+
+func firstID(os []licensing.Order) string {
+	if len(os) == 0 {
+		return "none"
+	}
+	return os[0].ID
 }
 
 // holder draws a company and a learner of it that most of the time holds

@@ -56,8 +56,14 @@ type sim struct {
 	notes     []string
 
 	keyed []*keyed
-	month MonthReport
-	res   Result
+	// replayed: the last command run was a retry that returned the first
+	// result.
+	replayed bool
+	// expired and reminded are the orders whose expiry was recorded, and
+	// the reminders queued ("<order> <days>").
+	expired, reminded map[string]bool
+	month             MonthReport
+	res               Result
 }
 
 // learner is a learner the simulation made, and how far its life went.
@@ -124,7 +130,7 @@ func (r *recorder) setDown(down bool) {
 func simulate(t *rapid.T, cfg Config, store licensing.Store, logf func(string, ...any)) (Result, error) {
 	s := &sim{t: t, ctx: context.Background(), cfg: cfg, logf: logf, note: &recorder{got: map[string]int{}},
 		tiers: map[string]licensing.Tier{}, w: Tenants{Partners: map[string]string{}, Companies: map[string]string{}},
-		learners: map[string][]*learner{}, orders: map[string][]string{}, orderCo: map[string]string{}, touched: map[string]bool{},
+		learners: map[string][]*learner{}, orders: map[string][]string{}, orderCo: map[string]string{}, touched: map[string]bool{}, expired: map[string]bool{}, reminded: map[string]bool{},
 		res: Result{Commands: map[string]int{}, Refused: map[string]int{}}}
 	s.steps = cfg.Steps
 	if s.steps <= 0 {
@@ -353,6 +359,7 @@ func (s *sim) drawKey(a licensing.Actor) string {
 // nothing, and the same key with other arguments is refused.
 func (s *sim) exec(c call) (any, error) {
 	now := s.clock.Now()
+	s.replayed = false
 	s.logf("step %d at %s: %s by %s key %q: %+v", s.step, now.Format(time.RFC3339Nano), c.name, c.actor, c.key, c.args)
 	args, err := json.Marshal(c.args)
 	if err != nil {
@@ -410,6 +417,7 @@ func (s *sim) exec(c call) (any, error) {
 	case cerr != nil && (len(events) > 0 || notes > 0):
 		return nil, s.fail("atomicity", "%s by %s was refused (%v) but appended %d events and %d notifications", c.name, c.actor, cerr, len(events), notes)
 	case first != nil && first.call.name == c.name && string(first.args) == string(args):
+		s.replayed = true
 		if cerr != nil || string(out) != string(first.result) || len(events) > 0 || notes > 0 {
 			return nil, s.fail("idempotency", "%s by %s retried with key %q: got %s, %v, %d events, %d notifications; want the first result %s and nothing written",
 				c.name, c.actor, c.key, out, cerr, len(events), notes, first.result)
@@ -456,6 +464,9 @@ func (s *sim) tail() ([]licensing.Event, error) {
 			s.seqs = append(s.seqs, e.Seq)
 			s.cursor = e.Cursor
 			s.count(e)
+			if err := s.once(e); err != nil {
+				return nil, err
+			}
 			out = append(out, e)
 		}
 		if p.Next == "" {
@@ -465,6 +476,36 @@ func (s *sim) tail() ([]licensing.Event, error) {
 			return nil, s.fail("event feed", "an empty page with a next cursor")
 		}
 	}
+}
+
+// once checks that the sweep records an order's expiry once, and queues
+// each reminder once per order and threshold, a threshold of the schedule.
+func (s *sim) once(e licensing.Event) error {
+	switch e.Type {
+	case licensing.EventOrderExpired:
+		if s.expired[e.Order] {
+			return s.fail("sweep", "the expiry of order %s was recorded twice (event %d)", e.Order, e.Seq)
+		}
+		s.expired[e.Order] = true
+	case licensing.EventReminderQueued:
+		k := fmt.Sprintf("%s %d", e.Order, e.Count)
+		if s.reminded[k] {
+			return s.fail("reminders", "the %d-day reminder of order %s was queued twice (event %d)", e.Count, e.Order, e.Seq)
+		}
+		s.reminded[k] = true
+		days := s.cfg.ReminderDays
+		if days == nil {
+			days = []int{30, 7, 3, 0}
+		}
+		if !slices.Contains(days, e.Count) {
+			return s.fail("reminders", "order %s got a %d-day reminder, not one of the schedule %v", e.Order, e.Count, days)
+		}
+		if due := e.ExpiresAt.Add(-time.Duration(e.Count) * 24 * time.Hour); e.At.Before(due) {
+			return s.fail("reminders", "the %d-day reminder of order %s expiring at %s was queued at %s, before it was due", e.Count, e.Order,
+				e.ExpiresAt.Format(time.RFC3339Nano), e.At.Format(time.RFC3339Nano))
+		}
+	}
+	return nil
 }
 
 // count adds an event to the month's report.

@@ -195,8 +195,21 @@ func (tx forgetful) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
 	return os, err
 }
 
-// TestCatchesBrokenStores: Simulate fails on a store that oversells, and
-// on one whose entitlement read keeps a licence a microsecond too long.
+// lastFirst lists the orders with free seats the last to expire first.
+type lastFirst struct{ licensing.Tx }
+
+func (tx lastFirst) FreeOrders(company, tier string, now time.Time, limit int) ([]licensing.Order, error) {
+	os, err := tx.Tx.FreeOrders(company, tier, now, 0)
+	slices.Reverse(os)
+	if limit > 0 && len(os) > limit {
+		os = os[:limit]
+	}
+	return os, err
+}
+
+// TestCatchesBrokenStores: Simulate fails on a store that oversells, on
+// one whose entitlement read keeps a licence a microsecond too long, and
+// on one that gives out the seats of the last order to expire first.
 func TestCatchesBrokenStores(t *testing.T) {
 	for _, c := range []struct {
 		name      string
@@ -214,6 +227,9 @@ func TestCatchesBrokenStores(t *testing.T) {
 				return l
 			}}
 		}, "entitlement"},
+		{"LastToExpireFirst", func() licensing.Store {
+			return brokenStore{Store: memstore.New(), tx: func(tx licensing.Tx) licensing.Tx { return lastFirst{tx} }}
+		}, "first to expire"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for seed := uint64(1); seed <= 30; seed++ {

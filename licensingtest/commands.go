@@ -297,9 +297,21 @@ func (s *sim) learnerFact(c string) error {
 			}
 			return s.ledger.LearnerLeft(ctx, a, in)
 		}}
+	var auto *autoSeat
+	if fact == Joined {
+		var err error
+		if auto, err = s.autoSeat(c, ln.id); err != nil {
+			return err
+		}
+	}
 	res, err := s.exec(cl)
-	if err != nil || res == nil {
+	if err != nil || res == nil || s.replayed {
 		return err
+	}
+	if auto != nil {
+		if err := auto.check(s, now); err != nil {
+			return err
+		}
 	}
 	ln.next++
 	ln.latest = now
@@ -308,6 +320,97 @@ func (s *sim) learnerFact(c string) error {
 	}
 	ln.left = fact == Left
 	return nil
+}
+
+// autoSeat is what auto-allocation must do for a learner who joins: give a
+// seat of tier from the first order to expire with one free (free, in that
+// order), unless there is none or the learner still holds a licence of the
+// tier that was never released (held).
+type autoSeat struct {
+	company, learner, tier string
+	free                   []licensing.Order
+	held                   bool
+	before                 map[string]bool // the learner's licences before
+}
+
+// autoSeat reads, before a learner joins company, what auto-allocation must
+// do; nil if the company does not auto-allocate.
+func (s *sim) autoSeat(c, learner string) (*autoSeat, error) {
+	sys := licensing.System()
+	co, err := s.ledger.Company(s.ctx, sys, c)
+	if err != nil {
+		return nil, s.fail("companies", "Company(%s): %v", c, err)
+	}
+	if co.AutoAllocate == "" {
+		return nil, nil
+	}
+	a := &autoSeat{company: c, learner: learner, tier: co.AutoAllocate, before: map[string]bool{}}
+	lics, err := all(func(after string) (licensing.Page[licensing.Licence], error) {
+		return s.ledger.Licences(s.ctx, sys, licensing.LicenceFilter{Company: c, Learner: learner, After: after, Limit: licensing.MaxPageSize})
+	})
+	if err != nil {
+		return nil, s.fail("licences", "Licences(%s, %s): %v", c, learner, err)
+	}
+	for _, lic := range lics {
+		a.held = a.held || (lic.Tier == a.tier && lic.ReleasedAt.IsZero())
+		a.before[lic.ID] = true
+	}
+	if a.free, err = s.freeOrders(c, a.tier); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// check checks, after the learner joined at now, that auto-allocation did
+// what it must.
+func (a *autoSeat) check(s *sim, now time.Time) error {
+	lics, err := all(func(after string) (licensing.Page[licensing.Licence], error) {
+		return s.ledger.Licences(s.ctx, licensing.System(), licensing.LicenceFilter{Company: a.company, Learner: a.learner, After: after, Limit: licensing.MaxPageSize})
+	})
+	if err != nil {
+		return s.fail("licences", "Licences(%s, %s): %v", a.company, a.learner, err)
+	}
+	var got []licensing.Licence
+	for _, lic := range lics {
+		if !a.before[lic.ID] {
+			got = append(got, lic)
+		}
+	}
+	switch {
+	case a.held || len(a.free) == 0:
+		if len(got) > 0 {
+			return s.fail("auto-allocation", "learner %s of %s joined holding an unreleased %s licence (%v) or with no free seat (%d orders), and was given licence %s",
+				a.learner, a.company, a.tier, a.held, len(a.free), got[0].ID)
+		}
+	case len(got) != 1 || got[0].Tier != a.tier || got[0].Order != a.free[0].ID || !got[0].AllocatedAt.Equal(now):
+		return s.fail("auto-allocation", "learner %s joined %s, which auto-allocates %s with a free seat of order %s first to expire; it was given %+v",
+			a.learner, a.company, a.tier, a.free[0].ID, got)
+	}
+	return nil
+}
+
+// freeOrders lists the orders of a company and tier with free seats now,
+// in the order seats come from them: the first to expire first, then the
+// earlier assigned, then the smaller id.
+func (s *sim) freeOrders(c, tier string) ([]licensing.Order, error) {
+	free, err := all(func(after string) (licensing.Page[licensing.Order], error) {
+		return s.ledger.Orders(s.ctx, licensing.System(), licensing.OrderFilter{Company: c, Tier: tier,
+			Status: licensing.StatusAssigned, After: after, Limit: licensing.MaxPageSize})
+	})
+	if err != nil {
+		return nil, s.fail("orders", "Orders(%s, %s, assigned): %v", c, tier, err)
+	}
+	free = slices.DeleteFunc(free, func(o licensing.Order) bool { return o.Free() <= 0 })
+	slices.SortFunc(free, func(x, y licensing.Order) int {
+		if c := x.ExpiresAt.Compare(y.ExpiresAt); c != 0 {
+			return c
+		}
+		if c := x.AssignedAt.Compare(y.AssignedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	return free, nil
 }
 
 // tierFor draws a tier for a command on company: one of its orders' most
@@ -375,26 +478,10 @@ func cmdAllocate(bulk bool) func(s *sim) error {
 			in.Order = rapid.SampledFrom(ids).Draw(s.t, "order")
 		}
 		a := Actor(s.w, c).Draw(s.t, "actor")
-		// The orders with free seats now, in the order seats come from
-		// them: the first to expire first, then the earlier assigned, then
-		// the smaller id.
-		free, err := all(func(after string) (licensing.Page[licensing.Order], error) {
-			return s.ledger.Orders(s.ctx, licensing.System(), licensing.OrderFilter{Company: c, Tier: tier,
-				Status: licensing.StatusAssigned, After: after, Limit: licensing.MaxPageSize})
-		})
+		free, err := s.freeOrders(c, tier)
 		if err != nil {
-			return s.fail("orders", "Orders(%s, %s, assigned): %v", c, tier, err)
+			return err
 		}
-		free = slices.DeleteFunc(free, func(o licensing.Order) bool { return o.Free() <= 0 })
-		slices.SortFunc(free, func(x, y licensing.Order) int {
-			if c := x.ExpiresAt.Compare(y.ExpiresAt); c != 0 {
-				return c
-			}
-			if c := x.AssignedAt.Compare(y.AssignedAt); c != 0 {
-				return c
-			}
-			return strings.Compare(x.ID, y.ID)
-		})
 		name := "allocate"
 		if bulk {
 			name = "allocate_bulk"

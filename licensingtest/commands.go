@@ -631,9 +631,45 @@ func cmdSweep(s *sim) error {
 	if rapid.IntRange(0, 9).Draw(s.t, "not the system") == 0 {
 		a = Actor(s.w, s.drawCompany()).Draw(s.t, "actor")
 	}
-	_, err := s.exec(call{name: "sweep", actor: a, kinds: kinds(licensing.KindSystem), args: struct{}{},
+	res, err := s.exec(call{name: "sweep", actor: a, kinds: kinds(licensing.KindSystem), args: struct{}{},
 		do: func(ctx context.Context, _ string) (any, error) { return s.ledger.Sweep(ctx, a) }})
-	return err
+	if err != nil || res == nil {
+		return err
+	}
+	return s.checkSwept()
+}
+
+// checkSwept checks what a sweep at the clock's reading leaves: every
+// assigned order that has expired has its expiry recorded (once, see
+// once), and every reminder threshold due has been sent.
+func (s *sim) checkSwept() error {
+	now := s.clock.Now()
+	days := s.cfg.ReminderDays
+	if days == nil {
+		days = []int{30, 7, 3, 0}
+	}
+	orders, err := all(func(after string) (licensing.Page[licensing.Order], error) {
+		return s.ledger.Orders(s.ctx, licensing.System(), licensing.OrderFilter{ExpiresBefore: licensing.Never(), After: after, Limit: licensing.MaxPageSize})
+	})
+	if err != nil {
+		return s.fail("orders", "Orders(expiring): %v", err)
+	}
+	for _, o := range orders {
+		if o.AssignedAt.After(now) {
+			continue
+		}
+		if !now.Before(o.ExpiresAt) && !s.expired[o.ID] {
+			return s.fail("sweep", "order %s expired at %s; the sweep at %s did not record it", o.ID,
+				o.ExpiresAt.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
+		}
+		for _, d := range days {
+			if due := o.ExpiresAt.Add(-time.Duration(d) * 24 * time.Hour); !now.Before(due) && !slices.Contains(o.Reminded, d) {
+				return s.fail("reminders", "the %d-day reminder of order %s was due at %s; after the sweep at %s it is not sent (sent: %v)",
+					d, o.ID, due.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano), o.Reminded)
+			}
+		}
+	}
+	return nil
 }
 
 // cmdDeliver runs a pass of delivery, with the notifier up or down (it

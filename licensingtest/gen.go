@@ -270,7 +270,8 @@ func Actor(w Tenants, company string) *rapid.Generator[licensing.Actor] {
 }
 
 // Jump draws how far the clock moves from now in one step: a microsecond,
-// minutes, hours, days, to the end of the month (at the same time of day),
+// minutes, hours, days, now and then 1 to 13 calendar months, to the end
+// of the month (at the same time of day),
 // or to one of the instants in at (an expiry, a reminder's threshold),
 // exactly or a microsecond before. It never returns a negative duration.
 func Jump(now time.Time, at []time.Time) *rapid.Generator[time.Duration] {
@@ -290,6 +291,10 @@ func Jump(now time.Time, at []time.Time) *rapid.Generator[time.Duration] {
 			return time.Duration(rapid.IntRange(1, 72).Draw(t, "hours")) * time.Hour
 		case 4, 5:
 			return time.Duration(rapid.IntRange(1, 45).Draw(t, "days")) * 24 * time.Hour
+		case 7:
+			if rapid.IntRange(0, 3).Draw(t, "months ahead") == 0 {
+				return licensing.AddMonths(now, rapid.IntRange(1, 13).Draw(t, "months")).Sub(now)
+			}
 		case 6:
 			y, m, _ := now.Date()
 			end := time.Date(y, m+1, 0, now.Hour(), now.Minute(), now.Second(), now.Nanosecond(), time.UTC)

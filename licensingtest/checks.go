@@ -327,9 +327,6 @@ func (s *sim) checkPartner(p string) error {
 	return nil
 }
 
-// missing is the id the sealed check compares a foreign one with.
-const missing = "cmp_missing"
-
 // checkSealed reads a company, one of its orders and one of its learners as
 // a foreign actor (a manager of a partner not above it, or of another
 // company): every read must fail exactly as it does for an id that does
@@ -359,47 +356,44 @@ func (s *sim) checkSealed() error {
 	if os := s.orders[c]; len(os) > 0 {
 		order = rapid.SampledFrom(os).Draw(s.t, "order")
 	}
-	reads := []struct {
-		name string
-		read func(id string) error
-		id   string
-	}{
-		{"Company", func(id string) error { _, err := s.ledger.Company(s.ctx, a, id); return err }, c},
-		{"CompanySummary", func(id string) error { _, err := s.ledger.CompanySummary(s.ctx, a, id); return err }, c},
+	type read struct {
+		name        string
+		read        func(id string) error
+		id, missing string
+	}
+	reads := []read{
+		{"Company", func(id string) error { _, err := s.ledger.Company(s.ctx, a, id); return err }, c, missingCompany},
+		{"CompanySummary", func(id string) error { _, err := s.ledger.CompanySummary(s.ctx, a, id); return err }, c, missingCompany},
 		{"Licences", func(id string) error {
 			_, err := s.ledger.Licences(s.ctx, a, licensing.LicenceFilter{Company: id})
 			return err
-		}, c},
+		}, c, missingCompany},
 		{"Orders", func(id string) error {
 			_, err := s.ledger.Orders(s.ctx, a, licensing.OrderFilter{Company: id})
 			return err
-		}, c},
+		}, c, missingCompany},
 		{"Learner", func(id string) error {
 			_, err := s.ledger.Learner(s.ctx, a, licensing.LearnerRef{Company: id, Learner: learner})
 			return err
-		}, c},
+		}, c, missingCompany},
 		{"Entitlement", func(id string) error {
 			_, err := s.ledger.Entitlement(s.ctx, a, licensing.EntitlementCheck{Company: id, Learner: learner})
 			return err
-		}, c},
+		}, c, missingCompany},
 		{"Events", func(id string) error {
 			_, err := s.ledger.Events(s.ctx, a, licensing.EventFilter{Company: id})
 			return err
-		}, c},
+		}, c, missingCompany},
 	}
 	if order != "" {
-		reads = append(reads, struct {
-			name string
-			read func(id string) error
-			id   string
-		}{"Order", func(id string) error { _, err := s.ledger.Order(s.ctx, a, id); return err }, order})
+		reads = append(reads, read{"Order", func(id string) error { _, err := s.ledger.Order(s.ctx, a, id); return err }, order, missingOrder})
 	}
 	r := rapid.SampledFrom(reads).Draw(s.t, "foreign read")
 	err := r.read(r.id)
 	if !errors.Is(err, licensing.ErrNotFound) {
 		return s.fail("tenancy", "%s(%s) by %s, outside its tenancy: got %v, want not found", r.name, r.id, a, err)
 	}
-	if got, want := shape(err, r.id), shape(r.read(missing), missing); got != want {
+	if got, want := shape(err, r.id), shape(r.read(r.missing), r.missing); got != want {
 		return s.fail("tenancy", "%s(%s) by %s tells another tenant's object from a missing one:\n  got  %s\n  missing %s", r.name, r.id, a, got, want)
 	}
 	return nil

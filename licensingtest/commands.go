@@ -155,6 +155,12 @@ func cmdUpdateCompany(s *sim) error {
 			in := in
 			in.IdempotencyKey = key
 			return s.ledger.UpdateCompany(ctx, a, in)
+		},
+		target: c, missing: func(ctx context.Context) (string, error) {
+			in := in
+			in.Company = missingCompany
+			_, err := s.ledger.UpdateCompany(ctx, a, in)
+			return missingCompany, err
 		}})
 	return err
 }
@@ -169,6 +175,12 @@ func cmdRequest(s *sim) error {
 			in := in
 			in.IdempotencyKey = key
 			return s.ledger.RequestLicences(ctx, a, in)
+		},
+		target: c, missing: func(ctx context.Context) (string, error) {
+			in := in
+			in.Company = missingCompany
+			_, err := s.ledger.RequestLicences(ctx, a, in)
+			return missingCompany, err
 		}})
 	if err == nil && res != nil {
 		s.addOrder(res.(licensing.Order))
@@ -209,7 +221,7 @@ func cmdOrderAction(act string) func(s *sim) error {
 		if act != "cancel" && rapid.IntRange(0, 2).Draw(s.t, "the owner acts") > 0 {
 			a = licensing.PartnerManager(s.w.Companies[c], "pat")
 		}
-		cl := call{name: act + "_order", actor: a, company: c, key: s.drawKey(a), writes: true}
+		cl := call{name: act + "_order", actor: a, company: c, key: s.drawKey(a), writes: true, target: id}
 		switch act {
 		case "assign":
 			in := licensing.OrderAssignment{Order: id}
@@ -219,6 +231,10 @@ func cmdOrderAction(act string) func(s *sim) error {
 				in.IdempotencyKey = key
 				return s.ledger.AssignOrder(ctx, a, in)
 			}
+			cl.missing = func(ctx context.Context) (string, error) {
+				_, err := s.ledger.AssignOrder(ctx, a, licensing.OrderAssignment{Order: missingOrder})
+				return missingOrder, err
+			}
 		case "reject":
 			in := licensing.OrderRejection{Order: id, Reason: rapid.SampledFrom([]string{"over budget", "duplicate"}).Draw(s.t, "reason")}
 			cl.kinds, cl.args = kinds(licensing.KindPartner), in
@@ -227,6 +243,12 @@ func cmdOrderAction(act string) func(s *sim) error {
 				in.IdempotencyKey = key
 				return s.ledger.RejectOrder(ctx, a, in)
 			}
+			cl.missing = func(ctx context.Context) (string, error) {
+				in := in
+				in.Order = missingOrder
+				_, err := s.ledger.RejectOrder(ctx, a, in)
+				return missingOrder, err
+			}
 		default:
 			in := licensing.OrderCancellation{Order: id}
 			cl.kinds, cl.args = kinds(licensing.KindPartner, licensing.KindCompany), in
@@ -234,6 +256,10 @@ func cmdOrderAction(act string) func(s *sim) error {
 				in := in
 				in.IdempotencyKey = key
 				return s.ledger.CancelOrder(ctx, a, in)
+			}
+			cl.missing = func(ctx context.Context) (string, error) {
+				_, err := s.ledger.CancelOrder(ctx, a, licensing.OrderCancellation{Order: missingOrder})
+				return missingOrder, err
 			}
 		}
 		_, err = s.exec(cl)
@@ -492,6 +518,12 @@ func cmdAllocate(bulk bool) func(s *sim) error {
 				in := in
 				in.IdempotencyKey = key
 				return s.ledger.Allocate(ctx, a, in)
+			},
+			target: c, missing: func(ctx context.Context) (string, error) {
+				in := in
+				in.Company = missingCompany
+				_, err := s.ledger.Allocate(ctx, a, in)
+				return missingCompany, err
 			}})
 		if err != nil || res == nil || s.replayed {
 			return err
@@ -605,6 +637,12 @@ func cmdReallocate(s *sim) error {
 			in := in
 			in.IdempotencyKey = key
 			return s.ledger.Reallocate(ctx, a, in)
+		},
+		target: c, missing: func(ctx context.Context) (string, error) {
+			in := in
+			in.Company = missingCompany
+			_, err := s.ledger.Reallocate(ctx, a, in)
+			return missingCompany, err
 		}})
 	return err
 }
@@ -622,6 +660,12 @@ func cmdRelease(s *sim) error {
 			in := in
 			in.IdempotencyKey = key
 			return s.ledger.ReleaseLicence(ctx, a, in)
+		},
+		target: c, missing: func(ctx context.Context) (string, error) {
+			in := in
+			in.Company = missingCompany
+			_, err := s.ledger.ReleaseLicence(ctx, a, in)
+			return missingCompany, err
 		}})
 	return err
 }

@@ -42,12 +42,22 @@
 //
 //   - an error is a *licensing.Error; an actor whose kind may not run the
 //     command is refused, and one outside the tenancy of what it acts on is
-//     told it does not exist;
+//     told it does not exist, in the very words (the id aside) it gets for
+//     an id that does not exist;
 //   - a refused command writes nothing (no event, no notification); a
 //     command that changes something appends to the audit trail;
 //   - a retry with the key of a call that succeeded, within the key's
 //     window, returns the first result and writes nothing; the key with
-//     other arguments is refused.
+//     other arguments is refused;
+//   - an allocation that names no order takes each seat from the order
+//     that expires first among those with a free seat (then the earlier
+//     assigned, then the smaller id); a learner who joins a company that
+//     auto-allocates gets a seat the same way, unless none is free or it
+//     still holds a licence of the tier that was never released;
+//   - after a sweep, every order whose time has passed has its expiry
+//     recorded, and every reminder threshold due has been sent; each
+//     expiry is recorded once and each reminder queued once per order and
+//     threshold, not before it is due, for a threshold of the schedule.
 //
 // After every step, for the companies the step acted on and one drawn
 // company (every company at the first step of each month):

@@ -315,7 +315,21 @@ type call struct {
 	do   func(ctx context.Context, key string) (any, error)
 	// writes: the command appends an event whenever it succeeds.
 	writes bool
+	// target is the id of the company, partner or order the command
+	// names, and missing runs the same call with that id replaced by one
+	// that does not exist (which it returns): refused outside the actor's
+	// tenancy, the call must fail as that one does, id for id.
+	target  string
+	missing func(ctx context.Context) (string, error)
 }
+
+// The ids of objects that do not exist, which a foreign actor's errors are
+// compared with.
+const (
+	missingCompany = "cmp_missing"
+	missingPartner = "ptn_missing"
+	missingOrder   = "ord_missing"
+)
 
 func kinds(k ...licensing.ActorKind) []licensing.ActorKind { return k }
 
@@ -397,6 +411,13 @@ func (s *sim) exec(c call) (any, error) {
 		reused := first != nil && errors.Is(cerr, licensing.ErrIdempotencyReused)
 		if !errors.Is(cerr, licensing.ErrNotFound) && !errors.Is(cerr, licensing.ErrInvalid) && !reused {
 			return nil, s.fail("tenancy", "%s by %s on %s%s, outside its tenancy: got %v, want not found", c.name, c.actor, c.company, c.partner, cerr)
+		}
+		if c.missing != nil && errors.Is(cerr, licensing.ErrNotFound) {
+			id, merr := c.missing(s.ctx)
+			if got, want := shape(cerr, c.target), shape(merr, id); got != want {
+				return nil, s.fail("tenancy", "%s by %s on %s, outside its tenancy, fails otherwise than on %s, which does not exist:\n  got     %s\n  missing %s",
+					c.name, c.actor, c.target, id, got, want)
+			}
 		}
 	}
 	events, err := s.tail()

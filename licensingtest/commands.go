@@ -30,10 +30,10 @@ func commandTable() []command {
 		{"create partner", 2, cmdCreatePartner},
 		{"create company", 3, cmdCreateCompany},
 		{"update company", 2, cmdUpdateCompany},
-		{"request licences", 8, cmdRequest},
-		{"assign order", 8, cmdOrderAction("assign")},
-		{"reject order", 2, cmdOrderAction("reject")},
-		{"cancel order", 2, cmdOrderAction("cancel")},
+		{"request licences", 10, cmdRequest},
+		{"assign order", 12, cmdOrderAction("assign")},
+		{"reject order", 1, cmdOrderAction("reject")},
+		{"cancel order", 1, cmdOrderAction("cancel")},
 		{"learner fact", 20, cmdLearnerFact},
 		{"allocate", 12, cmdAllocate(false)},
 		{"allocate in bulk", 6, cmdAllocate(true)},
@@ -277,10 +277,12 @@ func cmdLearnerFact(s *sim) error {
 			return err
 		}
 	}
-	return s.learnerFact(c)
+	return s.learnerFact(c, false)
 }
 
-func (s *sim) learnerFact(c string) error {
+// learnerFact tells the next fact of a learner of company c: a new
+// learner's (always when newcomer is set), or one whose life goes on.
+func (s *sim) learnerFact(c string, newcomer bool) error {
 	var going []*learner
 	for _, ln := range s.learners[c] {
 		if ln.next < len(ln.life) {
@@ -288,7 +290,7 @@ func (s *sim) learnerFact(c string) error {
 		}
 	}
 	var ln *learner
-	if len(going) > 0 && (len(s.learners[c]) >= 15 || rapid.IntRange(0, 2).Draw(s.t, "a new learner") > 0) {
+	if len(going) > 0 && !newcomer && (len(s.learners[c]) >= 15 || rapid.IntRange(0, 2).Draw(s.t, "a new learner") > 0) {
 		ln = rapid.SampledFrom(going).Draw(s.t, "learner")
 	} else {
 		s.nextID++
@@ -483,21 +485,34 @@ func cmdAllocate(bulk bool) func(s *sim) error {
 		}
 		learners := s.drawLearners(c, n)
 		if rapid.IntRange(0, 4).Draw(s.t, "unlicensed learners") > 0 {
-			p, err := s.ledger.Learners(s.ctx, licensing.System(), licensing.LearnerFilter{Company: c,
-				State: licensing.LearnersUnlicensed, Tier: tier, Limit: licensing.MaxPageSize})
-			if err != nil {
-				return s.fail("learners", "Learners(%s, unlicensed): %v", c, err)
-			}
-			if len(p.Items) > 0 {
+			unlicensed := func() ([]string, error) {
+				p, err := s.ledger.Learners(s.ctx, licensing.System(), licensing.LearnerFilter{Company: c,
+					State: licensing.LearnersUnlicensed, Tier: tier, Limit: licensing.MaxPageSize})
+				if err != nil {
+					return nil, s.fail("learners", "Learners(%s, unlicensed): %v", c, err)
+				}
 				ids := make([]string, len(p.Items))
 				for i, l := range p.Items {
 					ids[i] = l.ID
 				}
+				return ids, nil
+			}
+			ids, err := unlicensed()
+			if err == nil && len(ids) == 0 {
+				// No one to give a seat to: someone joins first.
+				if err = s.learnerFact(c, true); err == nil {
+					ids, err = unlicensed()
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if len(ids) > 0 {
 				learners = rapid.SliceOfNDistinct(rapid.SampledFrom(ids), 1, min(n, len(ids)), rapid.ID[string]).Draw(s.t, "unlicensed")
 			}
 		}
 		if len(learners) == 0 {
-			return s.learnerFact(c)
+			return s.learnerFact(c, true)
 		}
 		in := licensing.Allocation{Company: c, Tier: tier, Learners: learners}
 		if ids := s.orders[c]; len(ids) > 0 && rapid.IntRange(0, 4).Draw(s.t, "name the order") == 0 {
@@ -747,9 +762,11 @@ func cmdRetry(s *sim) error {
 	return err
 }
 
-// cmdClock moves the clock: a microsecond to weeks, to a month's end, or
-// to an order's expiry or a reminder's threshold, exactly or a microsecond
-// before.
+// cmdClock moves the clock (see Jump): a microsecond to months, to a
+// month's end, or to an order's expiry or a reminder's threshold, exactly
+// or a microsecond before; but not more than a month, or two steps' share
+// of the horizon, ahead of the share of the horizon the steps taken stand
+// for.
 func cmdClock(s *sim) error {
 	now := s.clock.Now()
 	var at []time.Time
@@ -769,5 +786,16 @@ func cmdClock(s *sim) error {
 			}
 		}
 	}
-	return s.advance(now.Add(Jump(now, at).Draw(s.t, "jump")))
+	to := now.Add(Jump(now, at).Draw(s.t, "jump"))
+	// Not too far ahead of the share of the horizon the steps taken stand
+	// for, so that the steps spread over the whole horizon.
+	span := s.end.Sub(s.start)
+	ahead := s.start.Add(time.Duration(float64(span)*float64(s.step)/float64(s.steps))).Add(max(2*span/time.Duration(s.steps), 31*24*time.Hour))
+	if to.After(ahead) {
+		to = ahead
+	}
+	if !to.After(now) {
+		to = now.Add(time.Microsecond)
+	}
+	return s.advance(to)
 }

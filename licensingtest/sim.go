@@ -291,7 +291,7 @@ func (s *sim) setUp() error {
 	}
 	for _, c := range s.companies {
 		for range rapid.IntRange(0, 6).Draw(s.t, "learners") {
-			if err := s.learnerFact(c); err != nil {
+			if err := s.learnerFact(c, false); err != nil {
 				return err
 			}
 		}

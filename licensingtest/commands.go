@@ -790,7 +790,7 @@ func cmdClock(s *sim) error {
 	// Not too far ahead of the share of the horizon the steps taken stand
 	// for, so that the steps spread over the whole horizon.
 	span := s.end.Sub(s.start)
-	ahead := s.start.Add(time.Duration(float64(span)*float64(s.step)/float64(s.steps))).Add(max(2*span/time.Duration(s.steps), 31*24*time.Hour))
+	ahead := s.start.Add(time.Duration(float64(span) * float64(s.step) / float64(s.steps))).Add(max(2*span/time.Duration(s.steps), 31*24*time.Hour))
 	if to.After(ahead) {
 		to = ahead
 	}

@@ -175,10 +175,10 @@ func simulate(t *rapid.T, cfg Config, store licensing.Store, logf func(string, .
 	}
 	for s.step = 1; s.step <= s.steps; s.step++ {
 		s.touched = map[string]bool{}
-		s.month.Steps++
 		if err := s.pace(); err != nil {
 			return s.finish(err)
 		}
+		s.month.Steps++
 		n := rapid.IntRange(0, total-1).Draw(t, "command")
 		var c command
 		for _, c = range table {

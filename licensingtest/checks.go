@@ -347,14 +347,14 @@ func (s *sim) checkSealed() error {
 			foreign = append(foreign, licensing.CompanyManager(o, "eve"))
 		}
 	}
-	a := rapid.SampledFrom(foreign).Draw(s.t, "foreign actor")
+	a := pick(s.t, foreign, "foreign actor")
 	learner := "l0"
 	if ls := s.learners[c]; len(ls) > 0 {
-		learner = rapid.SampledFrom(ls).Draw(s.t, "learner").id
+		learner = pick(s.t, ls, "learner").id
 	}
 	order := ""
 	if os := s.orders[c]; len(os) > 0 {
-		order = rapid.SampledFrom(os).Draw(s.t, "order")
+		order = pick(s.t, os, "order")
 	}
 	type read struct {
 		name        string
@@ -388,7 +388,7 @@ func (s *sim) checkSealed() error {
 	if order != "" {
 		reads = append(reads, read{"Order", func(id string) error { _, err := s.ledger.Order(s.ctx, a, id); return err }, order, missingOrder})
 	}
-	r := rapid.SampledFrom(reads).Draw(s.t, "foreign read")
+	r := pick(s.t, reads, "foreign read")
 	err := r.read(r.id)
 	if !errors.Is(err, licensing.ErrNotFound) {
 		return s.fail("tenancy", "%s(%s) by %s, outside its tenancy: got %v, want not found", r.name, r.id, a, err)
@@ -415,7 +415,7 @@ func shape(err error, id string) string {
 // each of them and nothing else.
 func (s *sim) checkEnd() error {
 	sys := licensing.System()
-	limit := rapid.SampledFrom([]int{7, 100, licensing.MaxPageSize}).Draw(s.t, "feed page")
+	limit := pick(s.t, []int{7, 100, licensing.MaxPageSize}, "feed page")
 	events, err := all(func(after string) (licensing.Page[licensing.Event], error) {
 		return s.ledger.Events(s.ctx, sys, licensing.EventFilter{After: after, Limit: limit})
 	})

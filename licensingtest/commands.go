@@ -48,20 +48,20 @@ func commandTable() []command {
 
 // drawCompany draws a company the simulation made.
 func (s *sim) drawCompany() string {
-	return rapid.SampledFrom(s.companies).Draw(s.t, "company")
+	return pick(s.t, s.companies, "company")
 }
 
 // drawPartner draws a partner the simulation made.
 func (s *sim) drawPartner() string {
-	return rapid.SampledFrom(s.partners).Draw(s.t, "partner")
+	return pick(s.t, s.partners, "partner")
 }
 
 // actorForPartner draws an actor for a command on partner: the system, a
 // manager of it or of a partner above it, or a foreign one (a manager of a
 // partner beside or beneath it, or of a company).
 func (s *sim) actorForPartner(partner string) licensing.Actor {
-	user := rapid.SampledFrom([]string{"ann", "bob", ""}).Draw(s.t, "user")
-	switch rapid.IntRange(0, 9).Draw(s.t, "actor") {
+	user := pick(s.t, []string{"ann", "bob", ""}, "user")
+	switch uniform(10).Draw(s.t, "actor") {
 	case 0, 1, 2:
 		return licensing.System()
 	case 3:
@@ -75,7 +75,7 @@ func (s *sim) actorForPartner(partner string) licensing.Actor {
 	if len(above) == 0 {
 		return licensing.System()
 	}
-	return licensing.PartnerManager(rapid.SampledFrom(above).Draw(s.t, "manager of"), user)
+	return licensing.PartnerManager(pick(s.t, above, "manager of"), user)
 }
 
 func cmdCreatePartner(s *sim) error {
@@ -83,14 +83,14 @@ func cmdCreatePartner(s *sim) error {
 		return cmdClock(s)
 	}
 	parent := ""
-	if rapid.IntRange(0, 2).Draw(s.t, "top level") > 0 {
+	if uniform(3).Draw(s.t, "top level") > 0 {
 		parent = s.drawPartner()
 	}
 	a := s.actorForPartner(parent)
 	s.nextID++
 	ref := ""
 	if rapid.Bool().Draw(s.t, "with a ref") {
-		ref = rapid.SampledFrom([]string{"north", "south", "p1"}).Draw(s.t, "ref")
+		ref = pick(s.t, []string{"north", "south", "p1"}, "ref")
 	}
 	_, err := s.createPartner(a, licensing.NewPartner{Parent: parent, Ref: ref, Name: fmt.Sprintf("Partner %d", s.nextID),
 		Contacts: []licensing.Contact{{Email: fmt.Sprintf("contact%d@partner.example", s.nextID)}}}, s.drawKey(a))
@@ -137,7 +137,7 @@ func cmdUpdateCompany(s *sim) error {
 	c := s.drawCompany()
 	a := Actor(s.w, c).Draw(s.t, "actor")
 	in := licensing.CompanySettings{Company: c}
-	switch rapid.IntRange(0, 2).Draw(s.t, "setting") {
+	switch uniform(3).Draw(s.t, "setting") {
 	case 0:
 		name := fmt.Sprintf("Company %d", rapid.IntRange(1, 99).Draw(s.t, "name"))
 		in.Name = &name
@@ -198,16 +198,16 @@ func (s *sim) drawOrder(requested bool) (string, error) {
 	if len(all) == 0 {
 		return "", nil
 	}
-	if requested && rapid.IntRange(0, 4).Draw(s.t, "a requested order") > 0 {
+	if requested && uniform(5).Draw(s.t, "a requested order") > 0 {
 		p, err := s.ledger.Orders(s.ctx, licensing.System(), licensing.OrderFilter{Status: licensing.StatusRequested, Limit: 20})
 		if err != nil {
 			return "", s.fail("orders", "Orders(requested): %v", err)
 		}
 		if len(p.Items) > 0 {
-			return rapid.SampledFrom(p.Items).Draw(s.t, "requested order").ID, nil
+			return pick(s.t, p.Items, "requested order").ID, nil
 		}
 	}
-	return rapid.SampledFrom(all).Draw(s.t, "order"), nil
+	return pick(s.t, all, "order"), nil
 }
 
 func cmdOrderAction(act string) func(s *sim) error {
@@ -218,7 +218,7 @@ func cmdOrderAction(act string) func(s *sim) error {
 		}
 		c := s.orderCo[id]
 		a := Actor(s.w, c).Draw(s.t, "actor")
-		if act != "cancel" && rapid.IntRange(0, 2).Draw(s.t, "the owner acts") > 0 {
+		if act != "cancel" && uniform(3).Draw(s.t, "the owner acts") > 0 {
 			a = licensing.PartnerManager(s.w.Companies[c], "pat")
 		}
 		cl := call{name: act + "_order", actor: a, company: c, key: s.drawKey(a), writes: true, target: id}
@@ -236,7 +236,7 @@ func cmdOrderAction(act string) func(s *sim) error {
 				return missingOrder, err
 			}
 		case "reject":
-			in := licensing.OrderRejection{Order: id, Reason: rapid.SampledFrom([]string{"over budget", "duplicate"}).Draw(s.t, "reason")}
+			in := licensing.OrderRejection{Order: id, Reason: pick(s.t, []string{"over budget", "duplicate"}, "reason")}
 			cl.kinds, cl.args = kinds(licensing.KindPartner), in
 			cl.do = func(ctx context.Context, key string) (any, error) {
 				in := in
@@ -290,8 +290,8 @@ func (s *sim) learnerFact(c string, newcomer bool) error {
 		}
 	}
 	var ln *learner
-	if len(going) > 0 && !newcomer && (len(s.learners[c]) >= 15 || rapid.IntRange(0, 2).Draw(s.t, "a new learner") > 0) {
-		ln = rapid.SampledFrom(going).Draw(s.t, "learner")
+	if len(going) > 0 && !newcomer && (len(s.learners[c]) >= 15 || uniform(3).Draw(s.t, "a new learner") > 0) {
+		ln = pick(s.t, going, "learner")
 	} else {
 		s.nextID++
 		ln = &learner{id: fmt.Sprintf("l%d", s.nextID), life: LearnerLife().Draw(s.t, "life")}
@@ -304,13 +304,13 @@ func (s *sim) learnerFact(c string, newcomer bool) error {
 	now := s.clock.Now()
 	in := licensing.LearnerFact{Company: c, Learner: ln.id}
 	// Now, or a while ago, never before what was told of the learner.
-	if ago := time.Duration(rapid.SampledFrom([]int{0, 0, 0, 1, 60, 3600}).Draw(s.t, "seconds ago")) * time.Second; ago > 0 {
+	if ago := time.Duration(pick(s.t, []int{0, 0, 0, 1, 60, 3600}, "seconds ago")) * time.Second; ago > 0 {
 		if at := now.Add(-ago); !ln.latest.IsZero() && !at.Before(ln.latest) {
 			in.At = at
 		}
 	}
 	a := licensing.System()
-	if rapid.IntRange(0, 9).Draw(s.t, "not the system") == 0 {
+	if uniform(10).Draw(s.t, "not the system") == 0 {
 		a = Actor(s.w, c).Draw(s.t, "actor")
 	}
 	cl := call{name: "learner_" + string(fact), actor: a, company: c, kinds: kinds(licensing.KindSystem), key: s.drawKey(a), args: in,
@@ -444,14 +444,14 @@ func (s *sim) freeOrders(c, tier string) ([]licensing.Order, error) {
 // tierFor draws a tier for a command on company: one of its orders' most
 // of the time.
 func (s *sim) tierFor(c string) (string, error) {
-	if ids := s.orders[c]; len(ids) > 0 && rapid.IntRange(0, 4).Draw(s.t, "an order's tier") > 0 {
-		o, err := s.ledger.Order(s.ctx, licensing.System(), rapid.SampledFrom(ids).Draw(s.t, "order"))
+	if ids := s.orders[c]; len(ids) > 0 && uniform(5).Draw(s.t, "an order's tier") > 0 {
+		o, err := s.ledger.Order(s.ctx, licensing.System(), pick(s.t, ids, "order"))
 		if err != nil {
 			return "", s.fail("orders", "Order: %v", err)
 		}
 		return o.Tier, nil
 	}
-	return rapid.SampledFrom(s.tierNames).Draw(s.t, "tier"), nil
+	return pick(s.t, s.tierNames, "tier"), nil
 }
 
 // drawLearners draws n learners of company, present ones most of the time.
@@ -464,7 +464,7 @@ func (s *sim) drawLearners(c string, n int) []string {
 		}
 	}
 	pool := present
-	if len(pool) == 0 || rapid.IntRange(0, 9).Draw(s.t, "any learner") == 0 {
+	if len(pool) == 0 || uniform(10).Draw(s.t, "any learner") == 0 {
 		pool = all
 	}
 	if len(pool) == 0 {
@@ -484,7 +484,7 @@ func cmdAllocate(bulk bool) func(s *sim) error {
 			n = rapid.IntRange(2, 8).Draw(s.t, "learners")
 		}
 		learners := s.drawLearners(c, n)
-		if rapid.IntRange(0, 4).Draw(s.t, "unlicensed learners") > 0 {
+		if uniform(5).Draw(s.t, "unlicensed learners") > 0 {
 			unlicensed := func() ([]string, error) {
 				p, err := s.ledger.Learners(s.ctx, licensing.System(), licensing.LearnerFilter{Company: c,
 					State: licensing.LearnersUnlicensed, Tier: tier, Limit: licensing.MaxPageSize})
@@ -515,8 +515,8 @@ func cmdAllocate(bulk bool) func(s *sim) error {
 			return s.learnerFact(c, true)
 		}
 		in := licensing.Allocation{Company: c, Tier: tier, Learners: learners}
-		if ids := s.orders[c]; len(ids) > 0 && rapid.IntRange(0, 4).Draw(s.t, "name the order") == 0 {
-			in.Order = rapid.SampledFrom(ids).Draw(s.t, "order")
+		if ids := s.orders[c]; len(ids) > 0 && uniform(5).Draw(s.t, "name the order") == 0 {
+			in.Order = pick(s.t, ids, "order")
 		}
 		a := Actor(s.w, c).Draw(s.t, "actor")
 		free, err := s.freeOrders(c, tier)
@@ -570,7 +570,7 @@ func cmdAllocate(bulk bool) func(s *sim) error {
 // freeSeat draws a company and a tier: most of the time those of an
 // assigned order with a free seat.
 func (s *sim) freeSeat() (company, tier string, err error) {
-	if rapid.IntRange(0, 4).Draw(s.t, "where seats are free") > 0 {
+	if uniform(5).Draw(s.t, "where seats are free") > 0 {
 		p, err := s.ledger.Orders(s.ctx, licensing.System(), licensing.OrderFilter{Status: licensing.StatusAssigned, Limit: licensing.MaxPageSize})
 		if err != nil {
 			return "", "", s.fail("orders", "Orders(assigned): %v", err)
@@ -582,7 +582,7 @@ func (s *sim) freeSeat() (company, tier string, err error) {
 			}
 		}
 		if len(free) > 0 {
-			o := rapid.SampledFrom(free).Draw(s.t, "order with a free seat")
+			o := pick(s.t, free, "order with a free seat")
 			return o.Company, o.Tier, nil
 		}
 	}
@@ -606,7 +606,7 @@ func (s *sim) holder() (company, tier, learner string, err error) {
 	if err != nil {
 		return "", "", "", err
 	}
-	if ids := s.orders[c]; len(ids) > 0 && rapid.IntRange(0, 4).Draw(s.t, "a holder") > 0 {
+	if ids := s.orders[c]; len(ids) > 0 && uniform(5).Draw(s.t, "a holder") > 0 {
 		p, err := s.ledger.Licences(s.ctx, licensing.System(), licensing.LicenceFilter{Company: c, Limit: licensing.MaxPageSize})
 		if err != nil {
 			return "", "", "", s.fail("licences", "Licences(%s): %v", c, err)
@@ -619,7 +619,7 @@ func (s *sim) holder() (company, tier, learner string, err error) {
 			}
 		}
 		if len(live) > 0 {
-			lic := rapid.SampledFrom(live).Draw(s.t, "licence")
+			lic := pick(s.t, live, "licence")
 			return c, lic.Tier, lic.Learner, nil
 		}
 	}
@@ -687,7 +687,7 @@ func cmdRelease(s *sim) error {
 
 func cmdSweep(s *sim) error {
 	a := licensing.System()
-	if rapid.IntRange(0, 9).Draw(s.t, "not the system") == 0 {
+	if uniform(10).Draw(s.t, "not the system") == 0 {
 		a = Actor(s.w, s.drawCompany()).Draw(s.t, "actor")
 	}
 	res, err := s.exec(call{name: "sweep", actor: a, kinds: kinds(licensing.KindSystem), args: struct{}{},
@@ -734,7 +734,7 @@ func (s *sim) checkSwept() error {
 // cmdDeliver runs a pass of delivery, with the notifier up or down (it
 // stays as it is most of the time).
 func cmdDeliver(s *sim) error {
-	if rapid.IntRange(0, 3).Draw(s.t, "notifier changes") == 0 {
+	if uniform(4).Draw(s.t, "notifier changes") == 0 {
 		down := rapid.Bool().Draw(s.t, "notifier down")
 		s.logf("step %d: notifier down: %v", s.step, down)
 		s.note.setDown(down)
@@ -757,7 +757,7 @@ func cmdRetry(s *sim) error {
 	if len(open) == 0 {
 		return cmdClock(s)
 	}
-	k := rapid.SampledFrom(open).Draw(s.t, "retried")
+	k := pick(s.t, open, "retried")
 	_, err := s.exec(k.call)
 	return err
 }

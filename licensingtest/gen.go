@@ -2,6 +2,7 @@ package licensingtest
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -15,13 +16,13 @@ import (
 // none (the tier never expires).
 func Term() *rapid.Generator[licensing.Term] {
 	return rapid.Custom(func(t *rapid.T) licensing.Term {
-		switch rapid.IntRange(0, 9).Draw(t, "term kind") {
+		switch uniform(10).Draw(t, "term kind") {
 		case 0, 1, 2, 3:
-			return licensing.Term{Months: rapid.SampledFrom([]int{1, 1, 3, 6, 12, 12, 12, 24, 36}).Draw(t, "months")}
+			return licensing.Term{Months: pick(t, []int{1, 1, 3, 6, 12, 12, 12, 24, 36}, "months")}
 		case 4, 5:
 			return licensing.Term{Months: rapid.IntRange(1, 36).Draw(t, "months")}
 		case 6, 7, 8:
-			return licensing.Term{Days: rapid.SampledFrom([]int{1, 7, 14, 30, 30, 90, 365, 400}).Draw(t, "days")}
+			return licensing.Term{Days: pick(t, []int{1, 7, 14, 30, 30, 90, 365, 400}, "days")}
 		}
 		return licensing.Term{}
 	})
@@ -59,7 +60,7 @@ func PartnerTree(n int) *rapid.Generator[[]PartnerNode] {
 		depth := []int{}
 		for i := range size {
 			parent := -1
-			if i > 0 && rapid.IntRange(0, 3).Draw(t, "beneath another") > 0 {
+			if i > 0 && uniform(4).Draw(t, "beneath another") > 0 {
 				parent = rapid.IntRange(0, i-1).Draw(t, "parent")
 				if depth[parent] >= 3 {
 					parent = -1
@@ -108,14 +109,14 @@ func drawAuto(t *rapid.T, tiers, choices []string) string {
 	if len(choices) == 0 {
 		return ""
 	}
-	return rapid.SampledFrom(choices).Draw(t, "auto-allocate")
+	return pick(t, choices, "auto-allocate")
 }
 
 func drawTier(t *rapid.T, tiers []string) string {
 	if len(tiers) == 0 {
 		return ""
 	}
-	return rapid.SampledFrom(tiers).Draw(t, "tier")
+	return pick(t, tiers, "tier")
 }
 
 // LicenceRequest draws an order for company: 1 to 8 seats (now and then 25)
@@ -123,7 +124,7 @@ func drawTier(t *rapid.T, tiers []string) string {
 func LicenceRequest(company string, tiers []string) *rapid.Generator[licensing.LicenceRequest] {
 	return rapid.Custom(func(t *rapid.T) licensing.LicenceRequest {
 		r := licensing.LicenceRequest{Company: company, Tier: drawTier(t, tiers),
-			Quantity: rapid.SampledFrom([]int{1, 1, 2, 3, 4, 5, 8, 25}).Draw(t, "quantity")}
+			Quantity: pick(t, []int{1, 1, 2, 3, 4, 5, 8, 25}, "quantity")}
 		if rapid.Bool().Draw(t, "with a reference") {
 			r.PurchaseOrder = fmt.Sprintf("PO-%d", rapid.IntRange(1, 9999).Draw(t, "reference"))
 		}
@@ -160,10 +161,10 @@ func LearnerLife() *rapid.Generator[Life] {
 			if round > 0 {
 				life = append(life, Joined)
 			}
-			for range rapid.SampledFrom([]int{0, 1, 1, 2, 5}).Draw(t, "logins") {
+			for range pick(t, []int{0, 1, 1, 2, 5}, "logins") {
 				life = append(life, LoggedIn)
 			}
-			if rapid.IntRange(0, 2).Draw(t, "leaves") == 0 {
+			if uniform(3).Draw(t, "leaves") == 0 {
 				break
 			}
 			life = append(life, Left)
@@ -228,7 +229,7 @@ func (w Tenants) SeesPartner(a licensing.Actor, partner string) bool {
 // user is one of a few names, or none.
 func Actor(w Tenants, company string) *rapid.Generator[licensing.Actor] {
 	return rapid.Custom(func(t *rapid.T) licensing.Actor {
-		user := rapid.SampledFrom([]string{"ann", "bob", "eve", ""}).Draw(t, "user")
+		user := pick(t, []string{"ann", "bob", "eve", ""}, "user")
 		above := w.above(w.Companies[company])
 		var foreignPartners, foreignCompanies []string
 		for _, p := range sortedKeys(w.Partners) {
@@ -241,16 +242,16 @@ func Actor(w Tenants, company string) *rapid.Generator[licensing.Actor] {
 				foreignCompanies = append(foreignCompanies, c)
 			}
 		}
-		switch rapid.IntRange(0, 19).Draw(t, "actor") {
+		switch uniform(20).Draw(t, "actor") {
 		case 0, 1:
 			return licensing.System()
 		case 2:
 			if len(foreignPartners) > 0 {
-				return licensing.PartnerManager(rapid.SampledFrom(foreignPartners).Draw(t, "foreign partner"), user)
+				return licensing.PartnerManager(pick(t, foreignPartners, "foreign partner"), user)
 			}
 		case 3:
 			if len(foreignCompanies) > 0 {
-				return licensing.CompanyManager(rapid.SampledFrom(foreignCompanies).Draw(t, "foreign company"), user)
+				return licensing.CompanyManager(pick(t, foreignCompanies, "foreign company"), user)
 			}
 		case 4, 5, 6, 7, 8, 9:
 			if _, ok := w.Companies[company]; ok {
@@ -260,7 +261,7 @@ func Actor(w Tenants, company string) *rapid.Generator[licensing.Actor] {
 		if len(above) > 0 {
 			// The owner most often, a partner above it sometimes.
 			i := 0
-			if len(above) > 1 && rapid.IntRange(0, 2).Draw(t, "ancestor") == 0 {
+			if len(above) > 1 && uniform(3).Draw(t, "ancestor") == 0 {
 				i = rapid.IntRange(1, len(above)-1).Draw(t, "depth")
 			}
 			return licensing.PartnerManager(above[i], user)
@@ -282,7 +283,7 @@ func Jump(now time.Time, at []time.Time) *rapid.Generator[time.Duration] {
 				ahead = append(ahead, a)
 			}
 		}
-		switch rapid.IntRange(0, 9).Draw(t, "jump") {
+		switch uniform(10).Draw(t, "jump") {
 		case 0:
 			return time.Microsecond
 		case 1:
@@ -292,7 +293,7 @@ func Jump(now time.Time, at []time.Time) *rapid.Generator[time.Duration] {
 		case 4, 5:
 			return time.Duration(rapid.IntRange(1, 45).Draw(t, "days")) * 24 * time.Hour
 		case 7:
-			if rapid.IntRange(0, 3).Draw(t, "months ahead") == 0 {
+			if uniform(4).Draw(t, "months ahead") == 0 {
 				return licensing.AddMonths(now, rapid.IntRange(1, 13).Draw(t, "months")).Sub(now)
 			}
 		case 6:
@@ -306,12 +307,43 @@ func Jump(now time.Time, at []time.Time) *rapid.Generator[time.Duration] {
 		if len(ahead) == 0 {
 			return time.Duration(rapid.IntRange(1, 72).Draw(t, "hours")) * time.Hour
 		}
-		to := rapid.SampledFrom(ahead).Draw(t, "instant")
+		to := pick(t, ahead, "instant")
 		if rapid.Bool().Draw(t, "a microsecond before") && to.Sub(now) > time.Microsecond {
 			to = to.Add(-time.Microsecond)
 		}
 		return to.Sub(now)
 	})
+}
+
+// uniform draws an int in [0, n), every value equally likely: a choice
+// between kinds of steps, actors or branches. rapid's IntRange and
+// SampledFrom favour small values and the first elements, which suits
+// values (quantities, durations) but would skew which branch runs.
+func uniform(n int) *rapid.Generator[int] {
+	return rapid.Custom(func(t *rapid.T) int {
+		if n <= 1 {
+			rapid.Bool().Draw(t, "bit") // a generator draws something
+			return 0
+		}
+		width := bits.Len(uint(n - 1))
+		for try := 0; ; try++ {
+			v := 0
+			for range width {
+				v <<= 1
+				if rapid.Bool().Draw(t, "bit") {
+					v |= 1
+				}
+			}
+			if v < n || try == 7 {
+				return v % n
+			}
+		}
+	})
+}
+
+// pick draws one of xs, every one equally likely; xs is not empty.
+func pick[T any](t *rapid.T, xs []T, label string) T {
+	return xs[uniform(len(xs)).Draw(t, label)]
 }
 
 func sortedKeys[V any](m map[string]V) []string {

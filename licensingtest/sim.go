@@ -179,7 +179,7 @@ func simulate(t *rapid.T, cfg Config, store licensing.Store, logf func(string, .
 			return s.finish(err)
 		}
 		s.month.Steps++
-		n := rapid.IntRange(0, total-1).Draw(t, "command")
+		n := uniform(total).Draw(t, "command")
 		var c command
 		for _, c = range table {
 			if n < c.weight {
@@ -290,7 +290,7 @@ func (s *sim) setUp() error {
 		return fmt.Errorf("licensingtest: the system could not create a company")
 	}
 	for _, c := range s.companies {
-		for range rapid.IntRange(0, 6).Draw(s.t, "learners") {
+		for range uniform(7).Draw(s.t, "learners") {
 			if err := s.learnerFact(c, false); err != nil {
 				return err
 			}
@@ -346,7 +346,7 @@ func principal(a licensing.Actor) string {
 // drawKey draws an idempotency key for a command by a: none most of the
 // time, a new one, or one its tenant used before for another call.
 func (s *sim) drawKey(a licensing.Actor) string {
-	switch n := rapid.IntRange(0, 19).Draw(s.t, "key"); {
+	switch n := uniform(20).Draw(s.t, "key"); {
 	case n < 13:
 		return ""
 	case n < 19:
@@ -362,7 +362,7 @@ func (s *sim) drawKey(a licensing.Actor) string {
 	if len(used) == 0 {
 		return ""
 	}
-	return rapid.SampledFrom(used).Draw(s.t, "reused key")
+	return pick(s.t, used, "reused key")
 }
 
 // exec runs one command and checks what every command must keep: its error
@@ -472,7 +472,7 @@ func (s *sim) exec(c call) (any, error) {
 // each event once, in increasing sequence.
 func (s *sim) tail() ([]licensing.Event, error) {
 	var out []licensing.Event
-	limit := rapid.SampledFrom([]int{1, 3, 50, licensing.MaxPageSize}).Draw(s.t, "feed page")
+	limit := pick(s.t, []int{1, 3, 50, licensing.MaxPageSize}, "feed page")
 	for {
 		p, err := s.ledger.Events(s.ctx, licensing.System(), licensing.EventFilter{After: s.cursor, Limit: limit})
 		if err != nil {
@@ -609,7 +609,7 @@ func (s *sim) pace() error {
 	if behind <= 0 {
 		return nil
 	}
-	if behind > 2*span/time.Duration(s.steps) || rapid.IntRange(0, 3).Draw(s.t, "keep pace") == 0 {
+	if behind > 2*span/time.Duration(s.steps) || uniform(4).Draw(s.t, "keep pace") == 0 {
 		return s.advance(due)
 	}
 	return nil

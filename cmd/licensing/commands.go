@@ -72,6 +72,8 @@ func init() {
 		{name: "migrate", needs: needsStore, help: "create or update the database schema", setup: migrate},
 		{name: "demo", args: "[--file PATH]", needs: needsNothing,
 			help: "the partner guide, end to end, on a throwaway database", setup: demo},
+		{name: "simulate", args: "[--seed N] [--years N] [--steps N] [-v]", needs: needsNothing,
+			help: "run the licence rules on random commands over years of virtual time, checking every invariant, on a throwaway database", setup: simulate},
 		{name: "version", needs: needsNothing, help: "print the version of this build", setup: version},
 		{name: "completion", args: "bash|zsh|fish", needs: needsNothing,
 			help: "print a shell completion script", setup: completion},

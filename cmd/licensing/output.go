@@ -264,6 +264,8 @@ func tables(v any) []table {
 		return forecastTables(v)
 	case buildVersion:
 		return []table{{notes: []string{v.String()}}}
+	case *simulation:
+		return v.tables()
 	case licensing.SweepResult:
 		line := fmt.Sprintf("swept: %s expired, %s queued", plural(v.Expired, "order"), plural(v.Reminders, "reminder"))
 		if v.Forgotten > 0 {

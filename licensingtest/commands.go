@@ -42,6 +42,7 @@ func commandTable() []command {
 		{"sweep", 5, cmdSweep},
 		{"deliver", 4, cmdDeliver},
 		{"retry", 4, cmdRetry},
+		{"forecast", 3, cmdForecast},
 		{"clock", 16, cmdClock},
 	}
 }
@@ -798,4 +799,59 @@ func cmdClock(s *sim) error {
 		to = now.Add(time.Microsecond)
 	}
 	return s.advance(to)
+}
+
+// cmdForecast asks for a company's forecast, up to 90 days ahead, by a
+// drawn actor. It writes nothing (exec checks that), and every order of the
+// company that is assigned and expires by Until is among its expiries, on
+// the day it expires, at its ExpiresAt.
+func cmdForecast(s *sim) error {
+	c := s.drawCompany()
+	a := Actor(s.w, c).Draw(s.t, "actor")
+	now := s.clock.Now()
+	in := licensing.ForecastInput{Company: c,
+		Until: now.Add(time.Duration(rapid.IntRange(1, 90*24).Draw(s.t, "forecast hours")) * time.Hour)}
+	res, err := s.exec(call{name: "forecast", actor: a, company: c,
+		kinds: kinds(licensing.KindSystem, licensing.KindPartner, licensing.KindCompany), args: in,
+		do:     func(ctx context.Context, _ string) (any, error) { return s.ledger.Forecast(ctx, a, in) },
+		target: c, missing: func(ctx context.Context) (string, error) {
+			in := in
+			in.Company = missingCompany
+			_, err := s.ledger.Forecast(ctx, a, in)
+			return missingCompany, err
+		}})
+	if err != nil || res == nil {
+		return err
+	}
+	f := res.(licensing.Forecast)
+	listed := map[string]licensing.ForecastExpiry{}
+	for _, d := range f.Days {
+		for _, e := range d.Expiries {
+			if e.Company != c {
+				return s.fail("forecast", "the forecast of company %s lists the expiry of order %s of company %s", c, e.Order, e.Company)
+			}
+			if d.Date != e.At.UTC().Format(time.DateOnly) {
+				return s.fail("forecast", "the forecast lists the expiry of order %s at %s on day %s", e.Order, e.At.Format(time.RFC3339Nano), d.Date)
+			}
+			listed[e.Order] = e
+		}
+	}
+	orders, err := all(func(after string) (licensing.Page[licensing.Order], error) {
+		return s.ledger.Orders(s.ctx, licensing.System(), licensing.OrderFilter{Company: c, Status: licensing.StatusAssigned,
+			ExpiresBefore: in.Until.Add(time.Microsecond), After: after, Limit: licensing.MaxPageSize})
+	})
+	if err != nil {
+		return s.fail("orders", "Orders(%s, assigned): %v", c, err)
+	}
+	for _, o := range orders {
+		if o.AssignedAt.After(now) {
+			continue
+		}
+		e, ok := listed[o.ID]
+		if !ok || !e.At.Equal(o.ExpiresAt) {
+			return s.fail("forecast", "order %s of company %s expires at %s, by the forecast's end %s; the forecast says %+v",
+				o.ID, c, o.ExpiresAt.Format(time.RFC3339Nano), in.Until.Format(time.RFC3339Nano), e)
+		}
+	}
+	return nil
 }

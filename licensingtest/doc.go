@@ -29,7 +29,9 @@
 // assign, reject or cancel an order, tell the next fact of a learner's
 // life, allocate one learner or several, reallocate, release, sweep,
 // deliver the outbox to a recording Notifier that is now and then down,
-// retry a call with its idempotency key, or move the clock (Jump). Actors
+// retry a call with its idempotency key, ask for a company's forecast
+// (which writes nothing and lists every expiry due by its end), or move
+// the clock (Jump). Actors
 // are drawn with Actor: the system, partner managers at any depth above a
 // company, its company managers, and foreign ones. The clock runs from
 // Config.Start to Config.Months later over Config.Steps steps, by small

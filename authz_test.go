@@ -324,6 +324,9 @@ func TestAuthorization(t *testing.T) {
 		{"Events", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
 			return discard(l.Events(ctx, a, licensing.EventFilter{Company: tg.company}))
 		}},
+		{"Forecast", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.Forecast(ctx, a, licensing.ForecastInput{Company: tg.company, Until: forecastUntil}))
+		}},
 		{"Sweep", []licensing.ActorKind{S}, false, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
 			return discard(l.Sweep(ctx, a))
 		}},
@@ -382,6 +385,53 @@ func TestAuthorization(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// forecastUntil is the end of the forecasts of the authorization tests:
+// past the expiry of the fixture's assigned order.
+var forecastUntil = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// TestForecastPartnerTenancy checks a partner's forecast: its own partner's
+// managers and those above it may read it; a sibling, a stranger or a
+// company manager get the same not-found as for a partner that does not
+// exist, and the forecast writes nothing either way.
+func TestForecastPartnerTenancy(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	for _, c := range []struct {
+		name  string
+		actor licensing.Actor
+		ok    bool
+	}{
+		{"System", licensing.System(), true},
+		{"OwnerPartner", licensing.PartnerManager(f.p1a, ""), true},
+		{"AncestorPartner", licensing.PartnerManager(f.p1, ""), true},
+		{"SiblingPartner", licensing.PartnerManager(f.p1b, ""), false},
+		{"StrangerPartner", licensing.PartnerManager(f.p2, ""), false},
+		{"CompanyManager", licensing.CompanyManager(f.c, ""), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := takeSnapshot(t, f.store)
+			fc, err := f.ledger.Forecast(ctx, c.actor, licensing.ForecastInput{Partner: f.p1a, Until: forecastUntil})
+			if diff := cmp.Diff(before, takeSnapshot(t, f.store)); diff != "" {
+				t.Fatalf("Forecast wrote (-before +after):\n%s", diff)
+			}
+			if c.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(fc.Days) == 0 || fc.Days[len(fc.Days)-1].Expiries[0].Order != f.assigned {
+					t.Fatalf("forecast of p1a: %+v; want the expiry of order %s last", fc.Days, f.assigned)
+				}
+				return
+			}
+			_, gerr := f.ledger.Forecast(ctx, c.actor, licensing.ForecastInput{Partner: "ghost-p", Until: forecastUntil})
+			if !errors.Is(err, licensing.ErrNotFound) || gerr == nil ||
+				err.Error() != strings.ReplaceAll(gerr.Error(), "ghost-p", f.p1a) {
+				t.Fatalf("foreign partner: %v\nmissing partner: %v", err, gerr)
+			}
+		})
 	}
 }
 

@@ -245,6 +245,15 @@
 // with a scheduler of its own calls ledger.Sweep(ctx, licensing.System()) and
 // ledger.Deliver(ctx, licensing.System()) from it instead.
 //
+// Forecast tells, for a company or a partner's companies and up to ten
+// years ahead, what the sweep will do if nothing else changes: the
+// reminders and when, the expiries and which learners lose access or
+// continue on another order's seats, and the seats to order to keep every
+// learner licensed. It runs the sweep's own step at each instant something
+// falls due, on a virtual clock, over a layer that keeps the step's writes
+// in memory above one read-only view of the store: a forecast is what the
+// sweep then does (storetest checks it on every store), and writes nothing.
+//
 // # Logs, traces and metrics
 //
 // Config.Logger (a *slog.Logger) receives the ledger's records: each pass
@@ -348,7 +357,8 @@
 // per record, each documented with the errors it returns: ErrNotFound for a
 // missing record, ErrConflict from InsertTier and from a Put that would move
 // a record to another parent, and no driver error ever. Stores keep
-// instants to the microsecond in UTC and copy values in and out. The
+// instants to the microsecond in UTC and copy values in and out. What each
+// query's filter selects is its Match method (OrderQuery.Match, ...). The
 // package storetest runs the conformance and property suite any Store must
 // pass:
 //
@@ -359,4 +369,8 @@
 // Grow a store through optional interfaces found by type assertion, never by
 // changing Store; a store that wraps another (for metrics, say) passes the
 // inner store's optional interfaces through, as examples/metricstore does.
+// Two are on Tx, each with a fallback in the Ledger that gives the same
+// result: BatchTx, through which Allocate reads and writes any number of
+// learners in a fixed number of statements, and OrderSums, through which
+// a summary is one aggregate read.
 package licensing

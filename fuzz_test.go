@@ -147,8 +147,10 @@ func FuzzInputJSON(f *testing.F) {
 		`{"order":"ord_x","reason":"\u0000"}`,
 		`{"name":"gold","term":{"months":-12,"days":400}}`,
 		`{"name":"N","managers":[{"email":"a@b"}],"purchase_order":{"reference":" ","quantity":1000000}}`,
+		`{"company":"C","from":"9999-12-01T00:00:00Z","until":"9999-12-31T23:59:59.999999Z"}`,
+		`{"partner":"C","until":"0001-01-01T00:00:00Z"}`,
 	} {
-		for kind := range 18 {
+		for kind := range 19 {
 			f.Add(uint8(kind), s)
 		}
 	}
@@ -158,7 +160,7 @@ func FuzzInputJSON(f *testing.F) {
 		// "C" in a body stands for the company of the fixture.
 		body = replaceC(body, fl.c)
 		var err error
-		switch kind % 18 {
+		switch kind % 19 {
 		case 0:
 			err = decodeRun(body, func(in licensing.LicenceRequest) error { _, err := fl.l.RequestLicences(ctx, fl.pm, in); return err })
 		case 1:
@@ -195,6 +197,8 @@ func FuzzInputJSON(f *testing.F) {
 			err = decodeRun(body, func(in licensing.LearnerRef) error { _, err := fl.l.Learner(ctx, fl.pm, in); return err })
 		case 17:
 			err = decodeRun(body, func(in licensing.OrderFilter) error { _, err := fl.l.Orders(ctx, fl.pm, in); return err })
+		case 18:
+			err = decodeRun(body, func(in licensing.ForecastInput) error { _, err := fl.l.Forecast(ctx, fl.pm, in); return err })
 		}
 		fl.typed(t, "command", err)
 	})

@@ -107,9 +107,16 @@ func (l *Ledger) Allocate(ctx context.Context, a Actor, in Allocation) ([]Licenc
 		if _, err := tier(tx, in.Tier); err != nil {
 			return nil, err
 		}
-		for _, id := range in.Learners {
-			if err := receivable(tx, now, c.ID, id, in.Tier); err != nil {
+		bt, batch := batchOf(tx)
+		if batch {
+			if err := receivableAll(bt, now, c.ID, in.Learners, in.Tier); err != nil {
 				return nil, err
+			}
+		} else {
+			for _, id := range in.Learners {
+				if err := receivable(tx, now, c.ID, id, in.Tier); err != nil {
+					return nil, err
+				}
 			}
 		}
 		need := len(in.Learners)
@@ -142,6 +149,9 @@ func (l *Ledger) Allocate(ctx context.Context, a Actor, in Allocation) ([]Licenc
 		if free < need {
 			return nil, &Error{Kind: ErrInsufficient, Field: "learners", Needed: need, Free: free,
 				Message: fmt.Sprintf("%d %s licences needed, %d free", need, in.Tier, free)}
+		}
+		if batch {
+			return l.grantAll(tx, bt, a, now, c, orders, in.Learners)
 		}
 		out := make([]Licence, 0, need)
 		i := 0
@@ -266,6 +276,14 @@ func (r allocationRef) licences(tx Tx, in Allocation, at time.Time) ([]Licence, 
 // receivable checks that a learner may receive a licence of the tier.
 func receivable(tx Tx, now time.Time, companyID, learnerID, tierName string) error {
 	ln, err := tx.Learner(companyID, learnerID)
+	return mayReceive(now, learnerID, tierName, ln, err, func() (Licence, error) {
+		return tx.CurrentLicence(companyID, learnerID, tierName)
+	})
+}
+
+// mayReceive is receivable on what was read: the learner (or the error of
+// reading it) and a function that reads the learner's current licence.
+func mayReceive(now time.Time, learnerID, tierName string, ln Learner, err error, current func() (Licence, error)) error {
 	if errors.Is(err, ErrNotFound) {
 		return notFound("learner", learnerID)
 	}
@@ -276,7 +294,7 @@ func receivable(tx Tx, now time.Time, companyID, learnerID, tierName string) err
 		return &Error{Kind: ErrNotEligible, Field: "learner",
 			Message: fmt.Sprintf("learner %q has left the company", learnerID)}
 	}
-	cur, err := tx.CurrentLicence(companyID, learnerID, tierName)
+	cur, err := current()
 	if err == nil && cur.Live(now) {
 		return &Error{Kind: ErrAlreadyLicensed, Field: "learner",
 			Message: fmt.Sprintf("learner %q holds licence %s of %s until %s", learnerID, cur.ID, tierName,

@@ -356,8 +356,8 @@ func (l *Ledger) observeTx(ctx context.Context, write bool, fn func(tx Tx) error
 
 // watchedTx is a Tx that notes what a command does: from the events it
 // appends, the tenant it acted on and the licences it allocated; whether it
-// looked up and recorded an idempotency key. Tx has no optional interface;
-// one added later must be passed through here.
+// looked up and recorded an idempotency key. Its optional interface,
+// BatchTx, is passed through by batchOf; one added later must be too.
 type watchedTx struct {
 	Tx
 	o *observation
@@ -367,6 +367,12 @@ func (t *watchedTx) AppendEvent(e *Event) error {
 	if err := t.Tx.AppendEvent(e); err != nil {
 		return err
 	}
+	t.note(e)
+	return nil
+}
+
+// note notes an appended event.
+func (t *watchedTx) note(e *Event) {
 	out := &t.o.out
 	if out.Partner == "" && out.Company == "" {
 		out.Partner, out.Company = e.Partner, e.Company
@@ -377,7 +383,6 @@ func (t *watchedTx) AppendEvent(e *Event) error {
 	if e.Type == EventLicenceAllocated {
 		out.Allocated++
 	}
-	return nil
 }
 
 func (t *watchedTx) Idempotency(scope, key string) (IdempotencyRecord, error) {

@@ -696,9 +696,24 @@ func (l *Ledger) forget(ctx context.Context, now time.Time, res *SweepResult) er
 	}
 }
 
+// sweepOrder runs the sweep's step for one order in a transaction of its
+// own.
 func (l *Ledger) sweepOrder(ctx context.Context, a Actor, now time.Time, id string) (expired, reminded bool, err error) {
 	err = l.update(ctx, func(tx Tx) error {
-		expired, reminded = false, false
+		var err error
+		expired, reminded, err = l.sweepStep(tx, a, now, id)
+		return err
+	})
+	return expired, reminded, err
+}
+
+// sweepStep is the sweep's step for one order, in tx at now: it queues the
+// reminders due and records the expiry if due (see sweepDue), and reports
+// which it did. Sweep runs it in a transaction per order; Forecast runs it
+// on a Tx that keeps what it writes in memory, at each future instant, so
+// that a forecast is what the sweep will do.
+func (l *Ledger) sweepStep(tx Tx, a Actor, now time.Time, id string) (expired, reminded bool, err error) {
+	err = func() error {
 		o, err := tx.Order(id)
 		if err != nil {
 			return err
@@ -770,7 +785,7 @@ func (l *Ledger) sweepOrder(ctx context.Context, a Actor, now time.Time, id stri
 			expired = true
 		}
 		return tx.PutOrder(o)
-	})
+	}()
 	return expired, reminded, err
 }
 

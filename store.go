@@ -3,6 +3,7 @@ package licensing
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -45,6 +46,14 @@ type Store interface {
 
 // Tx is one transaction of a Store: a getter, a Put (insert or replace the
 // whole record with the same key) and a list method per record.
+//
+// A Tx may also have optional interfaces, which the Ledger finds by a type
+// assertion, as database/sql finds a driver's, and does without when they
+// are missing: BatchTx (a bulk allocation in a fixed number of statements)
+// and OrderSums (a summary in one aggregate read). The results are the
+// same either way; storetest runs both paths on every store. A Tx that
+// wraps another must offer each optional interface exactly when the one
+// it wraps does.
 type Tx interface {
 	// Tier returns the registered tier, or ErrNotFound.
 	Tier(name string) (Tier, error)
@@ -254,4 +263,67 @@ func exists[T any](_ T, err error) (bool, error) {
 		return false, nil
 	}
 	return false, err
+}
+
+// The Match methods below say whether a record is selected by a query's
+// filter fields, its cursor and limit aside: the one statement of what
+// each filter means, used by memstore and by the Ledger's forecast, which
+// layers records it has not written over a store's.
+
+// Match reports whether p is selected by q's Parents and Ref.
+func (q PartnerQuery) Match(p Partner) bool {
+	return (q.Parents == nil || slices.Contains(q.Parents, p.Parent)) && (q.Ref == "" || p.Ref == q.Ref)
+}
+
+// Match reports whether c is selected by q's Partners and Ref.
+func (q CompanyQuery) Match(c Company) bool {
+	return (q.Partners == nil || slices.Contains(q.Partners, c.Partner)) && (q.Ref == "" || c.Ref == q.Ref)
+}
+
+// Match reports whether o is selected by q's fields other than After and
+// Limit.
+func (q OrderQuery) Match(o Order) bool {
+	if q.Company != "" && o.Company != q.Company ||
+		len(q.Partners) > 0 && !slices.Contains(q.Partners, o.Partner) ||
+		len(q.Statuses) > 0 && !slices.Contains(q.Statuses, o.Status) ||
+		q.Tier != "" && o.Tier != q.Tier ||
+		q.PurchaseOrder != "" && o.PurchaseOrder != q.PurchaseOrder ||
+		q.Renews != "" && o.Renews != q.Renews {
+		return false
+	}
+	return within(o.RequestedAt, q.RequestedFrom, q.RequestedBefore) &&
+		within(o.AssignedAt, q.AssignedFrom, q.AssignedBefore) &&
+		within(o.ExpiresAt, q.ExpiresFrom, q.ExpiresBefore)
+}
+
+// within reports whether t lies in [from, before); zero bounds are open. A
+// zero t lies in no bounded range.
+func within(t, from, before time.Time) bool {
+	if from.IsZero() && before.IsZero() {
+		return true
+	}
+	if t.IsZero() {
+		return false
+	}
+	return (from.IsZero() || !t.Before(from)) && (before.IsZero() || t.Before(before))
+}
+
+// Match reports whether l is a learner of q's Company.
+func (q LearnerQuery) Match(l Learner) bool { return l.Company == q.Company }
+
+// Match reports whether l is selected by q's Company, Learner and Order.
+func (q LicenceQuery) Match(l Licence) bool {
+	return l.Company == q.Company && (q.Learner == "" || l.Learner == q.Learner) &&
+		(q.Order == "" || l.Order == q.Order)
+}
+
+// Match reports whether e is selected by q's Company and Partners.
+func (q EventQuery) Match(e Event) bool {
+	return (q.Company == "" || e.Company == q.Company) &&
+		(len(q.Partners) == 0 || slices.Contains(q.Partners, e.Partner))
+}
+
+// Match reports whether n is selected by q's State and DueBy.
+func (q NotificationQuery) Match(n Notification) bool {
+	return (q.State == "" || n.State == q.State) && (q.DueBy.IsZero() || !n.NextAttempt.After(q.DueBy))
 }

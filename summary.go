@@ -60,7 +60,7 @@ func (l *Ledger) CompanySummary(ctx context.Context, a Actor, companyID string) 
 			return Summary{}, err
 		}
 		s := summer{now: now, within: l.expiringWithin, tiers: map[string]*TierSummary{}}
-		if err := s.addOrders(tx, OrderQuery{Company: companyID}); err != nil {
+		if err := s.addAll(tx, OrderQuery{Company: companyID}); err != nil {
 			return Summary{}, err
 		}
 		return Summary{Company: companyID, At: now, Tiers: s.list()}, nil
@@ -90,7 +90,7 @@ func (l *Ledger) PartnerSummary(ctx context.Context, a Actor, partnerID string) 
 			return Summary{}, err
 		}
 		s := summer{now: now, within: l.expiringWithin, tiers: map[string]*TierSummary{}}
-		if err := s.addOrders(tx, OrderQuery{Partners: ids}); err != nil {
+		if err := s.addAll(tx, OrderQuery{Partners: ids}); err != nil {
 			return Summary{}, err
 		}
 		n := 0
@@ -110,11 +110,102 @@ func (l *Ledger) PartnerSummary(ctx context.Context, a Actor, partnerID string) 
 	})
 }
 
+// OrderSums is the optional interface of a Tx that adds orders up in the
+// store, in one read whatever their number, for CompanySummary and
+// PartnerSummary. The Ledger finds it by a type assertion, as it finds
+// BatchTx, and without it reads the orders themselves, a page at a time,
+// and adds them up; the summaries are the same either way (storetest
+// compares them). A Tx that wraps another must offer it exactly when the
+// wrapped one does.
+type OrderSums interface {
+	// SumOrders adds up the orders q selects (the Ledger sets only its
+	// Company or its Partners) in groups of the same Tier, Status (as
+	// stored) and Expiry: ExpiredBy if ExpiresAt is zero or not after
+	// now, ExpiringBy if it is after now and not after soon, Later if it
+	// is after soon. It returns one OrderSum per group that has an order,
+	// by Tier, then Status, then Expiry, and an empty slice if none.
+	SumOrders(q OrderQuery, now, soon time.Time) ([]OrderSum, error)
+}
+
+// Expiry places an order's ExpiresAt against two instants, now and soon
+// (see OrderSums).
+type Expiry int
+
+// The places of an order's ExpiresAt, in time order.
+const (
+	// ExpiredBy: zero, or not after now.
+	ExpiredBy Expiry = iota
+	// ExpiringBy: after now, not after soon.
+	ExpiringBy
+	// Later: after soon.
+	Later
+)
+
+// OrderSum adds up a group of orders (see OrderSums): how many, and the
+// sums of their Quantity and Allocated.
+type OrderSum struct {
+	Tier      string
+	Status    Status
+	Expiry    Expiry
+	Orders    int
+	Quantity  int
+	Allocated int
+}
+
 // summer adds orders up into tier summaries.
 type summer struct {
 	now    time.Time
 	within time.Duration
 	tiers  map[string]*TierSummary
+}
+
+// addAll adds up the orders q selects: in one aggregate read if the Tx
+// has OrderSums, else order by order.
+func (s *summer) addAll(tx Tx, q OrderQuery) error {
+	if w, ok := tx.(*watchedTx); ok {
+		tx = w.Tx
+	}
+	os, ok := tx.(OrderSums)
+	if !ok {
+		return s.addOrders(tx, q)
+	}
+	sums, err := os.SumOrders(q, s.now, s.now.Add(s.within))
+	if err != nil {
+		return err
+	}
+	for _, g := range sums {
+		s.addSum(g)
+	}
+	return nil
+}
+
+// addSum adds up a group of orders as add adds each of them.
+func (s *summer) addSum(g OrderSum) {
+	t := s.tier(g.Tier)
+	switch {
+	case g.Status == StatusRequested:
+		t.Requested += g.Orders
+		t.RequestedSeats += g.Quantity
+	case g.Status == StatusAssigned && g.Expiry == ExpiredBy:
+		t.Expired += g.Quantity
+	case g.Status == StatusAssigned:
+		t.Available += g.Quantity - g.Allocated
+		t.Allocated += g.Allocated
+		if g.Expiry == ExpiringBy {
+			t.ExpiringSoon += g.Quantity
+		}
+	case g.Status == StatusExpired:
+		t.Expired += g.Quantity
+	}
+}
+
+func (s *summer) tier(name string) *TierSummary {
+	t := s.tiers[name]
+	if t == nil {
+		t = &TierSummary{Tier: name}
+		s.tiers[name] = t
+	}
+	return t
 }
 
 func (s *summer) addOrders(tx Tx, q OrderQuery) error {
@@ -135,11 +226,7 @@ func (s *summer) addOrders(tx Tx, q OrderQuery) error {
 }
 
 func (s *summer) add(o Order) {
-	t := s.tiers[o.Tier]
-	if t == nil {
-		t = &TierSummary{Tier: o.Tier}
-		s.tiers[o.Tier] = t
-	}
+	t := s.tier(o.Tier)
 	switch o.at(s.now).Status {
 	case StatusRequested:
 		t.Requested++

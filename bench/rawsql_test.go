@@ -548,8 +548,19 @@ func strArgs(args []any, ss []string) []any {
 }
 
 // receivable checks, with the learners' rows locked, that each learner is
-// in the company and holds no live licence of the tier.
+// in the company and holds no live licence of the tier. The learners are
+// read 500 at a time, as the rows are written (an IN list of 100,000
+// would pass the bound-argument limit of either database).
 func (r *rawSQL) receivable(tx *sql.Tx, now time.Time, company, tier string, learners []string) error {
+	for chunk := range slices.Chunk(learners, 500) {
+		if err := r.receivableChunk(tx, now, company, tier, chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *rawSQL) receivableChunk(tx *sql.Tx, now time.Time, company, tier string, learners []string) error {
 	rs, err := r.query(tx, "SELECT id, left_at FROM raw_learners WHERE company = ? AND id IN ("+placeholders(len(learners))+") ORDER BY id"+r.forUpdate(""),
 		strArgs([]any{company}, learners)...)
 	if err != nil {

@@ -202,6 +202,12 @@ func TestBadInput(t *testing.T) {
 			http.StatusConflict, licensing.CodeAlreadyLicensed, "learner"},
 		{"a ref taken", post(w.pm, "/companies", map[string]any{"ref": "c", "name": "C again"}),
 			http.StatusConflict, licensing.CodeConflict, "ref"},
+		{"a forecast without until", call{actor: w.pm, method: http.MethodGet, path: "/forecast?company=" + w.c},
+			http.StatusUnprocessableEntity, licensing.CodeInvalid, "until"},
+		{"a forecast over ten years", call{actor: w.pm, method: http.MethodGet, path: "/forecast?until=2040-01-01T00:00:00Z"},
+			http.StatusUnprocessableEntity, licensing.CodeInvalid, "until"},
+		{"a forecast until a date that is not RFC 3339", call{actor: w.pm, method: http.MethodGet, path: "/forecast?until=soon", invalid: true},
+			http.StatusUnprocessableEntity, licensing.CodeInvalid, "until"},
 	})
 }
 
@@ -313,6 +319,8 @@ func TestForeignIDs(t *testing.T) {
 		{"licences", w.c, get("/companies/ID/licences")},
 		{"orders of a company", w.c, get("/orders?company=ID")},
 		{"events of a company", w.c, get("/events?company=ID")},
+		{"forecast of a company", w.c, get("/forecast?company=ID&until=2026-12-31T00:00:00Z")},
+		{"forecast of a partner", w.p, get("/forecast?partner=ID&until=2026-12-31T00:00:00Z")},
 		{"order", w.pending, get("/orders/ID")},
 		{"assign", w.pending, post("/orders/ID/assign", "")},
 		{"reject", w.pending, post("/orders/ID/reject", `{"reason":"r"}`)},

@@ -52,6 +52,7 @@ var ledgerOperations = map[string][]string{
 	"Requeue":         {"requeue-notification"},
 	"Sweep":           {"sweep"},
 	"Deliver":         {"deliver"},
+	"Forecast":        {"get-forecast"},
 }
 
 // notServed are the Ledger's methods that are not calls a client makes:
@@ -164,6 +165,22 @@ func TestOperations(t *testing.T) {
 	}
 	w.check(t, []refused{{"a partner reading the outbox", call{actor: w.pm, method: http.MethodGet, path: "/notifications"},
 		http.StatusForbidden, licensing.CodeForbidden, ""}})
+
+	// The forecast: the assigned order's reminders and its expiry, and
+	// ann (bob left, and was released) losing access; nothing written.
+	before := w.written(t)
+	var fc licensing.Forecast
+	w.ok(t, call{actor: w.pm, method: http.MethodGet, path: "/forecast?company=" + w.c + "&until=2026-02-01T00:00:00Z"}, http.StatusOK, &fc)
+	if len(fc.Days) != 4 || fc.Days[3].Date != "2026-01-31" || len(fc.Days[3].Expiries) != 1 ||
+		fc.Days[3].Expiries[0].Order != w.assigned || !slices.Equal(fc.Days[3].Expiries[0].LostAccess, []string{"ann"}) {
+		t.Fatalf("forecast %+v", fc)
+	}
+	if len(fc.Shortfall) != 1 || fc.Shortfall[0].Seats != 1 {
+		t.Fatalf("shortfall %+v", fc.Shortfall)
+	}
+	if after := w.written(t); after != before {
+		t.Fatalf("the forecast wrote: %s, then %s", before, after)
+	}
 
 	// A year on, the sweep expires the assigned order.
 	h.clock.Add(366 * 24 * time.Hour)

@@ -193,6 +193,12 @@ type (
 		After   string `query:"after" doc:"The cursor: next of the previous page."`
 		Limit   int    `query:"limit" doc:"The page size, 1 to 1000; 0 or absent means 50."`
 	}
+	forecast struct {
+		Company string    `query:"company" doc:"Only this company."`
+		Partner string    `query:"partner" doc:"Only the companies of this partner's subtree."`
+		From    time.Time `query:"from" doc:"Report from this instant on (RFC 3339); absent or past means now."`
+		Until   time.Time `query:"until" doc:"Required: the forecast's end, included (RFC 3339), at most 3660 days after from."`
+	}
 	listNotifications struct {
 		State licensing.DeliveryState `query:"state" enum:"pending,delivered,parked" doc:"Only notifications in this delivery state."`
 		After string                  `query:"after" doc:"The cursor: next of the previous page."`
@@ -391,6 +397,15 @@ func (a *API) routes() {
 			return l.Events(ctx, actor, licensing.EventFilter{Company: in.Company, Partner: in.Partner, After: in.After, Limit: in.Limit})
 		})
 	a.registerStream()
+
+	// Forecast.
+	register(a, huma.Operation{OperationID: "get-forecast", Method: http.MethodGet, Path: "/forecast", Tags: []string{"Forecast"},
+		Summary: "What the sweep will do until a date",
+		Description: "The reminders and when, the expiries and who loses access or continues on another order, and the seats to order to keep every learner licensed: " +
+			"the sweep's own rules run on a virtual clock; nothing is written. Narrowed to the actor's tenancy."},
+		func(ctx context.Context, actor licensing.Actor, in *forecast) (licensing.Forecast, error) {
+			return l.Forecast(ctx, actor, licensing.ForecastInput{Company: in.Company, Partner: in.Partner, From: in.From, Until: in.Until})
+		})
 
 	// Notifications and scheduled work: the system's.
 	register(a, huma.Operation{OperationID: "list-notifications", Method: http.MethodGet, Path: "/notifications", Tags: []string{"Notifications"},

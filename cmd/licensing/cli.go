@@ -379,6 +379,9 @@ func fail(w io.Writer, asJSON bool, err error) int {
 	if errors.As(err, new(*deliveryError)) {
 		code = codeDeliveryFailed
 	}
+	if errors.As(err, new(*violationError)) {
+		code = codeInvariantBroken
+	}
 	if asJSON {
 		body := struct {
 			Code string `json:"code"`

@@ -236,8 +236,9 @@ func TestDemoInMemory(t *testing.T) {
 	}
 	text := out.String()
 	for _, want := range []string{
-		"[1/14] A partner joins the platform",
-		"[14/14] Past the 12 months of the second order too",
+		"[1/15] A partner joins the platform",
+		"[15/15] Past the 12 months of the second order too",
+		"2025-06-03  2025-06-03T10:30:00Z  expires               ord_0008  cmp_0002  premium  3 seats; lost access: ben; continued: finn on ord_0025,ana on ord_0025",
 		"ord_0003  cmp_0002  premium  5    0          assigned  PO-1001",
 		"cmp_0005  initech  ptn_0001  Initech",
 		"2025-02-28T09:15:00Z", // 29 February + 12 months

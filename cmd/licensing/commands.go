@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/licensing-go/licensing"
 )
@@ -58,6 +59,8 @@ func init() {
 			help: "does the learner hold a live licence now, until when, from which order", setup: entitlement},
 		{name: "summary", args: "--company COMPANY | --partner PARTNER", help: "available, allocated, expiring, expired and requested, per tier", setup: summary},
 		{name: "events", args: "[--company COMPANY | --partner PARTNER] [--limit N] [--after CURSOR]", help: "the audit trail", setup: events},
+		{name: "forecast", args: "--until TIME [--from TIME] [--company COMPANY | --partner PARTNER]",
+			help: "what the sweep will do until a date: expiries, who loses access, reminders, seats to order", setup: forecast},
 		{name: "sweep", help: "record expiries and queue the reminders that are due (system)", setup: sweep},
 		{name: "notifications", args: "[--state pending|delivered|parked] [--limit N] [--after CURSOR]",
 			help: "list the notification outbox (system)", setup: notifications},
@@ -69,6 +72,8 @@ func init() {
 		{name: "migrate", needs: needsStore, help: "create or update the database schema", setup: migrate},
 		{name: "demo", args: "[--file PATH]", needs: needsNothing,
 			help: "the partner guide, end to end, on a throwaway database", setup: demo},
+		{name: "simulate", args: "[--seed N] [--years N] [--steps N] [-v]", needs: needsNothing,
+			help: "run the licence rules on random commands over years of virtual time, checking every invariant, on a throwaway database", setup: simulate},
 		{name: "version", needs: needsNothing, help: "print the version of this build", setup: version},
 		{name: "completion", args: "bash|zsh|fish", needs: needsNothing,
 			help: "print a shell completion script", setup: completion},
@@ -536,6 +541,41 @@ func events(fs *flag.FlagSet) runFunc {
 			return nil, err
 		}
 		return e.ledger.Events(ctx, e.actor, f)
+	}
+}
+
+func forecast(fs *flag.FlagSet) runFunc {
+	var in licensing.ForecastInput
+	var until string
+	companyVar(fs, &in.Company, "only this `company`, by id or ref")
+	partnerVar(fs, &in.Partner, "only the companies of this `partner` and beneath, by id or ref")
+	timeVar(fs, &in.From, "from", "report from this `time` on (default now)")
+	fs.StringVar(&until, "until", "", "the forecast's end, a `time`; a date is its whole day (required)")
+	return func(ctx context.Context, e *env, args []string) (any, error) {
+		if err := wantArgs(args); err != nil {
+			return nil, err
+		}
+		if until == "" {
+			return nil, usageErr("until", "--until is required")
+		}
+		t, err := parseTime("until", until)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := time.Parse(time.DateOnly, until); err == nil {
+			t = t.AddDate(0, 0, 1).Add(-time.Microsecond) // the end of that day
+		}
+		in.Until = t
+		if err := e.company(ctx, &in.Company); err != nil {
+			return nil, err
+		}
+		if err := e.partner(ctx, &in.Partner); err != nil {
+			return nil, err
+		}
+		if in.Company != "" && in.Partner != "" {
+			return nil, usageErr("company", "--company and --partner exclude each other")
+		}
+		return e.ledger.Forecast(ctx, e.actor, in)
 	}
 }
 

@@ -325,6 +325,19 @@ func demoSteps() []step {
 			}
 			return s.summary()
 		}},
+		{"A forecast: what the next months hold", orderExpiry.Add(-20*24*time.Hour + time.Hour), func(s *story) error {
+			until := licensing.AddMonths(orderExpiry, 1)
+			s.say("Pat asks what the sweep will do until %s: the reminders and when, who", when(until))
+			s.say("loses access on which day, and the seats to order to keep every learner licensed.")
+			s.say("The forecast runs the sweep's own rules on a virtual clock and writes nothing;")
+			s.say("it knows the renewal: finn and ana carry over, ben loses access.")
+			f, err := s.ledger.Forecast(s.ctx, s.pat, licensing.ForecastInput{Until: until})
+			if err != nil {
+				return err
+			}
+			s.show(f)
+			return nil
+		}},
 		{"Past the 12 months of the second order too", orderExpiry, func(s *story) error {
 			s.say("With no sweep, ana is still entitled, now on the renewal; ben is not.")
 			if err := s.entitlement("ana"); err != nil {

@@ -60,7 +60,8 @@ func eventCount(t *testing.T, db string) string {
 }
 
 // unsafeArgs are command lines a fuzzer must not run: another database,
-// a file written, the network reached, a server started.
+// a file written, the network reached, a server started, a simulation
+// (which may run for minutes).
 func unsafeArgs(args []string) bool {
 	for _, a := range args {
 		flag := strings.TrimLeft(a, "-")
@@ -68,7 +69,7 @@ func unsafeArgs(args []string) bool {
 			return true
 		}
 		switch a {
-		case "serve", "deliver", "demo":
+		case "serve", "deliver", "demo", "simulate":
 			return true
 		}
 	}

@@ -9,6 +9,7 @@
 //	licensing --as partner:acme companies                       # their ids and refs
 //	licensing --as company:globex summary --company globex
 //	licensing serve                                             # the portal and the HTTP API on 127.0.0.1:8080
+//	licensing simulate --seed 7 --years 3                       # the rules on random commands, every invariant checked
 //
 // "licensing serve" serves the portal (package web) at / and the HTTP API
 // (package httpapi) at /api/v1/ on the same database, with a development
@@ -43,6 +44,15 @@
 // "licensing help order" prints it on stdout with status 0. A mistyped
 // command is an error that names the nearest commands, if any are near:
 // unknown command "ordrs"; did you mean "orders"?
+//
+// "licensing simulate --seed N --years 3" runs package licensingtest's
+// simulator on a throwaway SQLite database: the ledger's commands drawn at
+// random, by random actors, over years of virtual time, with every
+// invariant checked after every step. It prints a row per month (seats,
+// allocations, expiries, renewals, reminders, ...) and exits 1 with the
+// code invariant_broken, naming the step, the instant and the invariant,
+// at the first one broken; the same seed gives the same run, and -v prints
+// its steps on stderr.
 //
 // "licensing version" (or --version) prints the module version and VCS
 // revision the binary was built from, and "licensing completion

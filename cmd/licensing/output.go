@@ -292,8 +292,12 @@ func tables(v any) []table {
 			return []string{n.ID, string(n.Kind), days, dash(to), dash(n.Company), dash(n.Order),
 				string(n.State), itoa(n.Attempts), when(n.DeliveredAt), next, dash(n.LastError)}
 		})
+	case licensing.Forecast:
+		return forecastTables(v)
 	case buildVersion:
 		return []table{{notes: []string{v.String()}}}
+	case *simulation:
+		return v.tables()
 	case licensing.SweepResult:
 		line := fmt.Sprintf("swept: %s expired, %s queued", plural(v.Expired, "order"), plural(v.Reminders, "reminder"))
 		if v.Forgotten > 0 {
@@ -372,4 +376,54 @@ func count(e licensing.Event) string {
 		return "-"
 	}
 	return itoa(e.Count)
+}
+
+// forecastTables prints a forecast: a row per expiry and notification, by
+// day, then the seats to order.
+func forecastTables(f licensing.Forecast) []table {
+	who := "every company"
+	switch {
+	case f.Company != "":
+		who = "company " + f.Company
+	case f.Partner != "":
+		who = "partner " + f.Partner
+	}
+	days := table{title: []string{"forecast of " + who + " from " + when(f.From) + " until " + when(f.Until)},
+		header: []string{"DATE", "AT", "WHAT", "ORDER", "COMPANY", "TIER", "DETAIL"}}
+	for _, d := range f.Days {
+		for _, x := range d.Expiries {
+			detail := fmt.Sprintf("%s; lost access: %s", plural(x.Quantity, "seat"), dash(strings.Join(x.LostAccess, ",")))
+			if len(x.Continued) > 0 {
+				on := make([]string, len(x.Continued))
+				for i, c := range x.Continued {
+					on[i] = c.Learner + " on " + c.Order
+				}
+				detail += "; continued: " + strings.Join(on, ",")
+			}
+			days.rows = append(days.rows, []string{d.Date, when(x.At), "expires", x.Order, x.Company, x.Tier, detail})
+		}
+		for _, n := range d.Notifications {
+			what := string(n.Kind)
+			if n.Kind == licensing.NotifyReminder {
+				what = fmt.Sprintf("reminder %dd", n.Days)
+			}
+			detail := fmt.Sprintf("to %s; allocated %d, unallocated %d", dash(strings.Join(n.To, ",")), n.Allocated, n.Unallocated)
+			if n.Kind == licensing.NotifyAccessLost {
+				detail = fmt.Sprintf("to %s; lost access: %s", dash(strings.Join(n.To, ",")), dash(strings.Join(n.Learners, ",")))
+			}
+			days.rows = append(days.rows, []string{d.Date, when(n.At), what, dash(n.Order), n.Company, n.Tier, detail})
+		}
+	}
+	if len(f.Days) == 0 {
+		days.header, days.notes = nil, []string{"nothing expires and no reminder is due"}
+	}
+	short := table{title: []string{"seats to order to keep every learner licensed until " + when(f.Until)},
+		header: []string{"COMPANY", "TIER", "LOSING ACCESS", "FREE SEATS", "SEATS TO ORDER"}}
+	for _, s := range f.Shortfall {
+		short.rows = append(short.rows, []string{s.Company, s.Tier, strings.Join(s.Learners, ","), itoa(s.Free), itoa(s.Seats)})
+	}
+	if len(f.Shortfall) == 0 {
+		short.header, short.notes = nil, []string{"none: no learner loses access"}
+	}
+	return []table{days, short}
 }

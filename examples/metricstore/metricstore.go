@@ -14,10 +14,12 @@ import (
 )
 
 var (
-	_ licensing.Store    = (*Store)(nil)
-	_ licensing.Migrator = (*Store)(nil)
-	_ io.Closer          = (*Store)(nil)
-	_ licensing.Tx       = (*countingTx)(nil)
+	_ licensing.Store     = (*Store)(nil)
+	_ licensing.Migrator  = (*Store)(nil)
+	_ io.Closer           = (*Store)(nil)
+	_ licensing.Tx        = (*countingTx)(nil)
+	_ licensing.BatchTx   = (*countingBatchSumsTx)(nil)
+	_ licensing.OrderSums = (*countingBatchSumsTx)(nil)
 )
 
 // Store wraps another licensing.Store and counts what goes through it:
@@ -91,14 +93,14 @@ func (st Stats) Methods() []string {
 func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) (err error) {
 	start := time.Now()
 	defer func() { s.finish("update", start, err, recover()) }()
-	return s.next.Update(ctx, func(tx licensing.Tx) error { return fn(&countingTx{tx: tx, s: s}) })
+	return s.next.Update(ctx, func(tx licensing.Tx) error { return fn(s.wrap(tx)) })
 }
 
 // View counts a read-only transaction of the wrapped store.
 func (s *Store) View(ctx context.Context, fn func(tx licensing.Tx) error) (err error) {
 	start := time.Now()
 	defer func() { s.finish("view", start, err, recover()) }()
-	return s.next.View(ctx, func(tx licensing.Tx) error { return fn(&countingTx{tx: tx, s: s}) })
+	return s.next.View(ctx, func(tx licensing.Tx) error { return fn(s.wrap(tx)) })
 }
 
 // CurrentLicence counts the entitlement read of the wrapped store.
@@ -167,6 +169,78 @@ func (s *Store) count(method string) {
 	s.mu.Lock()
 	s.stats.Calls[method]++
 	s.mu.Unlock()
+}
+
+// wrap returns the counting Tx of tx, with the optional interfaces of
+// licensing.Tx that tx has (BatchTx, OrderSums) and no other, so that the
+// Ledger finds what the wrapped store offers.
+func (s *Store) wrap(tx licensing.Tx) licensing.Tx {
+	c := &countingTx{tx: tx, s: s}
+	b, isBatch := tx.(licensing.BatchTx)
+	o, isSums := tx.(licensing.OrderSums)
+	switch {
+	case isBatch && isSums:
+		return &countingBatchSumsTx{c, countingBatch{c, b}, countingSums{c, o}}
+	case isBatch:
+		return &countingBatchTx{c, countingBatch{c, b}}
+	case isSums:
+		return &countingSumsTx{c, countingSums{c, o}}
+	}
+	return c
+}
+
+// The counting Tx of each set of optional interfaces.
+type (
+	countingBatchTx struct {
+		*countingTx
+		countingBatch
+	}
+	countingSumsTx struct {
+		*countingTx
+		countingSums
+	}
+	countingBatchSumsTx struct {
+		*countingTx
+		countingBatch
+		countingSums
+	}
+)
+
+// countingBatch counts the calls of licensing.BatchTx and passes them on.
+type countingBatch struct {
+	t *countingTx
+	b licensing.BatchTx
+}
+
+func (c countingBatch) LearnersByID(company string, ids []string) ([]licensing.Learner, error) {
+	c.t.s.count("LearnersByID")
+	return c.b.LearnersByID(company, ids)
+}
+
+func (c countingBatch) CurrentLicences(company, tier string, learners []string) ([]licensing.Licence, error) {
+	c.t.s.count("CurrentLicences")
+	return c.b.CurrentLicences(company, tier, learners)
+}
+
+func (c countingBatch) PutLicences(ls []licensing.Licence) error {
+	c.t.s.count("PutLicences")
+	return c.b.PutLicences(ls)
+}
+
+func (c countingBatch) AppendEvents(es []*licensing.Event) error {
+	c.t.s.count("AppendEvents")
+	return c.b.AppendEvents(es)
+}
+
+// countingSums counts the calls of licensing.OrderSums and passes them on.
+type countingSums struct {
+	t *countingTx
+	o licensing.OrderSums
+}
+
+func (c countingSums) SumOrders(q licensing.OrderQuery, now, soon time.Time) ([]licensing.OrderSum, error) {
+	c.t.s.count("SumOrders")
+	return c.o.SumOrders(q, now, soon)
 }
 
 // countingTx counts each call and hands it to the wrapped transaction.

@@ -110,3 +110,119 @@ func TestOptionalMethods(t *testing.T) {
 		}
 	})
 }
+
+// plainTxStore is a store whose transactions have no optional interface.
+type plainTxStore struct{ *memstore.Store }
+
+func (s plainTxStore) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	return s.Store.Update(ctx, func(tx licensing.Tx) error { return fn(struct{ licensing.Tx }{tx}) })
+}
+
+func (s plainTxStore) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	return s.Store.View(ctx, func(tx licensing.Tx) error { return fn(struct{ licensing.Tx }{tx}) })
+}
+
+// sumsTxStore is a store whose transactions have OrderSums and not
+// BatchTx.
+type sumsTxStore struct{ *memstore.Store }
+
+func (s sumsTxStore) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	return s.Store.Update(ctx, func(tx licensing.Tx) error { return fn(onlySums(tx)) })
+}
+
+func (s sumsTxStore) View(ctx context.Context, fn func(tx licensing.Tx) error) error {
+	return s.Store.View(ctx, func(tx licensing.Tx) error { return fn(onlySums(tx)) })
+}
+
+func onlySums(tx licensing.Tx) licensing.Tx {
+	return struct {
+		licensing.Tx
+		licensing.OrderSums
+	}{tx, tx.(licensing.OrderSums)}
+}
+
+// TestBatchTx checks that the wrapper's transactions offer the optional
+// interfaces, licensing.BatchTx and licensing.OrderSums, exactly when the
+// wrapped store's do, and count their calls: the Ledger's bulk allocation
+// and summaries go through them.
+func TestBatchTx(t *testing.T) {
+	ctx := context.Background()
+	has := func(s licensing.Store) (batch, sums bool) {
+		if err := s.Update(ctx, func(tx licensing.Tx) error {
+			_, batch = tx.(licensing.BatchTx)
+			_, sums = tx.(licensing.OrderSums)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var vb, vs bool
+		if err := s.View(ctx, func(tx licensing.Tx) error {
+			_, vb = tx.(licensing.BatchTx)
+			_, vs = tx.(licensing.OrderSums)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if batch != vb || sums != vs {
+			t.Errorf("BatchTx, OrderSums in Update: %v, %v; in View: %v, %v", batch, sums, vb, vs)
+		}
+		return batch, sums
+	}
+	for _, c := range []struct {
+		name        string
+		inner       licensing.Store
+		batch, sums bool
+	}{
+		{"Memstore", memstore.New(), true, true},
+		{"Plain", plainTxStore{memstore.New()}, false, false},
+		{"OnlySums", sumsTxStore{memstore.New()}, false, true},
+	} {
+		batch, sums := has(New(c.inner, slog.New(slog.DiscardHandler)))
+		if batch != c.batch || sums != c.sums {
+			t.Errorf("%s: the wrapper offers BatchTx %v, OrderSums %v; want %v, %v", c.name, batch, sums, c.batch, c.sums)
+		}
+	}
+
+	s := New(memstore.New(), slog.New(slog.DiscardHandler))
+	l, err := licensing.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := licensing.System()
+	p, err := l.CreatePartner(ctx, sys, licensing.NewPartner{Name: "P"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm := licensing.PartnerManager(p.ID, "pam")
+	cc, err := l.CreateCompany(ctx, pm, licensing.NewCompany{Name: "C",
+		PurchaseOrder: &licensing.PurchaseOrder{Reference: "po-1", Quantity: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AssignOrder(ctx, pm, licensing.OrderAssignment{Order: cc.Order.ID}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b"} {
+		if _, err := l.LearnerJoined(ctx, sys, licensing.LearnerFact{Company: cc.Company.ID, Learner: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.Allocate(ctx, pm, licensing.Allocation{Company: cc.Company.ID, Learners: []string{"a", "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	calls := s.Stats().Calls
+	for _, m := range []string{"LearnersByID", "CurrentLicences", "PutLicences", "AppendEvents"} {
+		if calls[m] != 1 {
+			t.Errorf("%s called %d times by one Allocate, want 1", m, calls[m])
+		}
+	}
+	if calls["PutLicence"] != 0 {
+		t.Errorf("PutLicence called %d times by a bulk Allocate, want 0", calls["PutLicence"])
+	}
+	if _, err := l.CompanySummary(ctx, pm, cc.Company.ID); err != nil {
+		t.Fatal(err)
+	}
+	if calls := s.Stats().Calls; calls["SumOrders"] != 1 || calls["Orders"] != 0 {
+		t.Errorf("CompanySummary called SumOrders %d times and Orders %d; want 1 and 0", calls["SumOrders"], calls["Orders"])
+	}
+}

@@ -232,6 +232,65 @@ type FactBody struct {
 	At *time.Time `json:"at,omitempty"`
 }
 
+// Forecast defines model for Forecast.
+type Forecast struct {
+	Company   *string             `json:"company,omitempty"`
+	Days      []ForecastDay       `json:"days"`
+	From      time.Time           `json:"from"`
+	Partner   *string             `json:"partner,omitempty"`
+	Shortfall []ForecastShortfall `json:"shortfall"`
+	Until     time.Time           `json:"until"`
+}
+
+// ForecastContinued defines model for ForecastContinued.
+type ForecastContinued struct {
+	ExpiresAt time.Time `json:"expires_at"`
+	Learner   string    `json:"learner"`
+	Order     string    `json:"order"`
+}
+
+// ForecastDay defines model for ForecastDay.
+type ForecastDay struct {
+	Date          string                 `json:"date"`
+	Expiries      []ForecastExpiry       `json:"expiries"`
+	Notifications []ForecastNotification `json:"notifications"`
+}
+
+// ForecastExpiry defines model for ForecastExpiry.
+type ForecastExpiry struct {
+	At         time.Time           `json:"at"`
+	Company    string              `json:"company"`
+	Continued  []ForecastContinued `json:"continued"`
+	ExpiresAt  time.Time           `json:"expires_at"`
+	LostAccess []string            `json:"lost_access"`
+	Order      string              `json:"order"`
+	Quantity   int64               `json:"quantity"`
+	Tier       string              `json:"tier"`
+}
+
+// ForecastNotification defines model for ForecastNotification.
+type ForecastNotification struct {
+	Allocated   int64      `json:"allocated"`
+	At          time.Time  `json:"at"`
+	Company     string     `json:"company"`
+	Days        int64      `json:"days"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	Kind        string     `json:"kind"`
+	Order       string     `json:"order"`
+	Tier        string     `json:"tier"`
+	To          []string   `json:"to"`
+	Unallocated int64      `json:"unallocated"`
+}
+
+// ForecastShortfall defines model for ForecastShortfall.
+type ForecastShortfall struct {
+	Company  string   `json:"company"`
+	Free     int64    `json:"free"`
+	Learners []string `json:"learners"`
+	Seats    int64    `json:"seats"`
+	Tier     string   `json:"tier"`
+}
+
 // Learner defines model for Learner.
 type Learner struct {
 	Company     string     `json:"company"`
@@ -644,6 +703,21 @@ type StreamEventsParams struct {
 
 	// LastEventID Sent by a reconnecting EventSource: the id (cursor) of the last event it received. Wins over after.
 	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
+// GetForecastParams defines parameters for GetForecast.
+type GetForecastParams struct {
+	// Company Only this company.
+	Company *string `form:"company,omitempty" json:"company,omitempty"`
+
+	// Partner Only the companies of this partner's subtree.
+	Partner *string `form:"partner,omitempty" json:"partner,omitempty"`
+
+	// From Report from this instant on (RFC 3339); absent or past means now.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// Until Required: the forecast's end, included (RFC 3339), at most 3660 days after from.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
 }
 
 // ListNotificationsParams defines parameters for ListNotifications.
@@ -1092,6 +1166,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /events/stream (the `StreamEvents` operationId).
 	StreamEvents(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetForecast What the sweep will do until a date
+	//
+	// The reminders and when, the expiries and who loses access or continues on another order, and the seats to order to keep every learner licensed: the sweep's own rules run on a virtual clock; nothing is written. Narrowed to the actor's tenancy.
+	//
+	// Corresponds with GET /forecast (the `GetForecast` operationId).
+	GetForecast(ctx context.Context, params *GetForecastParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListNotifications List the outbox
 	//
@@ -1711,6 +1792,23 @@ func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEd
 // Corresponds with GET /events/stream (the `StreamEvents` operationId).
 func (c *Client) StreamEvents(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewStreamEventsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetForecast What the sweep will do until a date
+//
+// The reminders and when, the expiries and who loses access or continues on another order, and the seats to order to keep every learner licensed: the sweep's own rules run on a virtual clock; nothing is written. Narrowed to the actor's tenancy.
+//
+// Corresponds with GET /forecast (the `GetForecast` operationId).
+func (c *Client) GetForecast(ctx context.Context, params *GetForecastParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetForecastRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3287,6 +3385,96 @@ func NewStreamEventsRequest(server string, params *StreamEventsParams) (*http.Re
 	return req, nil
 }
 
+// NewGetForecastRequest constructs an http.Request for the GetForecast method
+func NewGetForecastRequest(server string, params *GetForecastParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/forecast")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Company != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "company", *params.Company, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Partner != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "partner", *params.Partner, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListNotificationsRequest constructs an http.Request for the ListNotifications method
 func NewListNotificationsRequest(server string, params *ListNotificationsParams) (*http.Request, error) {
 	var err error
@@ -4533,6 +4721,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /events/stream (the `StreamEvents` operationId).
 	StreamEventsWithResponse(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error)
 
+	// GetForecastWithResponse What the sweep will do until a date
+	//
+	// The reminders and when, the expiries and who loses access or continues on another order, and the seats to order to keep every learner licensed: the sweep's own rules run on a virtual clock; nothing is written. Narrowed to the actor's tenancy.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /forecast (the `GetForecast` operationId).
+	GetForecastWithResponse(ctx context.Context, params *GetForecastParams, reqEditors ...RequestEditorFn) (*GetForecastResponse, error)
+
 	// ListNotificationsWithResponse List the outbox
 	//
 	// System only.
@@ -5603,6 +5800,54 @@ func (r StreamEventsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r StreamEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetForecastResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Forecast
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetForecastResponse) GetJSON200() *Forecast {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetForecastResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetForecastResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetForecastResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetForecastResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetForecastResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6772,6 +7017,21 @@ func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, para
 	return ParseStreamEventsResponse(rsp)
 }
 
+// GetForecastWithResponse What the sweep will do until a date
+//
+// The reminders and when, the expiries and who loses access or continues on another order, and the seats to order to keep every learner licensed: the sweep's own rules run on a virtual clock; nothing is written. Narrowed to the actor's tenancy.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /forecast (the `GetForecast` operationId).
+func (c *ClientWithResponses) GetForecastWithResponse(ctx context.Context, params *GetForecastParams, reqEditors ...RequestEditorFn) (*GetForecastResponse, error) {
+	rsp, err := c.GetForecast(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetForecastResponse(rsp)
+}
+
 // ListNotificationsWithResponse List the outbox
 //
 // System only.
@@ -7670,6 +7930,39 @@ func ParseStreamEventsResponse(rsp *http.Response) (*StreamEventsResponse, error
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetForecastResponse parses an HTTP response from a GetForecastWithResponse call
+func ParseGetForecastResponse(rsp *http.Response) (*GetForecastResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetForecastResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Forecast
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {

@@ -9,7 +9,30 @@ import "github.com/licensing-go/licensing"
 // fails after its outbox write, and its transaction, rolled back, must take
 // the notification with it. Every other call goes to tx.
 func FailAfterNotification(tx licensing.Tx, err error) licensing.Tx {
-	return failAfterNotification{Tx: tx, err: err}
+	f := failAfterNotification{Tx: tx, err: err}
+	// The optional interfaces of tx stay visible, as the Ledger would find
+	// them without the fault.
+	b, isBatch := tx.(licensing.BatchTx)
+	o, isSums := tx.(licensing.OrderSums)
+	switch {
+	case isBatch && isSums:
+		return struct {
+			failAfterNotification
+			licensing.BatchTx
+			licensing.OrderSums
+		}{f, b, o}
+	case isBatch:
+		return struct {
+			failAfterNotification
+			licensing.BatchTx
+		}{f, b}
+	case isSums:
+		return struct {
+			failAfterNotification
+			licensing.OrderSums
+		}{f, o}
+	}
+	return f
 }
 
 type failAfterNotification struct {

@@ -422,7 +422,7 @@ func (t *tx) Partners(q licensing.PartnerQuery) ([]licensing.Partner, error) {
 	}
 	return pick(ids, q.After, q.Limit, func(id string) (licensing.Partner, bool) {
 		p := t.d.partners[id]
-		return clonePartner(p), q.Ref == "" || p.Ref == q.Ref
+		return clonePartner(p), q.Match(p)
 	}), nil
 }
 
@@ -484,7 +484,7 @@ func (t *tx) Companies(q licensing.CompanyQuery) ([]licensing.Company, error) {
 	}
 	return pick(ids, q.After, q.Limit, func(id string) (licensing.Company, bool) {
 		c := t.d.companies[id]
-		return cloneCompany(c), q.Ref == "" || c.Ref == q.Ref
+		return cloneCompany(c), q.Match(c)
 	}), nil
 }
 
@@ -570,7 +570,7 @@ func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
 		id := lists[best][0]
 		lists[best] = lists[best][1:]
 		o := t.d.orders[id]
-		if !matchOrder(q, o) {
+		if !q.Match(o) {
 			continue
 		}
 		out = append(out, cloneOrder(o))
@@ -579,32 +579,6 @@ func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
 		}
 	}
 	return out, nil
-}
-
-func matchOrder(q licensing.OrderQuery, o licensing.Order) bool {
-	if q.Company != "" && o.Company != q.Company ||
-		len(q.Partners) > 0 && !slices.Contains(q.Partners, o.Partner) ||
-		len(q.Statuses) > 0 && !slices.Contains(q.Statuses, o.Status) ||
-		q.Tier != "" && o.Tier != q.Tier ||
-		q.PurchaseOrder != "" && o.PurchaseOrder != q.PurchaseOrder ||
-		q.Renews != "" && o.Renews != q.Renews {
-		return false
-	}
-	return within(o.RequestedAt, q.RequestedFrom, q.RequestedBefore) &&
-		within(o.AssignedAt, q.AssignedFrom, q.AssignedBefore) &&
-		within(o.ExpiresAt, q.ExpiresFrom, q.ExpiresBefore)
-}
-
-// within reports whether t lies in [from, before); zero bounds are open. A
-// zero t lies in no bounded range.
-func within(t, from, before time.Time) bool {
-	if from.IsZero() && before.IsZero() {
-		return true
-	}
-	if t.IsZero() {
-		return false
-	}
-	return (from.IsZero() || !t.Before(from)) && (before.IsZero() || t.Before(before))
 }
 
 func (t *tx) FreeOrders(company, tier string, now time.Time, limit int) ([]licensing.Order, error) {
@@ -663,7 +637,7 @@ func (t *tx) PutLicence(l licensing.Licence) error {
 		return err
 	}
 	if old, ok := t.d.licences[l.ID]; ok && (old.Company != l.Company || old.Learner != l.Learner || old.Tier != l.Tier) {
-		return errors.New("memstore: a licence's company, learner and tier do not change")
+		return fmt.Errorf("memstore: a licence's company, learner and tier do not change: %w", licensing.ErrConflict)
 	}
 	t.j.licences.put(t.d.licences, l.ID, l)
 	t.j.index.add(t.d.licenceIDs, l.Company, l.ID)
@@ -688,7 +662,7 @@ func (t *tx) Licences(q licensing.LicenceQuery) ([]licensing.Licence, error) {
 	out := []licensing.Licence{}
 	for ; i < len(ids); i++ {
 		l := t.d.licences[ids[i]]
-		if q.Learner != "" && l.Learner != q.Learner || q.Order != "" && l.Order != q.Order {
+		if !q.Match(l) {
 			continue
 		}
 		out = append(out, l)
@@ -716,7 +690,7 @@ func (t *tx) Events(q licensing.EventQuery) ([]licensing.Event, error) {
 	}
 	for i := q.After; i < int64(len(t.d.events)); i++ {
 		e := t.d.events[i]
-		if q.Company != "" && e.Company != q.Company || len(q.Partners) > 0 && !slices.Contains(q.Partners, e.Partner) {
+		if !q.Match(e) {
 			continue
 		}
 		out = append(out, e)
@@ -756,7 +730,7 @@ func (t *tx) Notifications(q licensing.NotificationQuery) ([]licensing.Notificat
 	out := []licensing.Notification{}
 	for ; i < len(ids); i++ {
 		n := t.d.notes[ids[i]]
-		if q.State != "" && n.State != q.State || !q.DueBy.IsZero() && n.NextAttempt.After(q.DueBy) {
+		if !q.Match(n) {
 			continue
 		}
 		out = append(out, cloneNote(n))

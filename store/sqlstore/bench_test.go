@@ -12,7 +12,7 @@ import (
 )
 
 // BenchmarkAllocate measures Allocate of one learner, on SQLite and on
-// PostgreSQL with each Locking, in three shapes: one goroutine (Serial);
+// PostgreSQL with each Locking (and on SQLite without group commit), in three shapes: one goroutine (Serial);
 // many at once (8 per CPU) drawing on the same company's orders
 // (Contended); many at once, each on a company of its own (Spread). It
 // reports the retries per allocation.
@@ -27,6 +27,7 @@ func BenchmarkAllocate(b *testing.B) {
 	}
 	for _, c := range []setup{
 		{"SQLite", newSQLite, nil},
+		{"SQLite/GroupCommitOff", newSQLite, &sqlstore.Config{GroupCommit: sqlstore.GroupCommit{Off: true}}},
 		{"Postgres/LockLedger", newPostgres, &sqlstore.Config{Locking: sqlstore.LockLedger}},
 		{"Postgres/Serializable", newPostgres, &sqlstore.Config{Locking: sqlstore.Serializable, MaxAttempts: 1000}},
 	} {
@@ -51,13 +52,15 @@ func benchAllocate(b *testing.B, db testDB, shape string) {
 		b.Fatal(err)
 	}
 	n := b.N + 1
-	for range companies {
+	ids := make([]string, companies) // the ledger names the companies
+	for c := range companies {
 		created, err := l.CreateCompany(ctx, pm, licensing.NewCompany{Name: "C",
 			PurchaseOrder: &licensing.PurchaseOrder{Reference: "PO", Quantity: n, Assign: true}})
 		if err != nil {
 			b.Fatal(err)
 		}
 		id := created.Company.ID
+		ids[c] = id
 		err = db.store.Update(ctx, func(tx licensing.Tx) error {
 			for i := range n {
 				if err := tx.PutLearner(licensing.Learner{Company: id, ID: fmt.Sprintf("l%d", i), JoinedAt: start}); err != nil {
@@ -74,9 +77,9 @@ func benchAllocate(b *testing.B, db testDB, shape string) {
 	before := db.store.Retries()
 	b.ResetTimer()
 	if shape == "Serial" {
-		cm := licensing.CompanyManager("cmp-0", "cm")
+		cm := licensing.CompanyManager(ids[0], "cm")
 		for i := range b.N {
-			if _, err := l.Allocate(ctx, cm, licensing.Allocation{Company: "cmp-0", Learners: []string{fmt.Sprintf("l%d", i)}}); err != nil {
+			if _, err := l.Allocate(ctx, cm, licensing.Allocation{Company: ids[0], Learners: []string{fmt.Sprintf("l%d", i)}}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -84,9 +87,9 @@ func benchAllocate(b *testing.B, db testDB, shape string) {
 	}
 	b.SetParallelism(8)
 	b.RunParallel(func(pb *testing.PB) {
-		company := "cmp-0"
+		company := ids[0]
 		if shape == "Spread" {
-			company = fmt.Sprintf("cmp-%d", worker.Add(1)%companies)
+			company = ids[worker.Add(1)%companies]
 		}
 		cm := licensing.CompanyManager(company, "cm")
 		for pb.Next() {

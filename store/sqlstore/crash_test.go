@@ -21,11 +21,14 @@ import (
 
 // The crash test's child reads these variables.
 const (
-	crashDBEnv  = "SQLSTORE_CRASH_DB"
-	crashRunEnv = "SQLSTORE_CRASH_RUN"
+	crashDBEnv      = "SQLSTORE_CRASH_DB"
+	crashRunEnv     = "SQLSTORE_CRASH_RUN"
+	crashWorkersEnv = "SQLSTORE_CRASH_WORKERS"
+	crashGroupEnv   = "SQLSTORE_CRASH_GROUP"
 )
 
-// crashRuns is how many times TestCrashSafety kills its child.
+// crashRuns is how many times TestCrashSafety kills its child, in each
+// mode.
 const crashRuns = 20
 
 // TestCrashSafety re-runs the test binary as a child (TestCrashChild) that
@@ -34,46 +37,60 @@ const crashRuns = 20
 // moment, 20 times over, and after each kill reopens the file and checks
 // that every acknowledged command is there, that nothing half-done is (each
 // licence has its event, each order's seat count matches its licences), and
-// that the seat invariants hold.
+// that the seat invariants hold. It does so in two modes: with group
+// commit, the default, 8 goroutines of the child command at once (so that
+// commands share commits, and a kill falls between a group's commands and
+// its commit as often as anywhere); and one command at a time with
+// GroupCommit.Off.
 func TestCrashSafety(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
-		t.Skip("-short: the crash test runs the test binary 20 times")
+		t.Skip("-short: the crash test runs the test binary 40 times")
 	}
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	setup, err := sqlstore.OpenSQLite(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := newFixture(t, migrated(t, setup, sqlstore.SQLite, nil))
-	const orders, seats = 4, 2000
-	for range orders {
-		f.order(t, seats)
-	}
-	setup.Close()
+	for _, mode := range []struct {
+		name    string
+		group   bool
+		workers int
+	}{{"GroupCommit", true, 8}, {"OneTransactionPerCommand", false, 1}} {
+		t.Run(mode.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ledger.db")
+			setup, err := sqlstore.OpenSQLite(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := newFixture(t, migrated(t, setup, sqlstore.SQLite, nil))
+			const orders, seats = 4, 20000
+			for range orders {
+				f.order(t, seats)
+			}
+			setup.Close()
 
-	var acked []string
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	for run := range crashRuns {
-		lines, err := crashChild(t, path, run, time.Duration(10+rng.IntN(200))*time.Millisecond)
-		if err != nil {
-			t.Fatalf("run %d: %v", run, err)
-		}
-		acked = append(acked, lines...)
-		checkAfterCrash(t, path, acked, orders*seats)
-		if t.Failed() {
-			t.Fatalf("run %d: the database is not as the acknowledged commands left it", run)
-		}
+			var acked []string
+			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+			for run := range crashRuns {
+				env := []string{crashDBEnv + "=" + path, crashRunEnv + "=" + strconv.Itoa(run),
+					crashWorkersEnv + "=" + strconv.Itoa(mode.workers), crashGroupEnv + "=" + strconv.FormatBool(mode.group)}
+				lines, err := crashChild(t, env, time.Duration(10+rng.IntN(200))*time.Millisecond)
+				if err != nil {
+					t.Fatalf("run %d: %v", run, err)
+				}
+				acked = append(acked, lines...)
+				checkAfterCrash(t, path, acked, orders*seats)
+				if t.Failed() {
+					t.Fatalf("run %d: the database is not as the acknowledged commands left it", run)
+				}
+			}
+			t.Logf("%d commands acknowledged over %d runs", len(acked), crashRuns)
+		})
 	}
-	t.Logf("%d commands acknowledged over %d runs", len(acked), crashRuns)
 }
 
-// crashChild runs the child for one run, kills it after wait from its
-// first acknowledgement, and returns the lines it acknowledged.
-func crashChild(t *testing.T, path string, run int, wait time.Duration) ([]string, error) {
+// crashChild runs the child for one run with env, kills it after wait from
+// its first acknowledgement, and returns the lines it acknowledged.
+func crashChild(t *testing.T, env []string, wait time.Duration) ([]string, error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashDBEnv+"="+path, crashRunEnv+"="+strconv.Itoa(run))
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -108,20 +125,28 @@ func crashChild(t *testing.T, path string, run int, wait time.Duration) ([]strin
 }
 
 // TestCrashChild is the child of TestCrashSafety; it skips unless run by it.
-// It joins learners, allocates them licences (one or two at a time) and
-// releases every third, printing "ACK <command> ..." once each command has
-// returned, until it is killed.
+// Each of its workers joins learners, allocates them licences (one or two
+// at a time) and releases every third, printing "ACK <command> ..." once
+// each command has returned, until it is killed.
 func TestCrashChild(t *testing.T) {
 	path := os.Getenv(crashDBEnv)
 	if path == "" {
 		t.Skip("run by TestCrashSafety only")
 	}
 	run := os.Getenv(crashRunEnv)
+	workers, err := strconv.Atoi(os.Getenv(crashWorkersEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, err := strconv.ParseBool(os.Getenv(crashGroupEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
 	db, err := sqlstore.OpenSQLite(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sqlstore.New(db, sqlstore.SQLite)
+	s, err := sqlstore.NewConfig(db, sqlstore.SQLite, &sqlstore.Config{GroupCommit: sqlstore.GroupCommit{Off: !group}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,31 +156,42 @@ func TestCrashChild(t *testing.T) {
 	}
 	ctx := context.Background()
 	cm := licensing.CompanyManager(companyID, "cm")
-	for i := 0; ; i++ {
-		var ids []string
-		for j := range 1 + i%2 {
-			id := fmt.Sprintf("r%s-%d-%d", run, i, j)
-			if _, err := l.LearnerJoined(ctx, licensing.System(), licensing.LearnerFact{Company: companyID, Learner: id}); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Printf("ACK joined %s\n", id)
-			ids = append(ids, id)
-		}
-		lics, err := l.Allocate(ctx, cm, licensing.Allocation{Company: companyID, Learners: ids})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, lic := range lics {
-			fmt.Printf("ACK allocated %s %s %s\n", lic.Learner, lic.ID, lic.Order)
-		}
-		if i%3 == 0 {
-			lic, err := l.ReleaseLicence(ctx, cm, licensing.Release{Company: companyID, Learner: ids[0]})
-			if err != nil {
-				t.Fatal(err)
-			}
-			fmt.Printf("ACK released %s %s\n", lic.Learner, lic.ID)
-		}
+	// A worker that fails ends the process: the parent reports a child
+	// that was not killed.
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "crash child:", err)
+		os.Exit(2)
 	}
+	for w := range workers {
+		go func() {
+			for i := 0; ; i++ {
+				var ids []string
+				for j := range 1 + i%2 {
+					id := fmt.Sprintf("r%s-w%d-%d-%d", run, w, i, j)
+					if _, err := l.LearnerJoined(ctx, licensing.System(), licensing.LearnerFact{Company: companyID, Learner: id}); err != nil {
+						fail(err)
+					}
+					fmt.Printf("ACK joined %s\n", id)
+					ids = append(ids, id)
+				}
+				lics, err := l.Allocate(ctx, cm, licensing.Allocation{Company: companyID, Learners: ids})
+				if err != nil {
+					fail(err)
+				}
+				for _, lic := range lics {
+					fmt.Printf("ACK allocated %s %s %s\n", lic.Learner, lic.ID, lic.Order)
+				}
+				if i%3 == 0 {
+					lic, err := l.ReleaseLicence(ctx, cm, licensing.Release{Company: companyID, Learner: ids[0]})
+					if err != nil {
+						fail(err)
+					}
+					fmt.Printf("ACK released %s %s\n", lic.Learner, lic.ID)
+				}
+			}
+		}()
+	}
+	select {} // until killed
 }
 
 // checkAfterCrash reopens the database and checks it against the

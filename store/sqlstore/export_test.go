@@ -19,3 +19,22 @@ func CurrentLicenceQuery(s *Store, company, learner, tier string) (string, []any
 }
 
 func TimeArg(s *Store, t time.Time) any { return s.timeArg(t) }
+
+// GroupStats returns how many groups the store's group commit has run and
+// how many calls they took (zero without group commit).
+func GroupStats(s *Store) (groups, calls int64) {
+	if s.group == nil {
+		return 0, 0
+	}
+	return s.group.groups.Load(), s.group.calls.Load()
+}
+
+// GroupQueued returns how many calls wait for a group.
+func GroupQueued(s *Store) int {
+	if s.group == nil {
+		return 0
+	}
+	s.group.mu.Lock()
+	defer s.group.mu.Unlock()
+	return len(s.group.queue)
+}

@@ -30,6 +30,9 @@ type faults struct {
 	// failed counts the failures injected; commits counts the commits that
 	// reached the real driver.
 	failed, commits atomic.Int64
+	// tried counts every commit tried; failAt, if set, is the number of
+	// the one commit to fail whatever the chance.
+	tried, failAt atomic.Int64
 }
 
 func (f *faults) roll(p float64) bool {
@@ -183,6 +186,13 @@ type faultTx struct {
 
 func (t *faultTx) Commit() error {
 	t.c.inTx = false
+	if n := t.c.f.tried.Add(1); n == t.c.f.failAt.Load() {
+		t.c.f.failed.Add(1)
+		if err := t.tx.Rollback(); err != nil {
+			return err
+		}
+		return errSerialization()
+	}
 	if t.c.f.roll(t.c.f.commit) {
 		if err := t.tx.Rollback(); err != nil {
 			return err
@@ -199,28 +209,34 @@ func (t *faultTx) Rollback() error {
 }
 
 // faultyDialects opens, for each dialect, a migrated database and a second
-// pool on it through a faultDriver.
+// pool on it through a faultDriver; group is the Config.GroupCommit of the
+// store on that pool (SQLite is run with group commit, the default, and
+// without).
 var faultyDialects = []struct {
-	name string
-	open func(t *testing.T, f *faults) (clean, faulty *sql.DB, d sqlstore.Dialect)
+	name  string
+	open  func(t *testing.T, f *faults) (clean, faulty *sql.DB, d sqlstore.Dialect)
+	group sqlstore.GroupCommit
 }{
-	{"SQLite", func(t *testing.T, f *faults) (*sql.DB, *sql.DB, sqlstore.Dialect) {
-		path := filepath.Join(t.TempDir(), "ledger.db")
-		clean, err := sqlstore.OpenSQLite(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { clean.Close() })
-		migrated(t, clean, sqlstore.SQLite, nil)
-		return clean, openFaulty(t, clean, sqlstore.SQLiteDSN(path, nil), f), sqlstore.SQLite
-	}},
+	{"SQLite", openFaultySQLite, sqlstore.GroupCommit{}},
+	{"SQLite/GroupCommitOff", openFaultySQLite, sqlstore.GroupCommit{Off: true}},
 	{"Postgres", func(t *testing.T, f *faults) (*sql.DB, *sql.DB, sqlstore.Dialect) {
 		schema := newSchema(t)
 		clean := openSchema(t, schema)
 		migrated(t, clean, sqlstore.Postgres, nil)
 		dsn := pgtest.ConnString(t, schema, map[string]string{"synchronous_commit": "off"})
 		return clean, openFaulty(t, clean, dsn, f), sqlstore.Postgres
-	}},
+	}, sqlstore.GroupCommit{}},
+}
+
+func openFaultySQLite(t *testing.T, f *faults) (*sql.DB, *sql.DB, sqlstore.Dialect) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	clean, err := sqlstore.OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { clean.Close() })
+	migrated(t, clean, sqlstore.SQLite, nil)
+	return clean, openFaulty(t, clean, sqlstore.SQLiteDSN(path, nil), f), sqlstore.SQLite
 }
 
 // TestInjectedSerializationFailures runs ledger commands on a store whose
@@ -235,7 +251,7 @@ func TestInjectedSerializationFailures(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			f := &faults{commit: 1.0 / 3, stmt: 1.0 / 20, rng: rand.New(rand.NewPCG(1, 2))}
 			clean, faulty, dialect := d.open(t, f)
-			store, err := sqlstore.NewConfig(faulty, dialect, &sqlstore.Config{MaxAttempts: 4})
+			store, err := sqlstore.NewConfig(faulty, dialect, &sqlstore.Config{MaxAttempts: 4, GroupCommit: d.group})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,8 +276,9 @@ func TestInjectedSerializationFailures(t *testing.T) {
 			if f.failed.Load() == 0 {
 				t.Fatal("no failure was injected")
 			}
-			t.Logf("%d failures injected, %d commits, %d typed errors seen and retried by the client",
-				f.failed.Load(), f.commits.Load(), typed.Load())
+			groups, calls := sqlstore.GroupStats(store)
+			t.Logf("%d failures injected, %d commits, %d typed errors seen and retried by the client; %d calls in %d groups",
+				f.failed.Load(), f.commits.Load(), typed.Load(), calls, groups)
 			checkFaultRounds(t, clean, dialect, workers*rounds)
 		})
 	}
@@ -410,7 +427,7 @@ func TestRetriesSpent(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			f := &faults{commit: 1, rng: rand.New(rand.NewPCG(1, 2))}
 			clean, faulty, dialect := d.open(t, f)
-			store, err := sqlstore.NewConfig(faulty, dialect, &sqlstore.Config{MaxAttempts: 3})
+			store, err := sqlstore.NewConfig(faulty, dialect, &sqlstore.Config{MaxAttempts: 3, GroupCommit: d.group})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -85,7 +85,7 @@ func newQueries(d Dialect) queries {
 		putOrder:        r(upsert("orders", orderCols, []string{"id"}, []string{"company"})),
 		setOrder:        r(narrowUpdate("orders", orderCols, orderIndexed, d)),
 		freeOrders:      r(freeOrders),
-		freeOrdersLimit: r(freeOrders + " LIMIT ?"),
+		freeOrdersLimit: r(freeOrders + limitClause(d)),
 
 		learner:    r(sel(learnerCols, "learners") + " WHERE company = ? AND id = ?"),
 		putLearner: r(upsert("learners", learnerCols, []string{"company", "id"}, nil)),
@@ -265,13 +265,18 @@ func insert(table string, cols []string) string {
 // one differs in a column of fixed: then it changes nothing, and the caller
 // sees no row affected.
 func upsert(table string, cols, key, fixed []string) string {
+	return insert(table, cols) + onConflict(table, cols, key, fixed)
+}
+
+// onConflict is the clause of upsert that follows the rows.
+func onConflict(table string, cols, key, fixed []string) string {
 	var set []string
 	for _, c := range cols {
 		if !contains(key, c) {
 			set = append(set, c+" = excluded."+c)
 		}
 	}
-	q := insert(table, cols) + " ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+	q := " ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 	if len(fixed) > 0 {
 		var where []string
 		for _, c := range fixed {
@@ -366,8 +371,20 @@ func (w *where) query(d Dialect, base, orderBy string, limit int) (string, []any
 	q += " ORDER BY " + orderBy
 	args := w.args
 	if limit > 0 {
-		q += " LIMIT ?"
+		q += limitClause(d)
 		args = append(args, limit)
 	}
 	return rebind(d, q), args
+}
+
+// limitClause is LIMIT with a placeholder. On SQLite it is written ? + 0:
+// SQLite's planner reads a bare LIMIT ? from its binding, and so marks the
+// statement to be prepared again whenever it is bound anew, which is every
+// time it runs (measured: a fifth of the CPU of an allocation); an
+// expression it does not read.
+func limitClause(d Dialect) string {
+	if d == SQLite {
+		return " LIMIT ? + 0"
+	}
+	return " LIMIT ?"
 }

@@ -88,11 +88,12 @@ func TestOverAllocation(t *testing.T) {
 		perPool int
 	}{
 		// On SQLite, 4 stores of 8 goroutines: the goroutines of a store
-		// queue in it for BEGIN IMMEDIATE, and the 4 stores contend for the
-		// file's write lock through SQLite's busy handler, as 4 processes
-		// would. (32 stores of one, also correct, spend most of the test
+		// share its group commit (or, with it off, queue in it for BEGIN
+		// IMMEDIATE), and the 4 stores contend for the file's write lock
+		// through SQLite's busy handler, as 4 processes would. (32 stores of one, also correct, spend most of the test
 		// asleep in the busy handler's polling.)
 		{"SQLite", newSQLite, nil, raceTrials, 8},
+		{"SQLite/GroupCommitOff", newSQLite, &sqlstore.Config{GroupCommit: sqlstore.GroupCommit{Off: true}}, raceTrials, 8},
 		{"Postgres/LockLedger", newPostgres, &sqlstore.Config{Locking: sqlstore.LockLedger}, raceTrials, 1},
 		// The alternative Locking is raced too, fewer times: every
 		// overlapping writer aborts and retries, so it needs more attempts.

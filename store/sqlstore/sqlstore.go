@@ -78,6 +78,10 @@ type Config struct {
 	// jitter over an exponential from RetryBase, capped at RetryMax. Zero: 1ms and
 	// 50ms.
 	RetryBase, RetryMax time.Duration
+	// GroupCommit is group commit on SQLite: concurrent Updates share a
+	// transaction and its commit, each in a savepoint of its own (see
+	// GroupCommit and the package doc). Zero: on.
+	GroupCommit GroupCommit
 }
 
 // Store is a licensing.Store over database/sql. It is safe for concurrent
@@ -97,6 +101,9 @@ type Store struct {
 	// SQLite's busy handler. Writers of other Stores and processes still
 	// wait on the busy timeout.
 	writer chan struct{}
+	// group, on SQLite unless Config.GroupCommit.Off, runs Updates in
+	// groups that share a transaction (group.go); writer is then unused.
+	group *grouper
 	// retries counts the closures Update has run again.
 	retries atomic.Int64
 	// schemaOK is set once CheckSchema or Migrate has passed: until then
@@ -138,6 +145,9 @@ func NewConfig(db *sql.DB, d Dialect, cfg *Config) (*Store, error) {
 	if c.RetryMax == 0 {
 		c.RetryMax = 50 * time.Millisecond
 	}
+	if c.GroupCommit.MaxCommands < 0 {
+		return nil, errors.New("sqlstore: GroupCommit.MaxCommands must not be negative")
+	}
 	if c.MaxAttempts < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase {
 		return nil, errors.New("sqlstore: MaxAttempts and RetryBase must not be negative, RetryMax not below RetryBase")
 	}
@@ -151,6 +161,9 @@ func NewConfig(db *sql.DB, d Dialect, cfg *Config) (*Store, error) {
 		s.writeOpts = &sql.TxOptions{}
 		s.readOpts = &sql.TxOptions{ReadOnly: true}
 		s.writer = make(chan struct{}, 1)
+		if !c.GroupCommit.Off {
+			s.group = newGrouper(s, c.GroupCommit)
+		}
 	case c.Locking == Serializable:
 		s.writeOpts = &sql.TxOptions{Isolation: sql.LevelSerializable}
 		s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
@@ -175,7 +188,10 @@ func (s *Store) DB() *sql.DB { return s.db }
 // database reports a serialization failure or a deadlock, anywhere in the
 // transaction or at commit, Update rolls back and runs fn again, up to
 // Config.MaxAttempts times with a short jittered backoff; the error fn
-// returns is otherwise returned unchanged.
+// returns is otherwise returned unchanged. On SQLite, unless
+// Config.GroupCommit.Off, fn runs inside a savepoint of a transaction it
+// may share with other Updates of the store, and Update returns after that
+// transaction's commit (see GroupCommit and the package doc).
 func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) error {
 	if err := s.ready(ctx); err != nil {
 		return err
@@ -207,6 +223,9 @@ func (s *Store) Retries() int64 { return s.retries.Load() }
 // update runs one attempt of Update. retry reports a serialization failure,
 // after which fn must run again.
 func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error) (retry bool, err error) {
+	if s.group != nil {
+		return s.group.update(ctx, fn)
+	}
 	if s.writer != nil {
 		select {
 		case s.writer <- struct{}{}:

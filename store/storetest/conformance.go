@@ -38,6 +38,8 @@ func conformance(o Options) []testCase {
 	addLearners(add)
 	addLicences(add)
 	addEvents(add)
+	addBatch(add)
+	addOrderSums(add)
 	addNotifications(add)
 	addIdempotency(add)
 	addTransactions(add, o)

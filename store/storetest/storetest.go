@@ -17,7 +17,7 @@
 // run holds the connections, files and memory of one store at a time, not
 // of every check so far.
 //
-// The suite has three parts:
+// The suite has four parts:
 //
 //   - conformance cases for every method of licensing.Store and
 //     licensing.Tx, one subtest per method and case ("Orders/ExpiresBefore",
@@ -29,6 +29,11 @@
 //   - "ConcurrentAllocation": many goroutines allocate from one order through
 //     a licensing.Ledger on the store, trial after trial, and never get more
 //     licences than the order has seats;
+//   - "Forecast": a ledger built twice, on two stores, with the same
+//     commands; Ledger.Forecast on the first must equal what the real Sweep
+//     then does on the copy, instant by instant, and must write nothing:
+//     on two fixed ledgers, then on 20 random ones (-rapid.checks sets how
+//     many);
 //   - "Model": a pgregory.net/rapid state-machine test that drives random
 //     ledger commands by random actors across months and leap days, and
 //     checks the store's state after every step against a reference model
@@ -36,6 +41,13 @@
 //     following each page's Next) are compared with the model within the
 //     actor's tenancy; partner and company ids are the ledger's, learned
 //     from the command that made each.
+//
+// Besides these, "BatchAllocation" checks the optional interfaces of Tx
+// (licensing.BatchTx, licensing.OrderSums) against the Ledger's fallback:
+// the same allocations and summaries run through a Ledger on two stores,
+// one with the interfaces hidden, and must return and store the same; the
+// conformance cases of each interface's methods skip on a store without
+// it.
 //
 // A store that wants only the property test, say to run it with more checks
 // in a job of its own, calls RunModel, which is what Run's "Model" subtest
@@ -166,7 +178,9 @@ func RunWith(t *testing.T, newStore func(t TB) licensing.Store, o Options) {
 	for _, c := range conformance(o) {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
 	}
+	t.Run("BatchAllocation", func(t *testing.T) { testBatchAllocation(t, newStore) })
 	t.Run("ConcurrentAllocation", func(t *testing.T) { testConcurrentAllocation(t, newStore, o) })
+	t.Run("Forecast", func(t *testing.T) { testForecast(t, newStore) })
 	t.Run("Model", func(t *testing.T) { RunModel(t, newStore, o) })
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -151,7 +152,19 @@ func (l *Ledger) Allocate(ctx context.Context, a Actor, in Allocation) ([]Licenc
 				Message: fmt.Sprintf("%d %s licences needed, %d free", need, in.Tier, free)}
 		}
 		if batch {
-			return l.grantAll(tx, bt, a, now, c, orders, in.Learners)
+			out, err := l.grantAll(tx, bt, a, now, c, orders, in.Learners)
+			if err != nil {
+				return nil, err
+			}
+			// The orders grantAll took seats from: those up to the last
+			// licence's, as on the path below.
+			last := slices.IndexFunc(orders, func(o Order) bool { return o.ID == out[len(out)-1].Order })
+			for _, o := range orders[:last+1] {
+				if err := l.carry(tx, a, now, c, o); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
 		}
 		out := make([]Licence, 0, need)
 		i := 0

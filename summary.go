@@ -122,8 +122,11 @@ type OrderSums interface {
 	// Company or its Partners) in groups of the same Tier, Status (as
 	// stored) and Expiry: ExpiredBy if ExpiresAt is zero or not after
 	// now, ExpiringBy if it is after now and not after soon, Later if it
-	// is after soon. It returns one OrderSum per group that has an order,
-	// by Tier, then Status, then Expiry, and an empty slice if none.
+	// is after soon; but Waiting, whatever its ExpiresAt, if its Status is
+	// assigned and its StartsAt is after both its AssignedAt and now (a
+	// renewal waiting for its term to start). It returns one OrderSum per
+	// group that has an order, by Tier, then Status, then Expiry, and an
+	// empty slice if none.
 	SumOrders(q OrderQuery, now, soon time.Time) ([]OrderSum, error)
 }
 
@@ -139,6 +142,9 @@ const (
 	ExpiringBy
 	// Later: after soon.
 	Later
+	// Waiting: an assigned order whose term has not started (its StartsAt
+	// is after its AssignedAt and after now), whatever its ExpiresAt.
+	Waiting
 )
 
 // OrderSum adds up a group of orders (see OrderSums): how many, and the
@@ -186,6 +192,8 @@ func (s *summer) addSum(g OrderSum) {
 	case g.Status == StatusRequested:
 		t.Requested += g.Orders
 		t.RequestedSeats += g.Quantity
+	case g.Status == StatusAssigned && g.Expiry == Waiting:
+		t.Upcoming += g.Quantity
 	case g.Status == StatusAssigned && g.Expiry == ExpiredBy:
 		t.Expired += g.Quantity
 	case g.Status == StatusAssigned:

@@ -276,6 +276,7 @@ type ForecastNotification struct {
 	Days        int64      `json:"days"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 	Kind        string     `json:"kind"`
+	Learners    *[]string  `json:"learners,omitempty"`
 	Order       string     `json:"order"`
 	Tier        string     `json:"tier"`
 	To          []string   `json:"to"`

@@ -99,7 +99,7 @@ func TestModelConnectionsBounded(t *testing.T) {
 		stores++
 		schema := newSchema(t)
 		db := pgtest.Open(t, schema, map[string]string{"synchronous_commit": "off", "application_name": app})
-		return migrated(t, db, sqlstore.Postgres, nil)
+		return migrated(t, db, sqlstore.Postgres, &sqlstore.Config{WaitFeed: true})
 	}, storetest.Options{Checks: checks})
 	close(done)
 	<-stopped

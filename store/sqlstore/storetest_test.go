@@ -36,7 +36,9 @@ func TestStoreSQLite(t *testing.T) {
 func TestStorePostgres(t *testing.T) {
 	pgtest.URL(t)
 	t.Parallel()
-	storetest.RunWith(t, func(t storetest.TB) licensing.Store { return newPostgres(t, nil).store }, suiteOptions())
+	o := suiteOptions()
+	o.SeqGaps = true
+	storetest.RunWith(t, func(t storetest.TB) licensing.Store { return newPostgres(t, nil).store }, o)
 }
 
 // TestModelConnectionsBounded runs the Model on PostgreSQL and samples the

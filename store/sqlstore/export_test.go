@@ -19,3 +19,5 @@ func CurrentLicenceQuery(s *Store, company, learner, tier string) (string, []any
 }
 
 func TimeArg(s *Store, t time.Time) any { return s.timeArg(t) }
+
+func EventsQuery(s *Store, q licensing.EventQuery) (string, []any) { return s.eventsQuery(q, 0) }

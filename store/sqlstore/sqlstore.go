@@ -77,8 +77,9 @@ type Config struct {
 	// ended. Without it, a command's events may reach the feed a moment
 	// after the command returns, and later still while a long transaction
 	// (a bulk allocation) runs; a reader tailing the feed sees them then,
-	// in order. It has no effect on SQLite, whose feed holds a committed
-	// event at once.
+	// in order. If ctx ends during the wait, Update returns its error
+	// although the transaction has committed. It has no effect on SQLite,
+	// whose feed holds a committed event at once.
 	WaitFeed bool
 	// MaxAttempts bounds how many times Update runs its closure when the
 	// database reports a serialization failure, deadlock, or (SQLite) a busy

@@ -774,6 +774,13 @@ func (t *tx) appendPostgres(es []*licensing.Event) error {
 // transaction, its own): see the package documentation. The cursor q.After
 // is the Seq of an event listed before; the list goes on from its place.
 func (t *tx) Events(q licensing.EventQuery) ([]licensing.Event, error) {
+	sqlq, args := t.s.eventsQuery(q, t.xid)
+	return list(t, "events", sqlq, args, scanEvent)
+}
+
+// eventsQuery is the statement of Events in a transaction whose id is xid
+// if it has appended events (0 if not).
+func (s *Store) eventsQuery(q licensing.EventQuery, xid int64) (string, []any) {
 	var w where
 	if q.Company != "" {
 		w.add("company = ?", q.Company)
@@ -781,15 +788,14 @@ func (t *tx) Events(q licensing.EventQuery) ([]licensing.Event, error) {
 	if len(q.Partners) > 0 {
 		w.in("partner", q.Partners)
 	}
-	if t.s.d != Postgres {
+	if s.d != Postgres {
 		if q.After > 0 {
 			w.add("seq > ?", q.After)
 		}
-		sqlq, args := w.query(t.s.d, t.s.q.eventSelect, "seq", q.Limit)
-		return list(t, "events", sqlq, args, scanEvent)
+		return w.query(s.d, s.q.eventSelect, "seq", q.Limit)
 	}
-	if t.xid != 0 {
-		w.add("(xid < "+feedHorizon+" OR xid = ?)", t.xid)
+	if xid != 0 {
+		w.add("(xid < "+feedHorizon+" OR xid = ?)", xid)
 	} else {
 		w.add("xid < " + feedHorizon)
 	}
@@ -800,8 +806,7 @@ func (t *tx) Events(q licensing.EventQuery) ([]licensing.Event, error) {
 		w.add("(xid, seq) > (coalesce("+fmt.Sprintf(at, "xid")+", -1), coalesce("+fmt.Sprintf(at, "seq")+", 0))",
 			q.After, q.After)
 	}
-	sqlq, args := w.query(t.s.d, t.s.q.eventSelect, "xid, seq", q.Limit)
-	return list(t, "events", sqlq, args, scanEvent)
+	return w.query(s.d, s.q.eventSelect, "xid, seq", q.Limit)
 }
 
 // Notifications.

@@ -201,13 +201,23 @@ func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) erro
 	// serialization failure had touched: on PostgreSQL the next attempts
 	// queue for them within this Store, so that writers of one busy
 	// company that lost a race take turns instead of racing again.
+	// An attempt whose first statement reads a company (as a command's
+	// does) claims that company's queue before it runs: the writers of a
+	// busy company within this Store then take turns from the start, each
+	// reading what the one before it committed, instead of aborting each
+	// other.
 	var hot []string
 	defer func() { s.hot.unlock(hot) }()
+	claim := func(key string) {
+		if len(hot) == 0 && s.hot.lock(ctx, []string{key}) == nil {
+			hot = []string{key}
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		retry, touched, err := s.update(ctx, fn, !uniqueRetried)
+		retry, touched, err := s.update(ctx, fn, !uniqueRetried, claim)
 		switch retry {
 		case retryNone:
 			return err
@@ -258,10 +268,11 @@ const (
 func (s *Store) Retries() int64 { return s.retries.Load() }
 
 // update runs one attempt of Update. retry says that fn must run again;
-// unique allows a retryUnique.
+// unique allows a retryUnique; claim (PostgreSQL) queues the attempt
+// behind the Store's other writers of a company (see Update).
 //
 // touched names the streams the attempt wrote to (PostgreSQL).
-func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error, unique bool) (retry retryKind, touched []string, err error) {
+func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error, unique bool, claim func(string)) (retry retryKind, touched []string, err error) {
 	if s.writer != nil {
 		select {
 		case s.writer <- struct{}{}:
@@ -277,6 +288,9 @@ func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error, uniq
 	}
 	defer sqlTx.Rollback()
 	t := &tx{s: s, tx: sqlTx, ctx: ctx, write: true}
+	if s.d == Postgres {
+		t.claim = claim
+	}
 	ferr := fn(t)
 	if ferr == nil && !t.retry {
 		ferr = t.flushSeq()

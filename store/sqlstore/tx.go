@@ -43,6 +43,11 @@ type tx struct {
 	// companies (PostgreSQL) are the companies whose records the
 	// transaction wrote (see touchedStreams).
 	companies []string
+	// claim (PostgreSQL, writes) queues the transaction behind the Store's
+	// other writers of a stream, if called before its first statement
+	// (ran is set by the first), when the snapshot is taken.
+	claim func(stream string)
+	ran   bool
 }
 
 // wrote notes, on PostgreSQL, that the transaction writes a record of the
@@ -135,6 +140,7 @@ func (t *tx) writable() error {
 // queryRow, query and execSQL run q in the transaction, as the statement
 // the store has prepared if it has.
 func (t *tx) queryRow(q string, args ...any) *sql.Row {
+	t.ran = true
 	if st := t.s.stmts.get(q); st != nil {
 		return t.bound(q, st).QueryRowContext(t.ctx, args...)
 	}
@@ -142,6 +148,7 @@ func (t *tx) queryRow(q string, args ...any) *sql.Row {
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
+	t.ran = true
 	if st := t.s.stmts.listing(t.ctx, t.s, q); st != nil {
 		return t.bound(q, st).QueryContext(t.ctx, args...)
 	}
@@ -149,6 +156,7 @@ func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
 }
 
 func (t *tx) execSQL(q string, args ...any) (sql.Result, error) {
+	t.ran = true
 	if st := t.s.stmts.get(q); st != nil {
 		return t.bound(q, st).ExecContext(t.ctx, args...)
 	}
@@ -310,6 +318,9 @@ func scanCompany(r scanner) (licensing.Company, error) {
 }
 
 func (t *tx) Company(id string) (licensing.Company, error) {
+	if t.claim != nil && !t.ran && !t.closed {
+		t.claim("c:" + id)
+	}
 	return one(t, "company", t.s.q.company, []any{id}, scanCompany)
 }
 
@@ -729,6 +740,7 @@ func (t *tx) appendPostgres(es []*licensing.Event) error {
 		}
 		args = append(args, row...)
 	}
+	t.ran = true
 	rows, err := t.tx.QueryContext(t.ctx, t.s.q.appendEventsPG(len(streams), len(es)), args...)
 	for _, e := range es {
 		t.wrote(e.Company)

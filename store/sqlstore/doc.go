@@ -102,12 +102,15 @@
 // row is a serialization failure. The Serializable option adds
 // PostgreSQL's own checks for every other read-write overlap.
 //
-// A writer that lost a race on a company is likely to lose it again if it
-// runs at once beside the other writers of that company: before it runs
-// again, Update queues it, within the Store, behind the other retries of
-// the companies its failed attempt wrote (keyed in-process locks), so
-// that the writers of a busy company take turns rather than abort in a
-// loop. Writers of different processes still race, and retry.
+// Writers of one busy company would abort each other in a loop if they
+// all ran at once. Within a Store they queue instead (keyed in-process
+// locks, held until Update returns): a write whose first statement reads a
+// company (every command of the ledger reads its company first, unless an
+// idempotency key is looked up before) waits for the Store's other
+// writers of that company, and so reads what the one before it committed;
+// a writer that lost a race anyway queues, before it runs again, behind
+// the writers of the companies its failed attempt wrote. Writers of
+// different processes still race, and retry.
 //
 // The feed. Events are numbered from a sequence (events_seq): unique and
 // increasing, with gaps where a transaction rolled back or ran again. Each

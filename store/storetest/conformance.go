@@ -37,7 +37,7 @@ func conformance(o Options) []testCase {
 	addFreeOrders(add)
 	addLearners(add)
 	addLicences(add)
-	addEvents(add)
+	addEvents(add, o)
 	addBatch(add)
 	addOrderSums(add)
 	addNotifications(add)

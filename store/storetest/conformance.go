@@ -38,7 +38,7 @@ func conformance(o Options) []testCase {
 	addLearners(add)
 	addLicences(add)
 	addEvents(add, o)
-	addBatch(add)
+	addBatch(add, o)
 	addOrderSums(add)
 	addNotifications(add)
 	addIdempotency(add)

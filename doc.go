@@ -346,6 +346,14 @@
 //     has the threshold in Count. Idempotency keys are scoped to the actor's
 //     tenant (the partner or company, not the user); a failed command keeps
 //     no key, so a retry runs again.
+//   - The audit trail has no single counter that every writer takes: on
+//     PostgreSQL, commands on different companies commit in parallel.
+//     Event.Seq is unique and increases within a company; the feed
+//     (Events, its cursor, the HTTP stream) is the store's commit order,
+//     which a reader resuming after its last event follows without skipping
+//     an event that commits late or seeing one twice. memstore and SQLite
+//     number events 1, 2, 3 in commit order; sqlstore's package doc proves
+//     the PostgreSQL design (transaction ids and its snapshot's horizon).
 //
 // # Implementing a Store
 //

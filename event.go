@@ -30,8 +30,11 @@ const (
 	EventLicenceReallocated EventType = "licence.reallocated"
 )
 
-// Event is one entry of the audit trail. Seq is assigned by the store,
-// strictly increasing in commit order.
+// Event is one entry of the audit trail. Seq is assigned by the store:
+// unique, and increasing in commit order for the events of one company;
+// there may be gaps, and on a store whose writers commit in parallel
+// (sqlstore on PostgreSQL) the feed, which is in commit order, may list
+// events of different companies out of Seq order (see Tx.Events).
 type Event struct {
 	Seq  int64     `json:"seq"`
 	At   time.Time `json:"at"`
@@ -75,8 +78,12 @@ type EventFilter struct {
 	Limit int `json:"limit,omitempty"`
 }
 
-// Events lists the audit trail the actor may see, by sequence number: the
-// feed a reader tails with Next.
+// Events lists the audit trail the actor may see, in the store's commit
+// order: the feed a reader tails with Next (or with the Cursor of the last
+// event it handled), seeing every committed event once. A store whose
+// writers commit in parallel may hold a command's events back from the
+// feed for a moment after the command returns, until the transactions
+// that began before it have ended (see Tx.Events).
 func (l *Ledger) Events(ctx context.Context, a Actor, f EventFilter) (Page[Event], error) {
 	ls, err := newListing(a, "events", f.After, f.Limit)
 	if err != nil {

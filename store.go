@@ -109,11 +109,22 @@ type Tx interface {
 	// Licences lists the licences matching q, by id.
 	Licences(q LicenceQuery) ([]Licence, error)
 
-	// AppendEvent stores e with the next sequence number, which it writes
-	// back into e.Seq. Sequence numbers start at 1 and increase in commit
-	// order.
+	// AppendEvent stores e with a new sequence number, which it writes
+	// back into e.Seq. Sequence numbers are positive and unique; those of
+	// one transaction increase in the order of its appends. A store may
+	// leave gaps (numbers of transactions rolled back).
 	AppendEvent(e *Event) error
-	// Events lists the events matching q, by Seq.
+	// Events lists the events matching q in the feed's order: the order in
+	// which their transactions committed, and, within a transaction, the
+	// order of its appends. In a store that runs one writer at a time
+	// (memstore, sqlstore on SQLite) that is the order of Seq; one whose
+	// writers commit in parallel may list events of different companies
+	// out of Seq order, but the events of one company (or of one partner,
+	// when they name no company) are always in Seq order. A reader that
+	// resumes from the last event it was given (EventQuery.After) sees
+	// every committed event once: a store may hold an event back from the
+	// feed until no transaction still running could commit before it, but
+	// never lists it after an event that follows it.
 	Events(q EventQuery) ([]Event, error)
 
 	// Notification returns the notification, or ErrNotFound.
@@ -224,7 +235,9 @@ type EventQuery struct {
 	Company string
 	// Partners, if not empty, selects the events whose Partner is one of them.
 	Partners []string
-	// After is a cursor: only events with a greater Seq.
+	// After is a cursor: the Seq of an event the feed listed before; only
+	// events after it in the feed's order. In a store whose feed is in
+	// Seq order, those with a greater Seq.
 	After int64
 	Limit int
 }

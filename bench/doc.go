@@ -22,7 +22,12 @@
 // 100,000-seat order over the first thousand (last/first), and memstore's
 // heap per live allocation at one million allocations (B/allocation). The
 // contention benchmarks run 8 goroutines, each with its own connection,
-// allocating from one order or from one order each. The group commit
+// allocating from one order or from one order each; BenchmarkScaling runs
+// 1 and then 8 of them on companies of their own, and reports each side's
+// gain from 1 to 8 and the ratio of the gains; BenchmarkBulkNeighbour
+// reports a one-seat allocation's latency while a 40,000-learner bulk
+// allocation runs for another company, over its latency alone (run it
+// with -benchtime 1x). The group commit
 // benchmark (BenchmarkGroupCommit) runs 32 goroutines allocating one learner
 // per command on SQLite with group commit and with one transaction per
 // command, beside one bulk allocation, and reports single-ns/op,

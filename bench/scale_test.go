@@ -228,23 +228,37 @@ func fillSeats(w *ledgerWorld, o licensing.Order, prefix string, n int) error {
 		return err
 	}
 	defer tx.Rollback()
+	// SQLite numbers events from its counter row; PostgreSQL from the
+	// sequence events_seq (the column's default), its rows recording the
+	// writing transaction's id (the default too).
 	var seq int64
-	if err := tx.QueryRowContext(ctx, "SELECT seq FROM event_seq WHERE id = 1"+r.forUpdate("")).Scan(&seq); err != nil {
-		return err
+	if !pg {
+		if err := tx.QueryRowContext(ctx, "SELECT seq FROM event_seq WHERE id = 1").Scan(&seq); err != nil {
+			return err
+		}
 	}
 	gen, pad := series(pg, n)
 	learner, licence := "? || "+pad("i", 6), "'lic_' || ? || "+pad("i", 6)
-	for _, q := range []struct {
+	type stmt struct {
 		stmt string
 		args []any
-	}{
+	}
+	events := stmt{gen + ` INSERT INTO events (seq, at, type, actor, partner, company, order_id, learner, licence, tier, count, expires_at, detail)
+SELECT ? + i + 1, ?, ?, ?, ?, ?, ?, ` + learner + `, ` + licence + `, ?, 1, ?, '' FROM s`,
+		[]any{seq, r.t(now), string(licensing.EventLicenceAllocated), string(actor), w.partner, w.company, o.ID, prefix, prefix, o.Tier, r.t(o.ExpiresAt)}}
+	counter := stmt{"UPDATE event_seq SET seq = seq + ? WHERE id = 1", []any{n}}
+	if pg {
+		events = stmt{gen + ` INSERT INTO events (at, type, actor, partner, company, order_id, learner, licence, tier, count, expires_at, detail)
+SELECT ?, ?, ?, ?, ?, ?, ` + learner + `, ` + licence + `, ?, 1, ?, '' FROM s ORDER BY i`,
+			[]any{r.t(now), string(licensing.EventLicenceAllocated), string(actor), w.partner, w.company, o.ID, prefix, prefix, o.Tier, r.t(o.ExpiresAt)}}
+		counter = stmt{"SELECT 1", nil}
+	}
+	for _, q := range []stmt{
 		{gen + ` INSERT INTO licences (id, company, learner, tier, order_id, allocated_at, allocated_by, expires_at, released_at, from_licence, to_licence)
 SELECT ` + licence + `, ?, ` + learner + `, ?, ?, ?, ?, ?, NULL, '', '' FROM s`,
 			[]any{prefix, w.company, prefix, o.Tier, o.ID, r.t(now), string(actor), r.t(o.ExpiresAt)}},
-		{gen + ` INSERT INTO events (seq, at, type, actor, partner, company, order_id, learner, licence, tier, count, expires_at, detail)
-SELECT ? + i + 1, ?, ?, ?, ?, ?, ?, ` + learner + `, ` + licence + `, ?, 1, ?, '' FROM s`,
-			[]any{seq, r.t(now), string(licensing.EventLicenceAllocated), string(actor), w.partner, w.company, o.ID, prefix, prefix, o.Tier, r.t(o.ExpiresAt)}},
-		{"UPDATE event_seq SET seq = seq + ? WHERE id = 1", []any{n}},
+		events,
+		counter,
 		{"UPDATE orders SET allocated = allocated + ? WHERE id = ?", []any{n, o.ID}},
 	} {
 		if _, err := tx.ExecContext(ctx, r.q(q.stmt), q.args...); err != nil {

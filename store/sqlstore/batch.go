@@ -215,13 +215,10 @@ func pgTime(v time.Time) *time.Time {
 	return &u
 }
 
-// The PostgreSQL types of the columns of licences and events, for unnest.
-var (
-	licenceTypes = []string{"text", "text", "text", "text", "text", "timestamptz", "jsonb",
-		"timestamptz", "timestamptz", "text", "text"}
-	eventTypes = []string{"bigint", "timestamptz", "text", "jsonb", "text", "text", "text", "text",
-		"text", "text", "integer", "timestamptz", "text"}
-)
+// licenceTypes are the PostgreSQL types of the columns of licences, for
+// unnest.
+var licenceTypes = []string{"text", "text", "text", "text", "text", "timestamptz", "jsonb",
+	"timestamptz", "timestamptz", "text", "text"}
 
 // pgRows gathers rows (PostgreSQL) into one array per column, for an
 // INSERT that reads them from unnest: one statement, one argument a column,
@@ -285,19 +282,15 @@ func (c *pgRows) args() []any {
 }
 
 // insert returns "INSERT INTO table (cols) SELECT ... FROM unnest(...)",
-// its placeholders numbered from 1 + skip.
+// its placeholders numbered from 1.
 func (c *pgRows) insert(table string, cols []string) string {
-	return c.insertAfter(table, cols, 0)
-}
-
-func (c *pgRows) insertAfter(table string, cols []string, skip int) string {
 	var params, sel []string
 	for i, typ := range c.types {
 		arr := typ
 		if typ == "jsonb" {
 			arr = "text"
 		}
-		params = append(params, fmt.Sprintf("$%d::%s[]", skip+i+1, arr))
+		params = append(params, fmt.Sprintf("$%d::%s[]", i+1, arr))
 		v := fmt.Sprintf("u.c%d", i)
 		if typ == "jsonb" {
 			v += "::jsonb"

@@ -28,7 +28,7 @@ func BenchmarkAllocate(b *testing.B) {
 	for _, c := range []setup{
 		{"SQLite", newSQLite, nil},
 		{"SQLite/GroupCommitOff", newSQLite, &sqlstore.Config{GroupCommit: sqlstore.GroupCommit{Off: true}}},
-		{"Postgres/LockLedger", newPostgres, &sqlstore.Config{Locking: sqlstore.LockLedger}},
+		{"Postgres/Snapshot", newPostgres, &sqlstore.Config{Locking: sqlstore.Snapshot}},
 		{"Postgres/Serializable", newPostgres, &sqlstore.Config{Locking: sqlstore.Serializable, MaxAttempts: 1000}},
 	} {
 		for _, shape := range []string{"Serial", "Contended", "Spread"} {

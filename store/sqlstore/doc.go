@@ -59,18 +59,91 @@
 //
 // Each Update is one database transaction (on SQLite, by default, one
 // savepoint of a transaction shared with the Updates that arrived with it:
-// see Group commit below). Every change of the ledger
-// appends an event, and events are numbered in commit order with no gaps
-// from a one-row counter, so the database runs writers one at a time: on
-// SQLite by BEGIN IMMEDIATE (and, within one Store, by a queue in Go, so
-// that its writers do not poll SQLite's busy handler), on PostgreSQL by a
-// lock on that row taken by the first statement of the transaction
-// (Config.Locking: LockLedger, the default, at READ COMMITTED;
-// Serializable, the alternative, runs at SERIALIZABLE without it, and was
-// measured slower: every overlapping writer aborts and runs again). Seat
-// counts are a column of the order, updated by the transaction that
-// allocates or releases, never a count of licences; a CHECK constraint
-// backs the ledger's rule that an order never has more licences than seats.
+// see Group commit below), and Updates are serializable. On SQLite writers
+// run one at a time: BEGIN IMMEDIATE (and, within one Store, a group
+// commit or a queue in Go, so that its writers do not poll SQLite's busy
+// handler); events are numbered from a one-row counter in commit order
+// with no gaps, and the feed is in that order. Seat counts are a column of
+// the order, updated by the transaction that allocates or releases, never
+// a count of licences; a CHECK constraint backs the ledger's rule that an
+// order never has more licences than seats.
+//
+// On PostgreSQL there is no global serialization point: commands on
+// different companies commit in parallel (Config.Locking: Snapshot, the
+// default; Serializable runs the same design at SERIALIZABLE).
+//
+// Writers. Update runs at REPEATABLE READ, PostgreSQL's snapshot
+// isolation: a transaction reads one snapshot, and of two concurrent
+// transactions that update the same row, the second aborts with a
+// serialization failure (first updater wins), which Update retries. Every
+// event belongs to a stream: its company, else its partner, else the
+// platform (tier registrations). A transaction that appends events
+// updates the row of each of its streams in event_streams, in the
+// statement that inserts its first events of that stream. So two
+// concurrent transactions that change one company cannot both commit: of
+// any two committed transactions of one company, one committed before the
+// other took its snapshot, and read everything it wrote.
+//
+// Why that is serializable for the ledger. Snapshot isolation allows one
+// anomaly, write skew: two transactions each read what the other writes,
+// and write different rows. Every command of the ledger that changes a
+// company's records (orders, licences, learners, the company) appends an
+// event of that company, so two such commands on one company conflict on
+// its stream row, and one of them runs again on the other's result. What
+// one command reads of other companies or of the platform is either never
+// changed (a tier, a partner's existence and place in the tree) or guarded
+// by a unique index: a partner's or a company's ref within its owner, a
+// tier's name, an idempotency key (scope, key). Two concurrent commands
+// that insert the same key cannot both commit: the second fails on the
+// index (for an idempotency record, an upsert, with a serialization
+// failure; for a ref, with a unique violation, after which Update runs
+// the command once more, and it then finds the ref taken, as it would have
+// run one after the other). Writes without an event touch one record that
+// the command read: a notification's delivery state (Deliver, Requeue),
+// expired idempotency records (Sweep); a concurrent change of the same
+// row is a serialization failure. The Serializable option adds
+// PostgreSQL's own checks for every other read-write overlap.
+//
+// Writers of one busy company would abort each other in a loop if they
+// all ran at once. Within a Store they queue instead (keyed in-process
+// locks, held until Update returns): a write whose first statement reads a
+// company (every command of the ledger reads its company first, unless an
+// idempotency key is looked up before) waits for the Store's other
+// writers of that company, and so reads what the one before it committed;
+// a writer that lost a race anyway queues, before it runs again, behind
+// the writers of the companies its failed attempt wrote. Writers of
+// different processes still race, and retry.
+//
+// The feed. Events are numbered from a sequence (events_seq): unique and
+// increasing, with gaps where a transaction rolled back or ran again. Each
+// event row also records the id of the transaction that wrote it (xid,
+// pg_current_xact_id(), PostgreSQL 13 or later; rows from before this
+// design have 0), and the feed is ordered by (xid, seq). A reader lists only
+// the events whose xid is below the xmin of its own snapshot
+// (pg_snapshot_xmin(pg_current_snapshot())): every transaction with a
+// smaller id had ended when the snapshot was taken, so those events are
+// final, and every transaction that may still commit has an id of xmin or
+// more, so it can only add events after them. A reader that resumes after
+// the event at (xid, seq) therefore never skips an event that commits late
+// and never sees one twice; a rolled-back transaction's events never
+// appear. The cursor stays the event's Seq: Events finds the (xid, seq)
+// of the After event through the primary key, and reads on from there
+// through the indexes (xid, seq), (company, xid, seq) and
+// (partner, xid, seq). Within one company the feed is in commit order: a
+// writer's id is given at its first write, after its snapshot, and (see
+// above) a later writer of the company took its snapshot after the earlier
+// one committed, so its id is greater. A transaction that reads the feed
+// after writing also lists its own events, last.
+//
+// The price is that a transaction still running holds the feed back: an
+// event reaches the feed once every transaction that began writing before
+// it (in the whole PostgreSQL cluster: transaction ids are shared by every
+// database of it) has ended. A bulk allocation holds back, for as long as
+// it runs, the events of commands that started writing after it, although
+// those commands commit and return; so do a forgotten open transaction and
+// a prepared (two-phase) one. Config.WaitFeed makes Update wait until its
+// own events are in the feed before it returns (read-your-writes for the
+// feed, at the cost of that wait).
 //
 // Update retries the whole closure on a serialization failure or deadlock
 // (SQLSTATE 40001, 40P01) or a busy SQLite database, up to

@@ -38,3 +38,5 @@ func GroupQueued(s *Store) int {
 	defer s.group.mu.Unlock()
 	return len(s.group.queue)
 }
+
+func EventsQuery(s *Store, q licensing.EventQuery) (string, []any) { return s.eventsQuery(q, 0) }

@@ -93,9 +93,18 @@ func openSchema(t storetest.TB, schema string) *sql.DB {
 	return db
 }
 
-// newPostgres returns a migrated store in a new schema.
+// newPostgres returns a migrated store in a new schema, with WaitFeed on:
+// the tests read the feed after each write, while tests of other packages
+// write to the same server, whose older transactions would otherwise hold
+// the write's events back a moment (see Config.WaitFeed).
 func newPostgres(t storetest.TB, cfg *sqlstore.Config) testDB {
 	t.Helper()
+	c := sqlstore.Config{}
+	if cfg != nil {
+		c = *cfg
+	}
+	c.WaitFeed = true
+	cfg = &c
 	schema := newSchema(t)
 	reopen := func(t storetest.TB) *sql.DB { return openSchema(t, schema) }
 	return testDB{store: migrated(t, reopen(t), sqlstore.Postgres, cfg), reopen: reopen}

@@ -29,13 +29,12 @@ var (
 
 // queries are the fixed statements of one dialect, placeholders bound.
 type queries struct {
-	lockLedger string
-	nextSeq    string
-	// setSeq writes the counter once, at commit, when a transaction
-	// numbered more events than its first (SQLite); seqEvent inserts an
-	// event and sets the counter to its number in one statement
-	// (PostgreSQL, a data-modifying WITH).
-	setSeq, seqEvent string
+	// nextSeq advances the counter for a transaction's first event and
+	// readSeq reads it for a first batch; setSeq writes it once, at commit,
+	// when a transaction numbered more events than its first (SQLite).
+	nextSeq, readSeq, setSeq string
+	// feedHorizon (PostgreSQL) reads the feed's horizon (see Events).
+	feedHorizon string
 
 	tier, insertTier    string
 	partner, putPartner string
@@ -67,10 +66,10 @@ func newQueries(d Dialect) queries {
 	freeOrders := sel(orderCols, "orders") + " WHERE company = ? AND tier = ? AND status = 'assigned'" +
 		" AND expires_at > ? AND (starts_at IS NULL OR starts_at <= ? OR starts_at <= assigned_at) AND allocated < quantity ORDER BY expires_at, assigned_at" + nullsFirst(d) + ", id"
 	q := queries{
-		lockLedger: "SELECT seq FROM event_seq WHERE id = 1 FOR UPDATE",
-		nextSeq:    "UPDATE event_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq",
-		setSeq:     r("UPDATE event_seq SET seq = ? WHERE id = 1"),
-		seqEvent:   r("WITH s AS (UPDATE event_seq SET seq = ? WHERE id = 1) " + insert("events", eventCols)),
+		nextSeq:     "UPDATE event_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq",
+		readSeq:     "SELECT seq FROM event_seq WHERE id = 1",
+		setSeq:      r("UPDATE event_seq SET seq = ? WHERE id = 1"),
+		feedHorizon: "SELECT " + feedHorizon,
 
 		tier:       r(sel(tierCols, "tiers") + " WHERE name = ?"),
 		insertTier: r(insert("tiers", tierCols)),
@@ -116,11 +115,9 @@ func newQueries(d Dialect) queries {
 		learnerSelect:      sel(learnerCols, "learners"),
 	}
 	if d == SQLite {
-		// BEGIN IMMEDIATE already holds the write lock.
-		q.lockLedger = ""
-		q.seqEvent = ""
+		q.feedHorizon = ""
 	} else {
-		q.setSeq, q.setOrder = "", ""
+		q.nextSeq, q.readSeq, q.setSeq, q.setOrder = "", "", "", ""
 	}
 	return q
 }
@@ -144,7 +141,7 @@ func nullsLast(d Dialect) string {
 
 // fixed returns the complete fixed statements, the ones worth preparing.
 func (q *queries) fixed() []string {
-	return []string{q.nextSeq, q.setSeq, q.setOrder, q.tier, q.insertTier, q.partner, q.putPartner,
+	return []string{q.nextSeq, q.readSeq, q.setSeq, q.setOrder, q.tier, q.insertTier, q.partner, q.putPartner,
 		q.company, q.putCompany, q.order, q.putOrder, q.freeOrders, q.freeOrdersLimit,
 		q.learner, q.putLearner, q.licence, q.currentLicence, q.putLic, q.insertEvent, q.notification,
 		q.putNotification, q.idempotency, q.putIdempotency, q.deleteIdem, q.deleteIdemLimit}
@@ -254,6 +251,40 @@ func (st *statements) close() error {
 		}
 	}
 	return err
+}
+
+// feedHorizon is, in a PostgreSQL transaction, the id of the oldest
+// transaction still running when it took its snapshot (or of the next to
+// begin): every transaction with a smaller id has ended.
+const feedHorizon = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
+// appendEventsPG returns the PostgreSQL statement that appends n events
+// (the columns of eventCols but seq, which the sequence gives, in order)
+// and returns each one's seq and xid; if streams > 0, it first bumps the
+// version of that many streams (the first arguments), in a data-modifying
+// WITH.
+func (q *queries) appendEventsPG(streams, n int) string {
+	var b strings.Builder
+	if streams > 0 {
+		b.WriteString("WITH s AS (INSERT INTO event_streams (stream, version) VALUES ")
+		for i := range streams {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, 1)")
+		}
+		b.WriteString(" ON CONFLICT (stream) DO UPDATE SET version = event_streams.version + 1) ")
+	}
+	b.WriteString(insertRows("events", eventCols[1:], n))
+	b.WriteString(" RETURNING seq, xid")
+	return rebind(Postgres, b.String())
+}
+
+// insertRows inserts n rows of cols in one statement, ? placeholders.
+func insertRows(table string, cols []string, n int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " +
+		strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
 func insert(table string, cols []string) string {

@@ -94,7 +94,7 @@ func TestOverAllocation(t *testing.T) {
 		// asleep in the busy handler's polling.)
 		{"SQLite", newSQLite, nil, raceTrials, 8},
 		{"SQLite/GroupCommitOff", newSQLite, &sqlstore.Config{GroupCommit: sqlstore.GroupCommit{Off: true}}, raceTrials, 8},
-		{"Postgres/LockLedger", newPostgres, &sqlstore.Config{Locking: sqlstore.LockLedger}, raceTrials, 1},
+		{"Postgres/Snapshot", newPostgres, &sqlstore.Config{Locking: sqlstore.Snapshot}, raceTrials, 1},
 		// The alternative Locking is raced too, fewer times: every
 		// overlapping writer aborts and retries, so it needs more attempts.
 		{"Postgres/Serializable", newPostgres, &sqlstore.Config{Locking: sqlstore.Serializable, MaxAttempts: 200}, raceTrials / 4, 1},

@@ -172,7 +172,7 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 	}
 	if !hasTable {
 		// Applied by another tool, or not at all.
-		ok, err := s.tableExists(ctx, s.db, "event_seq")
+		ok, err := s.tableExists(ctx, s.db, "events")
 		if err != nil {
 			return s.dbErr(ctx, "check schema", err)
 		}

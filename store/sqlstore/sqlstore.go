@@ -41,23 +41,25 @@ func (d Dialect) valid() bool { return d == SQLite || d == Postgres }
 type Locking int
 
 const (
-	// LockLedger, the default, runs Update at READ COMMITTED and first
-	// locks the ledger's one sequence row (SELECT ... FOR UPDATE), which
-	// every change must update anyway to number its events in commit
-	// order. Writers queue on that lock instead of aborting, and each one
-	// reads the state every earlier writer committed.
-	LockLedger Locking = iota
-	// Serializable runs Update at SERIALIZABLE with no explicit lock. Any two
-	// writers that overlap conflict (on the sequence row at least); one of
-	// them aborts with 40001 and is run again.
+	// Snapshot, the default, runs Update at REPEATABLE READ (snapshot
+	// isolation) with no global lock. A transaction that appends events
+	// updates the row of each stream it appends to (the event's company,
+	// else its partner, else the platform), so two concurrent writers of
+	// one company cannot both commit: the second aborts with 40001 and
+	// runs again. Writers of different companies commit in parallel. The
+	// package documentation says why this is serializable for the ledger.
+	Snapshot Locking = iota
+	// Serializable runs Update at SERIALIZABLE (serializable snapshot
+	// isolation) and numbers events as Snapshot does. PostgreSQL then
+	// also aborts writers whose reads and writes overlap in other ways.
 	Serializable
 )
 
-// String returns "lock-ledger" or "serializable".
+// String returns "snapshot" or "serializable".
 func (l Locking) String() string {
 	switch l {
-	case LockLedger:
-		return "lock-ledger"
+	case Snapshot:
+		return "snapshot"
 	case Serializable:
 		return "serializable"
 	}
@@ -67,8 +69,18 @@ func (l Locking) String() string {
 // Config configures a Store. The zero Config, or nil, gives the defaults
 // documented on each field.
 type Config struct {
-	// Locking is the PostgreSQL concurrency control. Zero: LockLedger.
+	// Locking is the PostgreSQL concurrency control. Zero: Snapshot.
 	Locking Locking
+	// WaitFeed, on PostgreSQL, makes Update return only once the events it
+	// appended are in the feed (Tx.Events in a later transaction lists
+	// them): once every transaction that began writing before it has
+	// ended. Without it, a command's events may reach the feed a moment
+	// after the command returns, and later still while a long transaction
+	// (a bulk allocation) runs; a reader tailing the feed sees them then,
+	// in order. If ctx ends during the wait, Update returns its error
+	// although the transaction has committed. It has no effect on SQLite,
+	// whose feed holds a committed event at once.
+	WaitFeed bool
 	// MaxAttempts bounds how many times Update runs its closure when the
 	// database reports a serialization failure, deadlock, or (SQLite) a busy
 	// database. Zero: 10. When they are spent Update returns an error that
@@ -90,6 +102,7 @@ type Store struct {
 	db          *sql.DB
 	d           Dialect
 	locking     Locking
+	waitFeed    bool
 	maxAttempts int
 	retryBase   time.Duration
 	retryMax    time.Duration
@@ -106,6 +119,9 @@ type Store struct {
 	group *grouper
 	// retries counts the closures Update has run again.
 	retries atomic.Int64
+	// hot (PostgreSQL) are the streams whose writers of this Store queue
+	// before they run again: see Update.
+	hot keyedMutex
 	// schemaOK is set once CheckSchema or Migrate has passed: until then
 	// every transaction checks the schema first.
 	schemaOK atomic.Bool
@@ -133,7 +149,7 @@ func NewConfig(db *sql.DB, d Dialect, cfg *Config) (*Store, error) {
 	if cfg != nil {
 		c = *cfg
 	}
-	if c.Locking != LockLedger && c.Locking != Serializable {
+	if c.Locking != Snapshot && c.Locking != Serializable {
 		return nil, fmt.Errorf("sqlstore: unknown locking %v", c.Locking)
 	}
 	if c.MaxAttempts == 0 {
@@ -151,7 +167,7 @@ func NewConfig(db *sql.DB, d Dialect, cfg *Config) (*Store, error) {
 	if c.MaxAttempts < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase {
 		return nil, errors.New("sqlstore: MaxAttempts and RetryBase must not be negative, RetryMax not below RetryBase")
 	}
-	s := &Store{db: db, d: d, locking: c.Locking, maxAttempts: c.MaxAttempts,
+	s := &Store{db: db, d: d, locking: c.Locking, waitFeed: c.WaitFeed, maxAttempts: c.MaxAttempts,
 		retryBase: c.RetryBase, retryMax: c.RetryMax, q: newQueries(d)}
 	switch {
 	case d == SQLite:
@@ -168,7 +184,7 @@ func NewConfig(db *sql.DB, d Dialect, cfg *Config) (*Store, error) {
 		s.writeOpts = &sql.TxOptions{Isolation: sql.LevelSerializable}
 		s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	default:
-		s.writeOpts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+		s.writeOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
 		s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	}
 	return s, nil
@@ -196,13 +212,42 @@ func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) erro
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
+	uniqueRetried := false
+	// hot are the streams (companies) an attempt that failed on a
+	// serialization failure had touched: on PostgreSQL the next attempts
+	// queue for them within this Store, so that writers of one busy
+	// company that lost a race take turns instead of racing again.
+	// An attempt whose first statement reads a company (as a command's
+	// does) claims that company's queue before it runs: the writers of a
+	// busy company within this Store then take turns from the start, each
+	// reading what the one before it committed, instead of aborting each
+	// other.
+	var hot []string
+	defer func() { s.hot.unlock(hot) }()
+	claim := func(key string) {
+		if len(hot) == 0 && s.hot.lock(ctx, []string{key}) == nil {
+			hot = []string{key}
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		retry, err := s.update(ctx, fn)
-		if !retry {
+		retry, touched, err := s.update(ctx, fn, !uniqueRetried, claim)
+		switch retry {
+		case retryNone:
 			return err
+		case retryUnique:
+			uniqueRetried = true
+		case retrySerialization:
+			if more := newKeys(hot, touched); len(more) > 0 {
+				s.hot.unlock(hot)
+				hot = append(hot, more...)
+				if err := s.hot.lock(ctx, hot); err != nil {
+					hot = nil
+					return err
+				}
+			}
 		}
 		if attempt >= s.maxAttempts {
 			return &licensing.Error{Kind: licensing.ErrConflict,
@@ -215,37 +260,56 @@ func (s *Store) Update(ctx context.Context, fn func(tx licensing.Tx) error) erro
 	}
 }
 
+// retryKind says whether an attempt of Update is to run again, and why.
+type retryKind int
+
+const (
+	retryNone retryKind = iota
+	// retrySerialization: a serialization failure, deadlock or busy
+	// database.
+	retrySerialization
+	// retryUnique: on PostgreSQL, the closure failed after a unique key it
+	// wrote turned out taken. Under snapshot isolation that is how a
+	// concurrent transaction that committed the same key (a partner's or a
+	// company's ref) shows: the Ledger checked for the key first, but its
+	// snapshot did not hold it. One more attempt reads it and fails the way
+	// the Ledger means to (or, if the key was there all along, fails again
+	// with the unique violation, which Update then returns).
+	retryUnique
+)
+
 // Retries returns how many times Update has run a closure again after a
 // serialization failure, deadlock or busy database, since the store was
 // made: a measure of contention.
 func (s *Store) Retries() int64 { return s.retries.Load() }
 
-// update runs one attempt of Update. retry reports a serialization failure,
-// after which fn must run again.
-func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error) (retry bool, err error) {
+// update runs one attempt of Update. retry says that fn must run again;
+// unique allows a retryUnique; claim (PostgreSQL) queues the attempt
+// behind the Store's other writers of a company (see Update).
+//
+// touched names the streams the attempt wrote to (PostgreSQL).
+func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error, unique bool, claim func(string)) (retry retryKind, touched []string, err error) {
 	if s.group != nil {
-		return s.group.update(ctx, fn)
+		r, err := s.group.update(ctx, fn)
+		return retryIf(r), nil, err
 	}
 	if s.writer != nil {
 		select {
 		case s.writer <- struct{}{}:
 			defer func() { <-s.writer }()
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return retryNone, nil, ctx.Err()
 		}
 	}
 	s.stmts.prepare(ctx, s)
 	sqlTx, err := s.db.BeginTx(ctx, s.writeOpts)
 	if err != nil {
-		return retryable(err), s.dbErr(ctx, "begin", err)
+		return retryIf(retryable(err)), nil, s.dbErr(ctx, "begin", err)
 	}
 	defer sqlTx.Rollback()
 	t := &tx{s: s, tx: sqlTx, ctx: ctx, write: true}
-	if s.d == Postgres && s.locking == LockLedger {
-		if err := sqlTx.QueryRowContext(ctx, s.q.lockLedger).Scan(&t.seq); err != nil {
-			return retryable(err), s.dbErr(ctx, "lock ledger", err)
-		}
-		t.seqKnown = true
+	if s.d == Postgres {
+		t.claim = claim
 	}
 	ferr := fn(t)
 	if ferr == nil && !t.retry {
@@ -253,15 +317,50 @@ func (s *Store) update(ctx context.Context, fn func(tx licensing.Tx) error) (ret
 	}
 	t.done()
 	if t.retry {
-		return true, nil
+		return retrySerialization, t.touchedStreams(), nil
 	}
 	if ferr != nil {
-		return false, ferr
+		if t.unique && unique && s.d == Postgres {
+			return retryUnique, nil, nil
+		}
+		return retryNone, nil, ferr
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return retryable(err), s.dbErr(ctx, "commit", err)
+		return retryIf(retryable(err)), t.touchedStreams(), s.dbErr(ctx, "commit", err)
 	}
-	return false, nil
+	if s.waitFeed && t.xid != 0 {
+		return retryNone, nil, s.awaitFeed(ctx, t.xid)
+	}
+	return retryNone, nil, nil
+}
+
+func retryIf(b bool) retryKind {
+	if b {
+		return retrySerialization
+	}
+	return retryNone
+}
+
+// awaitFeed waits until every transaction whose id is xid or less has
+// ended: then the events of transaction xid are in the feed (WaitFeed).
+func (s *Store) awaitFeed(ctx context.Context, xid int64) error {
+	for attempt := 1; ; attempt++ {
+		var xmin int64
+		if err := s.db.QueryRowContext(ctx, s.q.feedHorizon).Scan(&xmin); err != nil {
+			return s.dbErr(ctx, "wait for the feed", err)
+		}
+		if xid < xmin {
+			return nil
+		}
+		d := licensing.Backoff{Base: 100 * time.Microsecond, Max: 5 * time.Millisecond}.Delay(attempt)
+		timer := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
 }
 
 func (s *Store) backoff(ctx context.Context, attempt int) error {

@@ -235,14 +235,16 @@ func TestUpdateContract(t *testing.T) {
 			if err == nil {
 				t.Error("a write inside View succeeded")
 			}
-			// The sequence is not consumed by a rolled-back Update.
+			// SQLite's counter is not consumed by a rolled-back Update;
+			// PostgreSQL's sequence is (a gap), and the number is not
+			// handed out again.
 			err = s.Update(ctx, func(tx licensing.Tx) error {
 				e := licensing.Event{Type: licensing.EventTierRegistered}
 				if err := tx.AppendEvent(&e); err != nil {
 					return err
 				}
-				if e.Seq != 1 {
-					t.Errorf("Seq after a rolled-back event: %d, want 1", e.Seq)
+				if want := int64(1); d.name == "SQLite" && e.Seq != want || d.name == "Postgres" && e.Seq <= want {
+					t.Errorf("Seq after a rolled-back event: %d, want %s1", e.Seq, map[bool]string{true: "", false: "more than "}[d.name == "SQLite"])
 				}
 				return nil
 			})

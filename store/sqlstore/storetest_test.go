@@ -53,7 +53,9 @@ func TestStoreSQLiteGroupCommitOff(t *testing.T) {
 func TestStorePostgres(t *testing.T) {
 	pgtest.URL(t)
 	t.Parallel()
-	storetest.RunWith(t, func(t storetest.TB) licensing.Store { return newPostgres(t, nil).store }, suiteOptions())
+	o := suiteOptions()
+	o.SeqGaps = true
+	storetest.RunWith(t, func(t storetest.TB) licensing.Store { return newPostgres(t, nil).store }, o)
 }
 
 // TestModelConnectionsBounded runs the Model on PostgreSQL and samples the
@@ -116,7 +118,7 @@ func TestModelConnectionsBounded(t *testing.T) {
 		stores++
 		schema := newSchema(t)
 		db := pgtest.Open(t, schema, map[string]string{"synchronous_commit": "off", "application_name": app})
-		return migrated(t, db, sqlstore.Postgres, nil)
+		return migrated(t, db, sqlstore.Postgres, &sqlstore.Config{WaitFeed: true})
 	}, storetest.Options{Checks: checks})
 	close(done)
 	<-stopped

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/licensing-go/licensing"
@@ -28,11 +29,49 @@ type tx struct {
 	// by text, made once per transaction (each binding lives until it ends).
 	stmts map[string]*sql.Stmt
 	// seq is the ledger's last event number as this transaction sees it,
-	// when seqKnown: read by the ledger lock (PostgreSQL) or by the first
-	// AppendEvent. seqDirty (SQLite) says the counter row is behind seq,
-	// to be written once before commit (flushSeq).
+	// when seqKnown (SQLite): read by the first AppendEvent; later events
+	// number from it. seqDirty says the counter row is behind seq, to be
+	// written once before commit (flushSeq).
 	seq                int64
 	seqKnown, seqDirty bool
+	// xid (PostgreSQL) is the transaction's id, once it has appended an
+	// event; streams are the streams whose row it has updated.
+	xid     int64
+	streams map[string]bool
+	// unique is set when a write failed on a unique key (see retryUnique).
+	unique bool
+	// companies (PostgreSQL) are the companies whose records the
+	// transaction wrote (see touchedStreams).
+	companies []string
+	// claim (PostgreSQL, writes) queues the transaction behind the Store's
+	// other writers of a stream, if called before its first statement
+	// (ran is set by the first), when the snapshot is taken.
+	claim func(stream string)
+	ran   bool
+}
+
+// wrote notes, on PostgreSQL, that the transaction writes a record of the
+// company.
+func (t *tx) wrote(company string) {
+	if t.s.d == Postgres && company != "" && !slices.Contains(t.companies, company) {
+		t.companies = append(t.companies, company)
+	}
+}
+
+// touchedStreams names the streams the transaction appended events to,
+// and those of the companies whose records it wrote: after a serialization
+// failure, where the next attempt is likely to conflict again.
+func (t *tx) touchedStreams() []string {
+	var out []string
+	for st := range t.streams {
+		out = append(out, st)
+	}
+	for _, c := range t.companies {
+		if st := "c:" + c; !t.streams[st] {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // flushSeq writes the event counter if AppendEvent numbered events past the
@@ -75,6 +114,7 @@ func (t *tx) fail(op string, err error) error {
 		return errRetry
 	}
 	if uniqueViolation(err) {
+		t.unique = true
 		return fmt.Errorf("sqlstore: %s: a unique key is taken: %w", op, licensing.ErrConflict)
 	}
 	return t.s.dbErr(t.ctx, op, err)
@@ -100,6 +140,7 @@ func (t *tx) writable() error {
 // queryRow, query and execSQL run q in the transaction, as the statement
 // the store has prepared if it has.
 func (t *tx) queryRow(q string, args ...any) *sql.Row {
+	t.ran = true
 	if st := t.s.stmts.get(q); st != nil {
 		return t.bound(q, st).QueryRowContext(t.ctx, args...)
 	}
@@ -107,6 +148,7 @@ func (t *tx) queryRow(q string, args ...any) *sql.Row {
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
+	t.ran = true
 	if st := t.s.stmts.listing(t.ctx, t.s, q); st != nil {
 		return t.bound(q, st).QueryContext(t.ctx, args...)
 	}
@@ -114,6 +156,7 @@ func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
 }
 
 func (t *tx) execSQL(q string, args ...any) (sql.Result, error) {
+	t.ran = true
 	if st := t.s.stmts.get(q); st != nil {
 		return t.bound(q, st).ExecContext(t.ctx, args...)
 	}
@@ -275,10 +318,14 @@ func scanCompany(r scanner) (licensing.Company, error) {
 }
 
 func (t *tx) Company(id string) (licensing.Company, error) {
+	if t.claim != nil && !t.ran && !t.closed {
+		t.claim("c:" + id)
+	}
 	return one(t, "company", t.s.q.company, []any{id}, scanCompany)
 }
 
 func (t *tx) PutCompany(c licensing.Company) error {
+	t.wrote(c.ID)
 	managers, err := jsonArg(c.Managers, c.Managers == nil)
 	if err != nil {
 		return err
@@ -309,6 +356,7 @@ func (t *tx) Order(id string) (licensing.Order, error) {
 }
 
 func (t *tx) PutOrder(o licensing.Order) error {
+	t.wrote(o.Company)
 	reqBy, err := actorArg(o.RequestedBy)
 	if err != nil {
 		return err
@@ -479,6 +527,7 @@ func (t *tx) Learner(company, id string) (licensing.Learner, error) {
 }
 
 func (t *tx) PutLearner(l licensing.Learner) error {
+	t.wrote(l.Company)
 	s := t.s
 	return t.exec("put learner", "", s.q.putLearner,
 		l.Company, l.ID, s.timeArg(l.JoinedAt), s.timeArg(l.LastLoginAt), s.timeArg(l.LeftAt))
@@ -512,6 +561,7 @@ func (t *tx) CurrentLicence(company, learner, tier string) (licensing.Licence, e
 }
 
 func (t *tx) PutLicence(l licensing.Licence) error {
+	t.wrote(l.Company)
 	by, err := actorArg(l.AllocatedBy)
 	if err != nil {
 		return err
@@ -549,52 +599,206 @@ func scanEvent(r scanner) (licensing.Event, error) {
 	return v, err
 }
 
-// AppendEvent advances the ledger's sequence row and stores e with the new
-// number. The row stays locked until the transaction ends, so numbers are
-// handed out in commit order with no gaps. The counter is read once per
-// transaction: by the ledger lock on PostgreSQL (each event then sets it in
-// the statement that inserts the event), by the first event on SQLite
-// (later events number from it, and the counter is written once, before
-// commit).
+// AppendEvent stores e and writes its number back into e.Seq: it appends a
+// batch of one.
 func (t *tx) AppendEvent(e *licensing.Event) error {
+	return t.appendEvents([]*licensing.Event{e})
+}
+
+// eventBatch bounds the rows of one multi-row INSERT of events (13
+// arguments a row, well below either database's limit on arguments).
+const eventBatch = 500
+
+// appendEvents stores es, in order, and writes each one's number back into
+// its Seq, set-based: a fixed number of statements per eventBatch events.
+//
+// On SQLite, where one writer runs at a time, numbers come from the ledger's
+// counter row, read once per transaction (by the first event) and written
+// once, before commit: they follow commit order with no gaps.
+//
+// On PostgreSQL, numbers come from the sequence events_seq (unique and
+// increasing, with gaps; the events of one call get increasing numbers in
+// the order of es), and each row records the writing transaction's id. The
+// first events of a transaction for a stream (see streamOf) also update the
+// stream's row in event_streams, in the same statement, so that concurrent
+// writers of one stream conflict.
+func (t *tx) appendEvents(es []*licensing.Event) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	actor, err := actorArg(e.Actor)
-	if err != nil {
-		return err
+	for len(es) > 0 {
+		n := min(len(es), eventBatch)
+		var err error
+		if t.s.d == Postgres {
+			err = t.appendPostgres(es[:n])
+		} else {
+			err = t.appendSQLite(es[:n])
+		}
+		if err != nil {
+			return err
+		}
+		es = es[n:]
 	}
-	s := t.s
-	row := []any{s.timeArg(e.At), string(e.Type), actor, e.Partner, e.Company, e.Order, e.Learner,
-		e.Licence, e.Tier, e.Count, s.timeArg(e.ExpiresAt), e.Detail}
-	var seq int64
-	switch {
-	case !t.seqKnown:
-		if err := t.queryRow(s.q.nextSeq).Scan(&seq); err != nil {
-			return t.fail("append event", err)
-		}
-		if err := t.exec("append event", "", s.q.insertEvent, append([]any{seq}, row...)...); err != nil {
-			return err
-		}
-		t.seq, t.seqKnown = seq, true
-	case s.q.seqEvent != "":
-		seq = t.seq + 1
-		if err := t.exec("append event", "", s.q.seqEvent, append([]any{seq, seq}, row...)...); err != nil {
-			return err
-		}
-		t.seq = seq
-	default:
-		seq = t.seq + 1
-		if err := t.exec("append event", "", s.q.insertEvent, append([]any{seq}, row...)...); err != nil {
-			return err
-		}
-		t.seq, t.seqDirty = seq, true
-	}
-	e.Seq = seq
 	return nil
 }
 
+// eventRow returns e's columns but seq, in the order of eventCols[1:].
+func (t *tx) eventRow(e *licensing.Event) ([]any, error) {
+	actor, err := actorArg(e.Actor)
+	if err != nil {
+		return nil, err
+	}
+	s := t.s
+	return []any{s.timeArg(e.At), string(e.Type), actor, e.Partner, e.Company, e.Order, e.Learner,
+		e.Licence, e.Tier, e.Count, s.timeArg(e.ExpiresAt), e.Detail}, nil
+}
+
+func (t *tx) appendSQLite(es []*licensing.Event) error {
+	s := t.s
+	if len(es) == 1 {
+		e := es[0]
+		row, err := t.eventRow(e)
+		if err != nil {
+			return err
+		}
+		var seq int64
+		if !t.seqKnown {
+			if err := t.queryRow(s.q.nextSeq).Scan(&seq); err != nil {
+				return t.fail("append event", err)
+			}
+			if err := t.exec("append event", "", s.q.insertEvent, append([]any{seq}, row...)...); err != nil {
+				return err
+			}
+			t.seq, t.seqKnown = seq, true
+		} else {
+			seq = t.seq + 1
+			if err := t.exec("append event", "", s.q.insertEvent, append([]any{seq}, row...)...); err != nil {
+				return err
+			}
+			t.seq, t.seqDirty = seq, true
+		}
+		e.Seq = seq
+		return nil
+	}
+	if !t.seqKnown {
+		if err := t.queryRow(s.q.readSeq).Scan(&t.seq); err != nil {
+			return t.fail("append event", err)
+		}
+		t.seqKnown = true
+	}
+	args := make([]any, 0, len(es)*len(eventCols))
+	for i, e := range es {
+		row, err := t.eventRow(e)
+		if err != nil {
+			return err
+		}
+		args = append(append(args, t.seq+int64(i)+1), row...)
+	}
+	res, err := t.execSQL(insertRows("events", eventCols, len(es)), args...)
+	if err != nil {
+		return t.fail("append events", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.fail("append events", err)
+	} else if n != int64(len(es)) {
+		return fmt.Errorf("sqlstore: append events: %d of %d rows written", n, len(es))
+	}
+	for i, e := range es {
+		e.Seq = t.seq + int64(i) + 1
+	}
+	t.seq += int64(len(es))
+	t.seqDirty = true
+	return nil
+}
+
+// streamOf names the stream of an event: its company, else its partner,
+// else the platform (tier registrations). The prefixes keep a company and
+// a partner of the same id apart.
+func streamOf(e *licensing.Event) string {
+	switch {
+	case e.Company != "":
+		return "c:" + e.Company
+	case e.Partner != "":
+		return "p:" + e.Partner
+	}
+	return ""
+}
+
+func (t *tx) appendPostgres(es []*licensing.Event) error {
+	var streams []string
+	for _, e := range es {
+		st := streamOf(e)
+		if !t.streams[st] && !slices.Contains(streams, st) {
+			streams = append(streams, st)
+		}
+	}
+	// Rows are updated in one order, so that two transactions touching
+	// the same streams in one statement queue rather than deadlock.
+	slices.Sort(streams)
+	args := make([]any, 0, len(streams)+len(es)*(len(eventCols)-1))
+	for _, st := range streams {
+		args = append(args, st)
+	}
+	for _, e := range es {
+		row, err := t.eventRow(e)
+		if err != nil {
+			return err
+		}
+		args = append(args, row...)
+	}
+	t.ran = true
+	rows, err := t.tx.QueryContext(t.ctx, t.s.q.appendEventsPG(len(streams), len(es)), args...)
+	for _, e := range es {
+		t.wrote(e.Company)
+	}
+	if err != nil {
+		return t.fail("append events", err)
+	}
+	defer rows.Close()
+	seqs := make([]int64, 0, len(es))
+	for rows.Next() {
+		var seq, xid int64
+		if err := rows.Scan(&seq, &xid); err != nil {
+			return t.fail("append events", err)
+		}
+		seqs = append(seqs, seq)
+		t.xid = xid
+	}
+	if err := rows.Err(); err != nil {
+		return t.fail("append events", err)
+	}
+	if len(seqs) != len(es) {
+		return fmt.Errorf("sqlstore: append events: %d of %d rows written", len(seqs), len(es))
+	}
+	// nextval runs row by row in the order of the VALUES list; RETURNING
+	// need not keep that order, so the numbers are handed out sorted.
+	slices.Sort(seqs)
+	for i, e := range es {
+		e.Seq = seqs[i]
+	}
+	if t.streams == nil {
+		t.streams = map[string]bool{}
+	}
+	for _, st := range streams {
+		t.streams[st] = true
+	}
+	return nil
+}
+
+// Events lists the events of q in the feed's order. On SQLite that is
+// the order of Seq. On PostgreSQL it is the order of (xid, seq), and only
+// the events of transactions older than every transaction still running
+// when this one took its snapshot are listed (with, in a write
+// transaction, its own): see the package documentation. The cursor q.After
+// is the Seq of an event listed before; the list goes on from its place.
 func (t *tx) Events(q licensing.EventQuery) ([]licensing.Event, error) {
+	sqlq, args := t.s.eventsQuery(q, t.xid)
+	return list(t, "events", sqlq, args, scanEvent)
+}
+
+// eventsQuery is the statement of Events in a transaction whose id is xid
+// if it has appended events (0 if not).
+func (s *Store) eventsQuery(q licensing.EventQuery, xid int64) (string, []any) {
 	var w where
 	if q.Company != "" {
 		w.add("company = ?", q.Company)
@@ -602,11 +806,25 @@ func (t *tx) Events(q licensing.EventQuery) ([]licensing.Event, error) {
 	if len(q.Partners) > 0 {
 		w.in("partner", q.Partners)
 	}
-	if q.After > 0 {
-		w.add("seq > ?", q.After)
+	if s.d != Postgres {
+		if q.After > 0 {
+			w.add("seq > ?", q.After)
+		}
+		return w.query(s.d, s.q.eventSelect, "seq", q.Limit)
 	}
-	sqlq, args := w.query(t.s.d, t.s.q.eventSelect, "seq", q.Limit)
-	return list(t, "events", sqlq, args, scanEvent)
+	if xid != 0 {
+		w.add("(xid < "+feedHorizon+" OR xid = ?)", xid)
+	} else {
+		w.add("xid < " + feedHorizon)
+	}
+	if q.After > 0 {
+		// The event q.After names, or, were it not there, the one before
+		// it in Seq: one lookup of the primary key each, run once.
+		at := "(SELECT %s FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1)"
+		w.add("(xid, seq) > (coalesce("+fmt.Sprintf(at, "xid")+", -1), coalesce("+fmt.Sprintf(at, "seq")+", 0))",
+			q.After, q.After)
+	}
+	return w.query(s.d, s.q.eventSelect, "xid, seq", q.Limit)
 }
 
 // Notifications.
@@ -627,6 +845,7 @@ func (t *tx) Notification(id string) (licensing.Notification, error) {
 }
 
 func (t *tx) PutNotification(n licensing.Notification) error {
+	t.wrote(n.Company)
 	to, err := jsonArg(n.To, n.To == nil)
 	if err != nil {
 		return err

@@ -13,13 +13,15 @@ import (
 )
 
 // TestEventNumbering appends several events per transaction, under each
-// locking: the numbers run on from one transaction to the next with no gap,
-// a transaction rolled back gives its numbers back, and the counter row
-// ends at the last number.
+// locking. On SQLite the numbers run on from one transaction to the next
+// with no gap, a transaction rolled back gives its numbers back, and the
+// counter row ends at the last number. On PostgreSQL they come from a
+// sequence: they increase, and a rolled-back transaction's numbers are
+// gone for good (a gap), and its events never listed.
 func TestEventNumbering(t *testing.T) {
 	ctx := context.Background()
 	for _, d := range dialects {
-		for _, lk := range []sqlstore.Locking{sqlstore.LockLedger, sqlstore.Serializable} {
+		for _, lk := range []sqlstore.Locking{sqlstore.Snapshot, sqlstore.Serializable} {
 			if d.name == "SQLite" && lk == sqlstore.Serializable {
 				continue // no effect on SQLite
 			}
@@ -50,6 +52,11 @@ func TestEventNumbering(t *testing.T) {
 				var got [][]int64
 				got = append(got, appendN(3, false), appendN(1, false), appendN(2, true), appendN(2, false))
 				want := [][]int64{{1, 2, 3}, {4}, {5, 6}, {5, 6}}
+				wantStored := []int64{1, 2, 3, 4, 5, 6}
+				if d.name == "Postgres" {
+					want[3] = []int64{7, 8}
+					wantStored = []int64{1, 2, 3, 4, 7, 8}
+				}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("numbers handed out (-want +got):\n%s", diff)
 				}
@@ -63,8 +70,11 @@ func TestEventNumbering(t *testing.T) {
 				}); err != nil {
 					t.Fatal(err)
 				}
-				if diff := cmp.Diff([]int64{1, 2, 3, 4, 5, 6}, stored); diff != "" {
+				if diff := cmp.Diff(wantStored, stored); diff != "" {
 					t.Errorf("stored events (-want +got):\n%s", diff)
+				}
+				if d.name == "Postgres" {
+					return
 				}
 				var counter int64
 				if err := s.DB().QueryRowContext(ctx, "SELECT seq FROM event_seq WHERE id = 1").Scan(&counter); err != nil {

@@ -127,6 +127,11 @@ type Options struct {
 	// A -rapid.checks flag or RAPID_CHECKS variable set by the person
 	// running the tests wins over Checks, and LICENSING_SOAK over both.
 	Checks int
+	// SeqGaps says the store may leave gaps in event numbers, as the
+	// Store contract allows (sqlstore on PostgreSQL numbers events from a
+	// sequence): the suite then checks that Seq increases rather than that
+	// it runs 1, 2, 3, ... (which it checks otherwise).
+	SeqGaps bool
 }
 
 func (o Options) withDefaults() Options {

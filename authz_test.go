@@ -202,6 +202,15 @@ func TestAuthorization(t *testing.T) {
 	}
 	requested := func(f fixture) string { return f.requested }
 	assigned := func(f fixture) string { return f.assigned }
+	// renewal requests a renewal of c's assigned order, to be assigned.
+	renewal := func(f fixture) string {
+		r, err := f.ledger.RequestLicences(ctx, licensing.CompanyManager(f.c, "mia"),
+			licensing.LicenceRequest{Company: f.c, Quantity: 2, Renews: f.assigned})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ID
+	}
 	discard := func(_ any, err error) error { return err }
 	commands := []command{
 		{"RegisterTier", []licensing.ActorKind{S}, false, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
@@ -241,6 +250,15 @@ func TestAuthorization(t *testing.T) {
 		}},
 		{"RequestLicences", []licensing.ActorKind{P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
 			return discard(l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 3}))
+		}},
+		{"RequestRenewal", []licensing.ActorKind{P, C}, true, assigned, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 2, Renews: tg.order}))
+		}},
+		{"RequestTopUp", []licensing.ActorKind{P, C}, true, assigned, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 2, TopUpOf: tg.order}))
+		}},
+		{"AssignRenewal", []licensing.ActorKind{P}, true, renewal, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.AssignOrder(ctx, a, licensing.OrderAssignment{Order: tg.order}))
 		}},
 		{"Orders", []licensing.ActorKind{S, P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
 			return discard(l.Orders(ctx, a, licensing.OrderFilter{Company: tg.company}))

@@ -141,7 +141,7 @@ func (l *Ledger) CreateCompany(ctx context.Context, a Actor, in NewCompany) (Cre
 		if po != nil {
 			// An order assigned at once waits for no one: the partner's
 			// contacts are not asked to look at it.
-			o, err := l.request(tx, a, now, c, p, po.Tier, po.Quantity, po.Reference, !po.Assign)
+			o, err := l.request(tx, a, now, c, p, orderSpec{tier: po.Tier, quantity: po.Quantity, po: po.Reference}, !po.Assign)
 			if err != nil {
 				return CreatedCompany{}, err
 			}

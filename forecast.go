@@ -102,6 +102,8 @@ type ForecastNotification struct {
 	To          []string `json:"to"`
 	Allocated   int      `json:"allocated"`
 	Unallocated int      `json:"unallocated"`
+	// Learners are the learners a NotifyAccessLost names, by id.
+	Learners []string `json:"learners,omitempty"`
 }
 
 // ForecastShortfall is what a company lacks of a tier to keep its
@@ -290,7 +292,7 @@ func (l *Ledger) forecast(ctx context.Context, ov *overlay, q OrderQuery, now ti
 			d := day(t)
 			d.Notifications = append(d.Notifications, ForecastNotification{At: n.CreatedAt, Kind: n.Kind,
 				Order: n.Order, Company: n.Company, Tier: n.Tier, ExpiresAt: n.ExpiresAt, Days: n.Days,
-				To: n.To, Allocated: n.Allocated, Unallocated: n.Unallocated})
+				To: n.To, Allocated: n.Allocated, Unallocated: n.Unallocated, Learners: n.Learners})
 		}
 	}
 	for _, d := range days {

@@ -87,6 +87,9 @@ func (l *Ledger) LearnerJoined(ctx context.Context, a Actor, in LearnerFact) (Le
 		if err == nil {
 			err = tx.PutOrder(os[0])
 		}
+		if err == nil {
+			err = l.carry(tx, a, now, c, os[0])
+		}
 		return ln, true, err
 	})
 }

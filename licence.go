@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -30,7 +31,11 @@ type Licence struct {
 	ToLicence   string `json:"to_licence,omitempty"`
 }
 
-// Live reports whether the licence entitles its learner at now.
+// Live reports whether the licence entitles its learner at now: it is not
+// released and has not expired. A continuation on a renewal (see the
+// package doc, "Renewals and top-ups") is live from when it is made: until
+// its AllocatedAt the licence it continues, which the ledger keeps in step
+// with it, entitles the learner.
 func (l Licence) Live(now time.Time) bool {
 	return l.ReleasedAt.IsZero() && now.Before(l.ExpiresAt)
 }
@@ -147,7 +152,19 @@ func (l *Ledger) Allocate(ctx context.Context, a Actor, in Allocation) ([]Licenc
 				Message: fmt.Sprintf("%d %s licences needed, %d free", need, in.Tier, free)}
 		}
 		if batch {
-			return l.grantAll(tx, bt, a, now, c, orders, in.Learners)
+			out, err := l.grantAll(tx, bt, a, now, c, orders, in.Learners)
+			if err != nil {
+				return nil, err
+			}
+			// The orders grantAll took seats from: those up to the last
+			// licence's, as on the path below.
+			last := slices.IndexFunc(orders, func(o Order) bool { return o.ID == out[len(out)-1].Order })
+			for _, o := range orders[:last+1] {
+				if err := l.carry(tx, a, now, c, o); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
 		}
 		out := make([]Licence, 0, need)
 		i := 0
@@ -164,7 +181,18 @@ func (l *Ledger) Allocate(ctx context.Context, a Actor, in Allocation) ([]Licenc
 			}
 			out = append(out, lic)
 		}
-		return out, tx.PutOrder(orders[i])
+		if err := tx.PutOrder(orders[i]); err != nil {
+			return nil, err
+		}
+		// The new licences continue on the free seats of a renewal of
+		// their order, after every grant, so that the licences of the
+		// allocation keep consecutive ids (see allocationRef).
+		for _, o := range orders[:i+1] {
+			if err := l.carry(tx, a, now, c, o); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
 	})
 }
 
@@ -341,26 +369,53 @@ func (l *Ledger) Reallocate(ctx context.Context, a Actor, in Reallocation) (Lice
 		return Licence{}, invalid("to_learner", "a licence is reallocated to another learner")
 	}
 	return run(ctx, l, a, "reallocate", in.IdempotencyKey, in, func(tx Tx, now time.Time) (Licence, error) {
-		c, old, err := releasable(tx, a, now, in.Company, in.FromLearner, in.Tier)
+		c, old, cont, err := releasable(tx, a, now, in.Company, in.FromLearner, in.Tier)
 		if err != nil {
 			return Licence{}, err
 		}
 		if err := receivable(tx, now, c.ID, in.ToLearner, in.Tier); err != nil {
 			return Licence{}, err
 		}
-		lic := Licence{ID: l.id("lic_"), Company: c.ID, Learner: in.ToLearner, Tier: old.Tier, Order: old.Order,
-			AllocatedAt: now, AllocatedBy: a, ExpiresAt: old.ExpiresAt, FromLicence: old.ID}
-		old.ReleasedAt, old.ToLicence = now, lic.ID
-		if err := tx.PutLicence(old); err != nil {
+		lic, err := l.move(tx, a, now, c, old, in.ToLearner)
+		if err != nil {
 			return Licence{}, err
 		}
-		if err := tx.PutLicence(lic); err != nil {
-			return Licence{}, err
+		if cont.ID != "" {
+			// The continuation on a renewal moves with the licence.
+			next := cont
+			next.ID, next.Learner, next.AllocatedBy, next.FromLicence = l.id("lic_"), in.ToLearner, a, lic.ID
+			cont.ReleasedAt, cont.ToLicence = now, next.ID
+			if err := tx.PutLicence(cont); err != nil {
+				return Licence{}, err
+			}
+			if err := tx.PutLicence(next); err != nil {
+				return Licence{}, err
+			}
+			e := licenceEvent(EventLicenceReallocated, now, a, c, next)
+			e.Detail = cont.Learner
+			if err := tx.AppendEvent(&e); err != nil {
+				return Licence{}, err
+			}
 		}
-		e := licenceEvent(EventLicenceReallocated, now, a, c, lic)
-		e.Detail = old.Learner
-		return lic, tx.AppendEvent(&e)
+		return lic, nil
 	})
+}
+
+// move releases old and makes the licence of learner to that replaces it:
+// same order, same expiry, linked both ways.
+func (l *Ledger) move(tx Tx, a Actor, now time.Time, c Company, old Licence, to string) (Licence, error) {
+	lic := Licence{ID: l.id("lic_"), Company: c.ID, Learner: to, Tier: old.Tier, Order: old.Order,
+		AllocatedAt: now, AllocatedBy: a, ExpiresAt: old.ExpiresAt, FromLicence: old.ID}
+	old.ReleasedAt, old.ToLicence = now, lic.ID
+	if err := tx.PutLicence(old); err != nil {
+		return Licence{}, err
+	}
+	if err := tx.PutLicence(lic); err != nil {
+		return Licence{}, err
+	}
+	e := licenceEvent(EventLicenceReallocated, now, a, c, lic)
+	e.Detail = old.Learner
+	return lic, tx.AppendEvent(&e)
 }
 
 // Release is the input of ReleaseLicence.
@@ -386,57 +441,93 @@ func (l *Ledger) ReleaseLicence(ctx context.Context, a Actor, in Release) (Licen
 		}
 	}
 	return run(ctx, l, a, "release", in.IdempotencyKey, in, func(tx Tx, now time.Time) (Licence, error) {
-		c, lic, err := releasable(tx, a, now, in.Company, in.Learner, in.Tier)
+		c, lic, cont, err := releasable(tx, a, now, in.Company, in.Learner, in.Tier)
 		if err != nil {
 			return Licence{}, err
 		}
-		o, err := tx.Order(lic.Order)
+		o, err := l.release(tx, a, now, c, lic)
 		if err != nil {
 			return Licence{}, err
+		}
+		if cont.ID != "" {
+			// Its continuation goes too, and the renewal's seat goes to
+			// the next licence of the order without one.
+			if _, err := l.release(tx, a, now, c, cont); err != nil {
+				return Licence{}, err
+			}
+			if err := l.carry(tx, a, now, c, o); err != nil {
+				return Licence{}, err
+			}
 		}
 		lic.ReleasedAt = now
-		o.Allocated--
-		if err := tx.PutLicence(lic); err != nil {
-			return Licence{}, err
-		}
-		if err := tx.PutOrder(o); err != nil {
-			return Licence{}, err
-		}
-		e := licenceEvent(EventLicenceReleased, now, a, c, lic)
-		return lic, tx.AppendEvent(&e)
+		return lic, nil
 	})
 }
 
+// release releases lic, gives its seat back to its order and returns the
+// order as stored.
+func (l *Ledger) release(tx Tx, a Actor, now time.Time, c Company, lic Licence) (Order, error) {
+	o, err := tx.Order(lic.Order)
+	if err != nil {
+		return Order{}, err
+	}
+	lic.ReleasedAt = now
+	o.Allocated--
+	if err := tx.PutLicence(lic); err != nil {
+		return Order{}, err
+	}
+	if err := tx.PutOrder(o); err != nil {
+		return Order{}, err
+	}
+	e := licenceEvent(EventLicenceReleased, now, a, c, lic)
+	return o, tx.AppendEvent(&e)
+}
+
 // releasable returns the live licence of a learner who left or never
-// logged in.
-func releasable(tx Tx, a Actor, now time.Time, companyID, learnerID, tierName string) (Company, Licence, error) {
+// logged in, and its continuation on a renewal that has not started, if it
+// has one (else the zero Licence).
+func releasable(tx Tx, a Actor, now time.Time, companyID, learnerID, tierName string) (Company, Licence, Licence, error) {
 	c, err := company(tx, a, companyID)
 	if err != nil {
-		return Company{}, Licence{}, err
+		return Company{}, Licence{}, Licence{}, err
 	}
 	ln, err := tx.Learner(c.ID, learnerID)
 	if errors.Is(err, ErrNotFound) {
-		return Company{}, Licence{}, notFound("learner", learnerID)
+		return Company{}, Licence{}, Licence{}, notFound("learner", learnerID)
 	}
 	if err != nil {
-		return Company{}, Licence{}, err
+		return Company{}, Licence{}, Licence{}, err
 	}
 	lic, err := tx.CurrentLicence(c.ID, learnerID, tierName)
 	if errors.Is(err, ErrNotFound) || (err == nil && !lic.Live(now)) {
-		return Company{}, Licence{}, &Error{Kind: ErrNotFound, Field: "licence",
+		return Company{}, Licence{}, Licence{}, &Error{Kind: ErrNotFound, Field: "licence",
 			Message: fmt.Sprintf("learner %q holds no live %s licence", learnerID, tierName)}
 	}
 	if err != nil {
-		return Company{}, Licence{}, err
+		return Company{}, Licence{}, Licence{}, err
+	}
+	var cont Licence
+	if lic.continues(now) {
+		// The current licence may be a continuation on a renewal (its
+		// licence of origin is of another order; a licence reallocated
+		// to it is of the same): the licence in use is the one it
+		// continues.
+		from, err := tx.Licence(lic.FromLicence)
+		if err != nil {
+			return Company{}, Licence{}, Licence{}, err
+		}
+		if from.Order != lic.Order {
+			cont, lic = lic, from
+		}
 	}
 	if !ln.eligible() {
-		return Company{}, Licence{}, &Error{Kind: ErrNotEligible, Field: "learner",
+		return Company{}, Licence{}, Licence{}, &Error{Kind: ErrNotEligible, Field: "learner",
 			Message: fmt.Sprintf("learner %q is in the company and has logged in", learnerID)}
 	}
 	if err := notBefore(now, "licence "+lic.ID+" was allocated at", lic.AllocatedAt); err != nil {
-		return Company{}, Licence{}, err
+		return Company{}, Licence{}, Licence{}, err
 	}
-	return c, lic, nil
+	return c, lic, cont, nil
 }
 
 func licenceEvent(t EventType, now time.Time, a Actor, c Company, lic Licence) Event {

@@ -33,6 +33,10 @@ const (
 	// NotifyReminder: an order expires within Days days (0: today); to the
 	// company's managers.
 	NotifyReminder NotificationKind = "licences.expiring"
+	// NotifyAccessLost: an order that a renewal renews expired, and the
+	// learners named in Learners, whose licences did not continue on the
+	// renewal's seats, lost access; to the company's managers.
+	NotifyAccessLost NotificationKind = "licences.access_lost"
 )
 
 // DeliveryState is where a notification is in its delivery.
@@ -75,6 +79,8 @@ type Notification struct {
 	// actually left are ExpiresAt less CreatedAt.
 	Days   int    `json:"days,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Learners are the learners a NotifyAccessLost names, by id.
+	Learners []string `json:"learners,omitempty"`
 
 	// Delivery bookkeeping, kept by the ledger's dispatcher.
 	State       DeliveryState `json:"state"`

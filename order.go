@@ -38,9 +38,19 @@ type Order struct {
 	RequestedBy Actor     `json:"requested_by"`
 	AssignedAt  time.Time `json:"assigned_at,omitzero"`
 	AssignedBy  Actor     `json:"assigned_by,omitzero"`
-	// ExpiresAt is AssignedAt plus the tier's term (Never() for a tier
-	// without one); zero until assigned.
+	// StartsAt is when the order's term starts, zero until assigned: its
+	// AssignedAt, except for a renewal assigned before the order it renews
+	// expires, whose term starts at that expiry. An order's seats serve
+	// allocations from StartsAt on.
+	StartsAt time.Time `json:"starts_at,omitzero"`
+	// ExpiresAt is StartsAt plus the tier's term (Never() for a tier
+	// without one), or for a top-up its target's expiry; zero until
+	// assigned.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Renews is the order this one renews, if it is a renewal; TopUpOf the
+	// order it tops up (and ends with), if it is a top-up.
+	Renews  string `json:"renews,omitempty"`
+	TopUpOf string `json:"top_up_of,omitempty"`
 	// ClosedAt and ClosedBy record a rejection or cancellation, and Reason
 	// a rejection's reason.
 	ClosedAt time.Time `json:"closed_at,omitzero"`
@@ -57,9 +67,19 @@ type Order struct {
 // Free returns the number of seats not held by a licence.
 func (o Order) Free() int { return o.Quantity - o.Allocated }
 
-// live reports whether the order provides seats at now.
+// live reports whether the order provides seats at now: assigned, not a
+// renewal waiting for its term to start, and not expired. (An order read
+// with a clock set back before its assignment is live: the command that
+// uses it refuses the clock's reading.)
 func (o Order) live(now time.Time) bool {
-	return (o.Status == StatusAssigned) && now.Before(o.ExpiresAt)
+	return (o.Status == StatusAssigned) && !o.pending(now) && now.Before(o.ExpiresAt)
+}
+
+// pending reports whether the order is assigned and its term, which starts
+// after its assignment, has not started: a renewal waiting for the order it
+// renews to expire.
+func (o Order) pending(now time.Time) bool {
+	return o.Status == StatusAssigned && o.StartsAt.After(o.AssignedAt) && now.Before(o.StartsAt)
 }
 
 // at returns the order as it reads at now: an assigned order past its expiry
@@ -99,22 +119,36 @@ type LicenceRequest struct {
 	Quantity int    `json:"quantity"`
 	// PurchaseOrder is an optional purchase-order reference.
 	PurchaseOrder string `json:"purchase_order,omitempty"`
+	// Renews, if set, makes the order a renewal of that order: an assigned
+	// order (live or expired) of the same company and tier whose term has
+	// started and has an end. Tier then defaults to the renewed order's.
+	// See the package doc, "Renewals and top-ups".
+	Renews string `json:"renews,omitempty"`
+	// TopUpOf, if set, makes the order a top-up of that order: extra seats
+	// that end with it. The target is a live order of the same company and
+	// tier (assigned, started, not expired), here and again at assignment.
+	// Tier then defaults to the target's.
+	TopUpOf string `json:"top_up_of,omitempty"`
 	// IdempotencyKey, if set, makes the command safe to retry.
 	IdempotencyKey string `json:"-"`
 }
 
 // RequestLicences creates an order in the requested state: a company manager
 // for its company, or a partner manager in manage mode for a company beneath
-// its partner. The partner's contacts are notified.
+// its partner. The partner's contacts are notified. With Renews or TopUpOf
+// it is a renewal or a top-up of an order of the same company and tier.
 func (l *Ledger) RequestLicences(ctx context.Context, a Actor, in LicenceRequest) (Order, error) {
 	if err := allow(a, "request licences", KindPartner, KindCompany); err != nil {
 		return Order{}, err
 	}
-	in.Tier = tierOrPremium(in.Tier)
+	linked := in.Renews != "" || in.TopUpOf != ""
+	if !linked {
+		in.Tier = tierOrPremium(in.Tier)
+	}
 	if err := checkID("company", in.Company, maxIDLen); err != nil {
 		return Order{}, err
 	}
-	if err := checkID("tier", in.Tier, maxIDLen); err != nil {
+	if err := checkOptionalID("tier", in.Tier); err != nil {
 		return Order{}, err
 	}
 	if err := checkQuantity("quantity", in.Quantity); err != nil {
@@ -122,6 +156,15 @@ func (l *Ledger) RequestLicences(ctx context.Context, a Actor, in LicenceRequest
 	}
 	if err := checkOptionalID("purchase_order", in.PurchaseOrder); err != nil {
 		return Order{}, err
+	}
+	if err := checkOptionalID("renews", in.Renews); err != nil {
+		return Order{}, err
+	}
+	if err := checkOptionalID("top_up_of", in.TopUpOf); err != nil {
+		return Order{}, err
+	}
+	if in.Renews != "" && in.TopUpOf != "" {
+		return Order{}, invalid("top_up_of", "an order renews another or tops one up, not both")
 	}
 	return run(ctx, l, a, "request_licences", in.IdempotencyKey, in, func(tx Tx, now time.Time) (Order, error) {
 		c, err := company(tx, a, in.Company)
@@ -131,22 +174,88 @@ func (l *Ledger) RequestLicences(ctx context.Context, a Actor, in LicenceRequest
 		if err := notBefore(now, "company "+c.ID+" was created at", c.CreatedAt); err != nil {
 			return Order{}, err
 		}
+		tierName := in.Tier
+		if linked {
+			field, id := "renews", in.Renews
+			if in.TopUpOf != "" {
+				field, id = "top_up_of", in.TopUpOf
+			}
+			target, err := linkedOrder(tx, a, now, c, field, id, in.Tier)
+			if err != nil {
+				return Order{}, err
+			}
+			tierName = target.Tier
+		}
 		p, err := tx.Partner(c.Partner)
 		if err != nil {
 			return Order{}, err
 		}
-		return l.request(tx, a, now, c, p, in.Tier, in.Quantity, in.PurchaseOrder, true)
+		return l.request(tx, a, now, c, p, orderSpec{tier: tierName, quantity: in.Quantity,
+			po: in.PurchaseOrder, renews: in.Renews, topUpOf: in.TopUpOf}, true)
 	})
+}
+
+// linkedOrder returns the order a renewal (field "renews") or a top-up
+// (field "top_up_of") of company c names, checked at now: the actor's to
+// see (else not found, as for a missing order), of company c and, if tier
+// is set, of that tier; a renewed order assigned, started and with a term,
+// live or expired; a top-up's target live.
+func linkedOrder(tx Tx, a Actor, now time.Time, c Company, field, id, tierName string) (Order, error) {
+	o, _, err := order(tx, a, id)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Kind == ErrNotFound {
+			e.Field = field
+		}
+		return Order{}, err
+	}
+	if o.Company != c.ID {
+		return Order{}, invalid(field, "order %s is of company %s, not %s", o.ID, o.Company, c.ID)
+	}
+	if tierName != "" && o.Tier != tierName {
+		return Order{}, invalid(field, "order %s is of tier %s, not %s", o.ID, o.Tier, tierName)
+	}
+	read := o.at(now).Status
+	switch {
+	case o.Status != StatusAssigned && o.Status != StatusExpired:
+		return Order{}, linkState(field, "order %s is %s, not assigned", o.ID, read)
+	case o.pending(now):
+		return Order{}, linkState(field, "order %s starts at %s: its term has not started", o.ID,
+			o.StartsAt.Format(time.RFC3339Nano))
+	case field == "renews" && o.ExpiresAt.Equal(never):
+		return Order{}, linkState(field, "order %s never expires: there is nothing to renew", o.ID)
+	case field == "top_up_of" && read != StatusAssigned:
+		return Order{}, linkState(field, "order %s expired at %s: a top-up ends with a live order", o.ID,
+			o.ExpiresAt.Format(time.RFC3339Nano))
+	}
+	return o, nil
+}
+
+// linkState is the ErrOrderState error of an order a renewal or top-up
+// names, with the field that named it.
+func linkState(field, format string, args ...any) error {
+	e := orderState(format, args...).(*Error)
+	e.Field = field
+	return e
+}
+
+// orderSpec is what a new order is made of.
+type orderSpec struct {
+	tier            string
+	quantity        int
+	po              string
+	renews, topUpOf string
 }
 
 // request writes a requested order, its event and, if notify, the partner's
 // notification.
-func (l *Ledger) request(tx Tx, a Actor, now time.Time, c Company, p Partner, tierName string, qty int, po string, notify bool) (Order, error) {
-	if _, err := tier(tx, tierName); err != nil {
+func (l *Ledger) request(tx Tx, a Actor, now time.Time, c Company, p Partner, spec orderSpec, notify bool) (Order, error) {
+	if _, err := tier(tx, spec.tier); err != nil {
 		return Order{}, err
 	}
-	o := Order{ID: l.id("ord_"), Company: c.ID, Partner: c.Partner, Tier: tierName, Quantity: qty,
-		PurchaseOrder: po, Status: StatusRequested, RequestedAt: now, RequestedBy: a}
+	o := Order{ID: l.id("ord_"), Company: c.ID, Partner: c.Partner, Tier: spec.tier, Quantity: spec.quantity,
+		PurchaseOrder: spec.po, Renews: spec.renews, TopUpOf: spec.topUpOf, Status: StatusRequested,
+		RequestedAt: now, RequestedBy: a}
 	if err := tx.PutOrder(o); err != nil {
 		return Order{}, err
 	}
@@ -170,7 +279,10 @@ type OrderAssignment struct {
 
 // AssignOrder assigns a requested order: partner managers only. It starts
 // the countdown (ExpiresAt = now + the tier's term) and notifies the
-// company's managers that licences are ready to allocate.
+// company's managers that licences are ready to allocate. A renewal
+// assigned before the order it renews expires starts at that expiry
+// instead, and the renewed order's licences continue on its seats; a
+// top-up ends with its target, which must still be live.
 func (l *Ledger) AssignOrder(ctx context.Context, a Actor, in OrderAssignment) (Order, error) {
 	if err := allow(a, "assign an order", KindPartner); err != nil {
 		return Order{}, err
@@ -198,16 +310,50 @@ func (l *Ledger) assign(tx Tx, a Actor, now time.Time, o Order, c Company) (Orde
 	if err != nil {
 		return Order{}, err
 	}
-	o.Status, o.AssignedAt, o.AssignedBy, o.ExpiresAt = StatusAssigned, now, a, t.Term.ExpiresAt(now)
+	o.Status, o.AssignedAt, o.AssignedBy, o.StartsAt = StatusAssigned, now, a, now
+	var renewed Order
+	switch {
+	case o.Renews != "":
+		if renewed, err = tx.Order(o.Renews); err != nil {
+			return Order{}, err
+		}
+		if now.Before(renewed.ExpiresAt) {
+			o.StartsAt = renewed.ExpiresAt
+		}
+		o.ExpiresAt = t.Term.ExpiresAt(o.StartsAt)
+	case o.TopUpOf != "":
+		target, err := tx.Order(o.TopUpOf)
+		if err != nil {
+			return Order{}, err
+		}
+		if !target.live(now) {
+			return Order{}, linkState("top_up_of", "order %s tops up order %s, which is %s at %s",
+				o.ID, target.ID, target.at(now).Status, now.Format(time.RFC3339Nano))
+		}
+		o.ExpiresAt = target.ExpiresAt
+	default:
+		o.ExpiresAt = t.Term.ExpiresAt(now)
+	}
 	if err := tx.PutOrder(o); err != nil {
 		return Order{}, err
 	}
 	e := orderEvent(EventOrderAssigned, now, a, o)
+	e.Detail = o.Renews
 	if err := tx.AppendEvent(&e); err != nil {
 		return Order{}, err
 	}
 	n := l.notification(NotifyAssigned, now, contactEmails(c.Managers), c, o)
-	return o, tx.PutNotification(n)
+	if err := tx.PutNotification(n); err != nil {
+		return Order{}, err
+	}
+	if o.pending(now) {
+		if err := l.carry(tx, a, now, c, renewed); err != nil {
+			return Order{}, err
+		}
+		// carry counted the seats it took on the stored renewal.
+		return tx.Order(o.ID)
+	}
+	return o, nil
 }
 
 // OrderRejection is the input of RejectOrder.
@@ -459,7 +605,13 @@ type SweepResult struct {
 // Sweep records the expiry of every assigned order whose time has passed,
 // once per order, and queues the expiry reminders that are due, once per
 // order and threshold, to the company's managers with the order's allocated
-// and unallocated counts: system actor only. A reminder of threshold d days
+// and unallocated counts: system actor only. A reminder is not sent for an
+// order whose renewals (assigned, not started) hold as many seats as it
+// has: the thresholds are recorded and the EventReminderQueued has no
+// Detail. Otherwise its Allocated counts only the learners whose licences
+// do not continue on a renewal. When an order with renewals expires, the
+// managers are told which learners lost access (NotifyAccessLost; the
+// EventOrderExpired's Detail is its id). A reminder of threshold d days
 // is due from ExpiresAt - d×24h on; the 0-day reminder goes out when the
 // order expires. If a sweep runs late and several thresholds of an order
 // are due at once, it queues the nearest one and marks all of them sent.
@@ -579,21 +731,54 @@ func (l *Ledger) sweepStep(tx Tx, a Actor, now time.Time, id string) (expired, r
 		}
 		if len(marks) > 0 {
 			o.Reminded = append(slices.Clone(o.Reminded), marks...)
-			n := l.notification(NotifyReminder, now, contactEmails(c.Managers), c, o)
-			n.Days = nearest
-			if err := tx.PutNotification(n); err != nil {
+			// Seats a renewal covers are not reminded of: the renewals
+			// assigned before the order expires, as they stand just
+			// before it (a late sweep finds them started).
+			rs, err := renewals(tx, o, minTime(now, o.ExpiresAt.Add(-time.Microsecond)))
+			if err != nil {
 				return err
 			}
+			seats, allocated := 0, o.Allocated
+			for _, r := range rs {
+				seats += r.Quantity
+			}
+			if len(rs) > 0 {
+				_, uncovered, err := coverage(tx, o, rs)
+				if err != nil {
+					return err
+				}
+				allocated = len(uncovered)
+			}
 			e := orderEvent(EventReminderQueued, now, a, o)
-			e.Count, e.Detail = nearest, n.ID
+			e.Count = nearest
+			if seats < o.Quantity {
+				n := l.notification(NotifyReminder, now, contactEmails(c.Managers), c, o)
+				n.Days, n.Allocated = nearest, allocated
+				if err := tx.PutNotification(n); err != nil {
+					return err
+				}
+				e.Detail = n.ID
+				reminded = true
+			}
 			if err := tx.AppendEvent(&e); err != nil {
 				return err
 			}
-			reminded = true
 		}
 		if !now.Before(o.ExpiresAt) {
+			lost, err := lostAccess(tx, o, now)
+			if err != nil {
+				return err
+			}
 			o.Status = StatusExpired
 			e := orderEvent(EventOrderExpired, now, a, o)
+			if len(lost) > 0 {
+				n := l.notification(NotifyAccessLost, now, contactEmails(c.Managers), c, o)
+				n.Learners = lost
+				if err := tx.PutNotification(n); err != nil {
+					return err
+				}
+				e.Detail = n.ID
+			}
 			if err := tx.AppendEvent(&e); err != nil {
 				return err
 			}

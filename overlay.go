@@ -176,7 +176,7 @@ func (o *overlay) FreeOrders(company, tier string, now time.Time, limit int) ([]
 	}
 	out := slices.DeleteFunc(base, func(v Order) bool { _, ok := o.orders[v.ID]; return ok })
 	for _, v := range o.orders {
-		if v.Company == company && v.Tier == tier && v.Status == StatusAssigned && v.ExpiresAt.After(now) && v.Free() > 0 {
+		if v.Company == company && v.Tier == tier && v.Status == StatusAssigned && !v.pending(now) && v.ExpiresAt.After(now) && v.Free() > 0 {
 			out = append(out, v)
 		}
 	}

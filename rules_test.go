@@ -19,7 +19,8 @@ type journey struct {
 	ctx    context.Context
 	ledger *licensing.Ledger
 	clock  *clock.Mock
-	p, c   string // the ids of the partner and the company
+	fast   *fastClock // the clock, if not the mock
+	p, c   string     // the ids of the partner and the company
 	pm, cm licensing.Actor
 }
 
@@ -27,11 +28,17 @@ func newJourney(t *testing.T, start time.Time) *journey {
 	t.Helper()
 	clk := clock.NewMock()
 	clk.Set(start)
+	return newJourneyOn(t, clk, clk)
+}
+
+// newJourneyOn is newJourney with the clock clk, which mock sets.
+func newJourneyOn(t *testing.T, clk licensing.Clock, mock *clock.Mock) *journey {
+	t.Helper()
 	l, err := licensing.New(memstore.New(), &licensing.Config{Clock: clk, NewID: licensing.SequentialIDs()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := &journey{t: t, ctx: context.Background(), ledger: l, clock: clk}
+	j := &journey{t: t, ctx: context.Background(), ledger: l, clock: mock}
 	p, err := l.CreatePartner(j.ctx, licensing.System(), licensing.NewPartner{Ref: "p", Name: "P",
 		Contacts: []licensing.Contact{{Email: "pam@p.example"}}})
 	j.ok(p, err)

@@ -83,9 +83,12 @@ type Tx interface {
 	// Orders lists the orders matching q, by id.
 	Orders(q OrderQuery) ([]Order, error)
 	// FreeOrders lists the orders of a company and tier that are assigned,
-	// expire after now and have a free seat (Allocated < Quantity), the
-	// first to expire first, then by AssignedAt, then by id; at most limit
-	// (0: all).
+	// expire after now, have a free seat (Allocated < Quantity) and are not
+	// waiting for their term to start (StartsAt <= now or StartsAt <=
+	// AssignedAt), the first to expire first, then by AssignedAt, then by
+	// id; at most limit (0: all). A renewal whose term starts later than
+	// its assignment is not listed before it starts: its seats serve no
+	// allocation yet.
 	FreeOrders(company, tier string, now time.Time, limit int) ([]Order, error)
 
 	// Learner returns the learner, or ErrNotFound.
@@ -190,10 +193,13 @@ type CompanyQuery struct {
 type OrderQuery struct {
 	Company string
 	// Partners, if not empty, selects the orders whose Partner is one of them.
-	Partners        []string
-	Statuses        []Status
-	Tier            string
-	PurchaseOrder   string
+	Partners      []string
+	Statuses      []Status
+	Tier          string
+	PurchaseOrder string
+	// Renews, if set, selects the orders whose Renews is it: the renewals
+	// of that order.
+	Renews          string
 	RequestedFrom   time.Time
 	RequestedBefore time.Time
 	AssignedFrom    time.Time
@@ -294,7 +300,8 @@ func (q OrderQuery) Match(o Order) bool {
 		len(q.Partners) > 0 && !slices.Contains(q.Partners, o.Partner) ||
 		len(q.Statuses) > 0 && !slices.Contains(q.Statuses, o.Status) ||
 		q.Tier != "" && o.Tier != q.Tier ||
-		q.PurchaseOrder != "" && o.PurchaseOrder != q.PurchaseOrder {
+		q.PurchaseOrder != "" && o.PurchaseOrder != q.PurchaseOrder ||
+		q.Renews != "" && o.Renews != q.Renews {
 		return false
 	}
 	return within(o.RequestedAt, q.RequestedFrom, q.RequestedBefore) &&

@@ -21,6 +21,11 @@ type TierSummary struct {
 	ExpiringSoon int `json:"expiring_soon"`
 	// Expired are the seats of assigned orders whose time has passed.
 	Expired int `json:"expired"`
+	// Upcoming are the seats of renewals assigned before the order they
+	// renew expires, whose term has not started: they are not Available
+	// (they serve no allocation yet), and the continuations they hold are
+	// not in Allocated (their learners are counted on the renewed order).
+	Upcoming int `json:"upcoming"`
 	// Requested counts the orders waiting to be assigned, and RequestedSeats
 	// their seats.
 	Requested      int `json:"requested"`
@@ -117,8 +122,11 @@ type OrderSums interface {
 	// Company or its Partners) in groups of the same Tier, Status (as
 	// stored) and Expiry: ExpiredBy if ExpiresAt is zero or not after
 	// now, ExpiringBy if it is after now and not after soon, Later if it
-	// is after soon. It returns one OrderSum per group that has an order,
-	// by Tier, then Status, then Expiry, and an empty slice if none.
+	// is after soon; but Waiting, whatever its ExpiresAt, if its Status is
+	// assigned and its StartsAt is after both its AssignedAt and now (a
+	// renewal waiting for its term to start). It returns one OrderSum per
+	// group that has an order, by Tier, then Status, then Expiry, and an
+	// empty slice if none.
 	SumOrders(q OrderQuery, now, soon time.Time) ([]OrderSum, error)
 }
 
@@ -134,6 +142,9 @@ const (
 	ExpiringBy
 	// Later: after soon.
 	Later
+	// Waiting: an assigned order whose term has not started (its StartsAt
+	// is after its AssignedAt and after now), whatever its ExpiresAt.
+	Waiting
 )
 
 // OrderSum adds up a group of orders (see OrderSums): how many, and the
@@ -181,6 +192,8 @@ func (s *summer) addSum(g OrderSum) {
 	case g.Status == StatusRequested:
 		t.Requested += g.Orders
 		t.RequestedSeats += g.Quantity
+	case g.Status == StatusAssigned && g.Expiry == Waiting:
+		t.Upcoming += g.Quantity
 	case g.Status == StatusAssigned && g.Expiry == ExpiredBy:
 		t.Expired += g.Quantity
 	case g.Status == StatusAssigned:
@@ -227,6 +240,10 @@ func (s *summer) add(o Order) {
 		t.Requested++
 		t.RequestedSeats += o.Quantity
 	case StatusAssigned:
+		if o.pending(s.now) {
+			t.Upcoming += o.Quantity
+			break
+		}
 		t.Available += o.Free()
 		t.Allocated += o.Allocated
 		if !o.ExpiresAt.After(s.now.Add(s.within)) { // inclusive, like the sweep's reminders
@@ -260,7 +277,12 @@ func SummarizeEvents(events []Event, now time.Time, within time.Duration) []Tier
 			ids = append(ids, e.Order)
 		case EventOrderAssigned:
 			if o := orders[e.Order]; o != nil {
-				o.Status, o.ExpiresAt = StatusAssigned, e.ExpiresAt
+				o.Status, o.StartsAt, o.ExpiresAt = StatusAssigned, e.At, e.ExpiresAt
+				// A renewal's event names the order it renews: assigned
+				// before that one expired, it starts at that expiry.
+				if r := orders[e.Detail]; e.Detail != "" && r != nil && e.At.Before(r.ExpiresAt) {
+					o.StartsAt = r.ExpiresAt
+				}
 			}
 		case EventOrderRejected:
 			if o := orders[e.Order]; o != nil {

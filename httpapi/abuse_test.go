@@ -194,6 +194,8 @@ func TestBadInput(t *testing.T) {
 			http.StatusConflict, licensing.CodeInsufficient, "learners"},
 		{"a licence of a learner still there", post(w.cm, "/companies/"+w.c+"/releases", map[string]any{"learner": "ann"}),
 			http.StatusConflict, licensing.CodeNotEligible, "learner"},
+		{"a renewal of a requested order", post(w.pm, "/orders", map[string]any{"company": w.c, "quantity": 1, "renews": w.pending}),
+			http.StatusConflict, licensing.CodeOrderState, "renews"},
 		{"assigning an assigned order", post(w.pm, "/orders/"+w.assigned+"/assign", nil),
 			http.StatusConflict, licensing.CodeOrderState, "order"},
 		{"a learner licensed twice", post(w.cm, "/companies/"+w.c+"/allocations", map[string]any{"learners": []string{"ann"}}),
@@ -324,6 +326,9 @@ func TestForeignIDs(t *testing.T) {
 		{"reject", w.pending, post("/orders/ID/reject", `{"reason":"r"}`)},
 		{"cancel", w.pending, post("/orders/ID/cancel", "")},
 		{"request for a company", w.c, post("/orders", `{"company":"ID","quantity":1}`)},
+		// Q's manager, for Q's own company d, names P's order.
+		{"renewal of an order", w.assigned, post("/orders", `{"company":"`+w.d+`","quantity":1,"renews":"ID"}`)},
+		{"top-up of an order", w.assigned, post("/orders", `{"company":"`+w.d+`","quantity":1,"top_up_of":"ID"}`)},
 		{"allocate", w.c, post("/companies/ID/allocations", `{"learners":["cy"]}`)},
 		{"allocate from an order", w.assigned, post("/companies/"+w.d+"/allocations", `{"learners":["cy"],"order":"ID"}`)},
 		{"reallocate", w.c, post("/companies/ID/reallocations", `{"from_learner":"bob","to_learner":"cy"}`)},

@@ -116,6 +116,7 @@ func (s *sim) checkCompany(c string, full bool) error {
 	}
 	held := map[string]int{}
 	live := map[[2]string]licensing.Licence{}
+	var continued [][2]licensing.Licence // a licence and its continuation
 	for _, lic := range lics {
 		o, ok := byID[lic.Order]
 		if !ok || o.Tier != lic.Tier || !o.ExpiresAt.Equal(lic.ExpiresAt) || lic.Company != c {
@@ -131,7 +132,17 @@ func (s *sim) checkCompany(c string, full bool) error {
 		if lic.Live(now) {
 			k := [2]string{lic.Learner, lic.Tier}
 			if other, ok := live[k]; ok {
-				return s.fail("one licence per learner", "learner %s of %s holds licences %s and %s of %s", lic.Learner, c, other.ID, lic.ID, lic.Tier)
+				// A licence and its continuation on a renewal's seats are
+				// live together: the continuation is the current one.
+				switch {
+				case lic.FromLicence == other.ID && lic.AllocatedAt.Equal(other.ExpiresAt):
+					continued = append(continued, [2]licensing.Licence{other, lic})
+				case other.FromLicence == lic.ID && other.AllocatedAt.Equal(lic.ExpiresAt):
+					continued = append(continued, [2]licensing.Licence{lic, other})
+					continue
+				default:
+					return s.fail("one licence per learner", "learner %s of %s holds licences %s and %s of %s", lic.Learner, c, other.ID, lic.ID, lic.Tier)
+				}
 			}
 			live[k] = lic
 		}
@@ -146,9 +157,23 @@ func (s *sim) checkCompany(c string, full bool) error {
 			if !ok {
 				return s.fail("orders", "order %s is of tier %q, which was never registered", o.ID, o.Tier)
 			}
-			if want := tier.Term.ExpiresAt(o.AssignedAt); !o.ExpiresAt.Equal(want) {
-				return s.fail("term", "order %s of tier %s (%s) assigned at %s expires at %s, want %s", o.ID, o.Tier, tier.Term,
-					o.AssignedAt.Format(time.RFC3339Nano), o.ExpiresAt.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+			// A renewal assigned before the order it renews expires starts
+			// at that expiry; a top-up ends with the order it tops up.
+			start := o.AssignedAt
+			if r, ok := byID[o.Renews]; ok && r.ExpiresAt.After(o.AssignedAt) {
+				start = r.ExpiresAt
+			}
+			if !o.StartsAt.Equal(start) {
+				return s.fail("term", "order %s assigned at %s (renewing %q) starts at %s, want %s", o.ID,
+					o.AssignedAt.Format(time.RFC3339Nano), o.Renews, o.StartsAt.Format(time.RFC3339Nano), start.Format(time.RFC3339Nano))
+			}
+			want := tier.Term.ExpiresAt(start)
+			if t, ok := byID[o.TopUpOf]; ok {
+				want = t.ExpiresAt
+			}
+			if !o.ExpiresAt.Equal(want) {
+				return s.fail("term", "order %s of tier %s (%s) starting at %s (top-up of %q) expires at %s, want %s", o.ID, o.Tier, tier.Term,
+					start.Format(time.RFC3339Nano), o.TopUpOf, o.ExpiresAt.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
 			}
 			if expired := !now.Before(o.ExpiresAt); expired != (o.Status == licensing.StatusExpired) {
 				return s.fail("expiry", "order %s expiring at %s reads %s at %s", o.ID, o.ExpiresAt.Format(time.RFC3339Nano), o.Status, now.Format(time.RFC3339Nano))
@@ -196,6 +221,22 @@ func (s *sim) checkCompany(c string, full bool) error {
 				s.clock.set(lic.ExpiresAt)
 				err = s.entitled(licensing.Entitlement{Company: c, Learner: lic.Learner, Tier: lic.Tier})
 			}
+			s.clock.set(now)
+			if err != nil {
+				return err
+			}
+		}
+	}
+
+	// At a continued licence's expiry the learner stays entitled, on the
+	// continuation, with no sweep.
+	if len(continued) > 0 {
+		pair := rapid.SampledFrom(continued).Draw(s.t, "continued licence")
+		from, cont := pair[0], pair[1]
+		if cur := live[[2]string{cont.Learner, cont.Tier}]; cur.ID == cont.ID {
+			s.clock.set(from.ExpiresAt)
+			err := s.entitled(licensing.Entitlement{Company: c, Learner: cont.Learner, Tier: cont.Tier, Entitled: true,
+				Licence: cont.ID, Order: cont.Order, ExpiresAt: cont.ExpiresAt})
 			s.clock.set(now)
 			if err != nil {
 				return err
@@ -258,6 +299,10 @@ func recount(orders []licensing.Order, now time.Time, within time.Duration) []li
 			t.Requested++
 			t.RequestedSeats += o.Quantity
 		case licensing.StatusAssigned:
+			if o.StartsAt.After(o.AssignedAt) && now.Before(o.StartsAt) {
+				t.Upcoming += o.Quantity // a renewal waiting to start
+				break
+			}
 			t.Available += o.Quantity - o.Allocated
 			t.Allocated += o.Allocated
 			if !o.ExpiresAt.After(now.Add(within)) {
@@ -313,6 +358,7 @@ func (s *sim) checkPartner(p string) error {
 			a.Allocated += t.Allocated
 			a.ExpiringSoon += t.ExpiringSoon
 			a.Expired += t.Expired
+			a.Upcoming += t.Upcoming
 			a.Requested += t.Requested
 			a.RequestedSeats += t.RequestedSeats
 		}

@@ -31,6 +31,8 @@ func commandTable() []command {
 		{"create company", 3, cmdCreateCompany},
 		{"update company", 2, cmdUpdateCompany},
 		{"request licences", 10, cmdRequest},
+		{"request a renewal", 4, cmdLink(false)},
+		{"request a top-up", 2, cmdLink(true)},
 		{"assign order", 12, cmdOrderAction("assign")},
 		{"reject order", 1, cmdOrderAction("reject")},
 		{"cancel order", 1, cmdOrderAction("cancel")},
@@ -187,6 +189,52 @@ func cmdRequest(s *sim) error {
 		s.addOrder(res.(licensing.Order))
 	}
 	return err
+}
+
+// cmdLink requests an order that renews (or, if topUp, tops up) one of a
+// company's orders, or now and then an order of another company (which
+// the ledger refuses). The order is then assigned as any other, by
+// "assign order".
+func cmdLink(topUp bool) func(s *sim) error {
+	return func(s *sim) error {
+		c := s.drawCompany()
+		target := c
+		if uniform(8).Draw(s.t, "another company's order") == 0 {
+			target = s.drawCompany()
+		}
+		if len(s.orders[target]) == 0 {
+			return cmdRequest(s)
+		}
+		linked := pick(s.t, s.orders[target], "linked order")
+		a := Actor(s.w, c).Draw(s.t, "actor")
+		in := LicenceRequest(c, s.tierNames).Draw(s.t, "request")
+		if uniform(4).Draw(s.t, "named tier") > 0 {
+			in.Tier = "" // the linked order's
+		}
+		name := "request_renewal"
+		if topUp {
+			in.TopUpOf, name = linked, "request_top_up"
+		} else {
+			in.Renews = linked
+		}
+		res, err := s.exec(call{name: name, actor: a, company: c, kinds: kinds(licensing.KindPartner, licensing.KindCompany),
+			key: s.drawKey(a), args: in, writes: true,
+			do: func(ctx context.Context, key string) (any, error) {
+				in := in
+				in.IdempotencyKey = key
+				return s.ledger.RequestLicences(ctx, a, in)
+			},
+			target: c, missing: func(ctx context.Context) (string, error) {
+				in := in
+				in.Company = missingCompany
+				_, err := s.ledger.RequestLicences(ctx, a, in)
+				return missingCompany, err
+			}})
+		if err == nil && res != nil {
+			s.addOrder(res.(licensing.Order))
+		}
+		return err
+	}
 }
 
 // drawOrder draws an order: of the requested ones most of the time when
@@ -401,7 +449,9 @@ func (a *autoSeat) check(s *sim, now time.Time) error {
 	}
 	var got []licensing.Licence
 	for _, lic := range lics {
-		if !a.before[lic.ID] {
+		// The new licence's continuation on a renewal's seats is not
+		// another seat given.
+		if !a.before[lic.ID] && !(len(got) > 0 && lic.FromLicence == got[len(got)-1].ID && lic.AllocatedAt.Equal(got[len(got)-1].ExpiresAt)) {
 			got = append(got, lic)
 		}
 	}
@@ -429,7 +479,11 @@ func (s *sim) freeOrders(c, tier string) ([]licensing.Order, error) {
 	if err != nil {
 		return nil, s.fail("orders", "Orders(%s, %s, assigned): %v", c, tier, err)
 	}
-	free = slices.DeleteFunc(free, func(o licensing.Order) bool { return o.Free() <= 0 })
+	// A renewal waiting for its term to start has no seat to give yet.
+	now := s.clock.Now()
+	free = slices.DeleteFunc(free, func(o licensing.Order) bool {
+		return o.Free() <= 0 || o.StartsAt.After(o.AssignedAt) && now.Before(o.StartsAt)
+	})
 	slices.SortFunc(free, func(x, y licensing.Order) int {
 		if c := x.ExpiresAt.Compare(y.ExpiresAt); c != 0 {
 			return c

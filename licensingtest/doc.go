@@ -26,6 +26,7 @@
 // learners' lives (LearnerLife). Then each step draws one command from a
 // table of weighted entries: create a partner or a company, update a
 // company (its auto-allocation too), request licences (LicenceRequest),
+// request the renewal or a co-termed top-up of one of a company's orders,
 // assign, reject or cancel an order, tell the next fact of a learner's
 // life, allocate one learner or several, reallocate, release, sweep,
 // deliver the outbox to a recording Notifier that is now and then down,
@@ -59,20 +60,27 @@
 //   - after a sweep, every order whose time has passed has its expiry
 //     recorded, and every reminder threshold due has been sent; each
 //     expiry is recorded once and each reminder queued once per order and
-//     threshold, not before it is due, for a threshold of the schedule.
+//     threshold, not before it is due, for a threshold of the schedule;
+//     no reminder is queued for an order whose renewals, assigned and
+//     waiting to start, hold as many seats as it has.
 //
 // After every step, for the companies the step acted on and one drawn
 // company (every company at the first step of each month):
 //
 //   - seats are never over-allocated: each order's Allocated is the number
 //     of its licences not released, and never more than its Quantity;
-//   - each order reads assigned until ExpiresAt and expired from then, and
-//     expires at AssignedAt plus its tier's term (licensing.Term.ExpiresAt);
+//   - each order reads assigned until ExpiresAt and expired from then; it
+//     starts at AssignedAt, or, a renewal assigned before the order it
+//     renews expires, at that expiry, and expires at its start plus its
+//     tier's term (licensing.Term.ExpiresAt), or, a top-up, with the order
+//     it tops up;
 //   - each licence is of an order of its company, of that order's tier and
-//     expiry; a learner holds at most one live licence of a tier;
+//     expiry; a learner holds at most one live licence of a tier, or one
+//     and its continuation on a renewal's seats (then the current one);
 //   - Entitlement says what the licences say, for every learner and tier,
 //     and for drawn live licences it is true at ExpiresAt less a
-//     microsecond and false at ExpiresAt, with no sweep run;
+//     microsecond and false at ExpiresAt, with no sweep run; at the expiry
+//     of a continued licence it is true, on the continuation;
 //   - CompanySummary is the recount of the company's orders, and (at the
 //     month's first step) what SummarizeEvents rebuilds from its events;
 //
@@ -120,6 +128,6 @@
 // The commands a simulation draws from are a table (commandTable in
 // commands.go): a name, a weight and a function that draws the command's
 // input and actor and runs it through the checks every command gets. A
-// new command of the ledger is a new entry; MonthReport.Renewals is there
-// for renewals.
+// new command of the ledger is a new entry (the renewal and the top-up are
+// two, "request a renewal" and "request a top-up").
 package licensingtest

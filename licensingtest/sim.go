@@ -525,6 +525,9 @@ func (s *sim) once(e licensing.Event) error {
 			return s.fail("reminders", "the %d-day reminder of order %s expiring at %s was queued at %s, before it was due", e.Count, e.Order,
 				e.ExpiresAt.Format(time.RFC3339Nano), e.At.Format(time.RFC3339Nano))
 		}
+		if e.Detail != "" {
+			return s.uncovered(e)
+		}
 	}
 	return nil
 }
@@ -536,6 +539,9 @@ func (s *sim) count(e licensing.Event) {
 		s.month.Requested++
 	case licensing.EventOrderAssigned:
 		s.month.Assigned++
+		if e.Detail != "" { // the renewed order's id
+			s.month.Renewals++
+		}
 	case licensing.EventLicenceAllocated, licensing.EventLicenceReallocated:
 		s.month.Allocations++
 	case licensing.EventLicenceReleased:
@@ -545,6 +551,34 @@ func (s *sim) count(e licensing.Event) {
 	case licensing.EventReminderQueued:
 		s.month.Reminders++
 	}
+}
+
+// uncovered checks that a reminder queued (event e) was for an order whose
+// renewals, assigned and not started at e.At, hold fewer seats than it
+// has: the seats a renewal covers get no reminder.
+func (s *sim) uncovered(e licensing.Event) error {
+	sys := licensing.System()
+	o, err := s.ledger.Order(s.ctx, sys, e.Order)
+	if err != nil {
+		return s.fail("reminders", "Order(%s): %v", e.Order, err)
+	}
+	orders, err := all(func(after string) (licensing.Page[licensing.Order], error) {
+		return s.ledger.Orders(s.ctx, sys, licensing.OrderFilter{Company: o.Company, After: after, Limit: licensing.MaxPageSize})
+	})
+	if err != nil {
+		return s.fail("reminders", "Orders(%s): %v", o.Company, err)
+	}
+	seats := 0
+	for _, r := range orders {
+		if r.Renews == o.ID && !r.AssignedAt.IsZero() && !r.AssignedAt.After(e.At) && r.StartsAt.After(r.AssignedAt) && e.At.Before(r.StartsAt) {
+			seats += r.Quantity
+		}
+	}
+	if seats >= o.Quantity {
+		return s.fail("reminders", "the %d-day reminder of order %s (%d seats) was queued at %s, when its renewals held %d seats", e.Count, o.ID,
+			o.Quantity, e.At.Format(time.RFC3339Nano), seats)
+	}
+	return nil
 }
 
 // tailNotes reads the outbox after the notifications seen and returns how

@@ -126,7 +126,7 @@ type MonthReport struct {
 	Releases    int `json:"releases"`
 	Expiries    int `json:"expiries"`
 	Reminders   int `json:"reminders"`
-	// Renewals counts the orders that renew another.
+	// Renewals counts the orders assigned in the month that renew another.
 	Renewals int `json:"renewals"`
 	// Notifications counts the notifications written to the outbox.
 	Notifications int `json:"notifications"`

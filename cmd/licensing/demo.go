@@ -300,11 +300,37 @@ func demoSteps() []step {
 			s.say("  emma: %s: needed %d, free %d", le.Code(), le.Needed, le.Free)
 			return s.summary()
 		}},
-		{"A forecast: what the next months hold", poExpiry.Add(2 * time.Hour), func(s *story) error {
+		{"A renewal, assigned before the second order expires", orderExpiry.Add(-20 * 24 * time.Hour), func(s *story) error {
+			page, err := s.ledger.Orders(s.ctx, s.carol, licensing.OrderFilter{Company: s.globex, Status: licensing.StatusAssigned})
+			if err != nil {
+				return err
+			}
+			if len(page.Items) != 1 {
+				return fmt.Errorf("%d assigned orders for Globex, want 1", len(page.Items))
+			}
+			second := page.Items[0]
+			s.say("Carol requests the renewal of %s, for 2 seats; Pat assigns it at once. Its", second.ID)
+			s.say("12 months start when %s expires, not now: no day lost, none paid twice.", second.ID)
+			r, err := s.ledger.RequestLicences(s.ctx, s.carol, licensing.LicenceRequest{Company: s.globex, Quantity: 2, Renews: second.ID})
+			if err != nil {
+				return err
+			}
+			if r, err = s.ledger.AssignOrder(s.ctx, s.pat, licensing.OrderAssignment{Order: r.ID}); err != nil {
+				return err
+			}
+			s.show(r)
+			s.say("Finn and ana, the first allocated, will continue on its seats; ben will not.")
+			if err := s.deliver(); err != nil {
+				return err
+			}
+			return s.summary()
+		}},
+		{"A forecast: what the next months hold", orderExpiry.Add(-20*24*time.Hour + time.Hour), func(s *story) error {
 			until := licensing.AddMonths(orderExpiry, 1)
 			s.say("Pat asks what the sweep will do until %s: the reminders and when, who", when(until))
 			s.say("loses access on which day, and the seats to order to keep every learner licensed.")
-			s.say("The forecast runs the sweep's own rules on a virtual clock and writes nothing.")
+			s.say("The forecast runs the sweep's own rules on a virtual clock and writes nothing;")
+			s.say("it knows the renewal: finn and ana carry over, ben loses access.")
 			f, err := s.ledger.Forecast(s.ctx, s.pat, licensing.ForecastInput{Until: until})
 			if err != nil {
 				return err
@@ -313,6 +339,14 @@ func demoSteps() []step {
 			return nil
 		}},
 		{"Past the 12 months of the second order too", orderExpiry, func(s *story) error {
+			s.say("With no sweep, ana is still entitled, now on the renewal; ben is not.")
+			if err := s.entitlement("ana"); err != nil {
+				return err
+			}
+			if err := s.entitlement("ben"); err != nil {
+				return err
+			}
+			s.say("The sweep records the expiry and tells Carol that ben lost access.")
 			if err := s.sweep(); err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -194,9 +195,27 @@ func tables(v any) []table {
 	case licensing.Order:
 		return tables(licensing.Page[licensing.Order]{Items: []licensing.Order{v}})
 	case licensing.Page[licensing.Order]:
-		return listing(v, "orders", []string{"ORDER", "COMPANY", "TIER", "QTY", "ALLOCATED", "STATUS", "PO", "REQUESTED", "ASSIGNED", "EXPIRES"}, func(o licensing.Order) []string {
-			return []string{o.ID, o.Company, o.Tier, itoa(o.Quantity), itoa(o.Allocated),
+		// A renewal or a top-up adds when each order starts and what it
+		// renews or tops up; pages without one keep the plain columns.
+		linked := slices.ContainsFunc(v.Items, func(o licensing.Order) bool { return o.Renews != "" || o.TopUpOf != "" })
+		header := []string{"ORDER", "COMPANY", "TIER", "QTY", "ALLOCATED", "STATUS", "PO", "REQUESTED", "ASSIGNED", "EXPIRES"}
+		if linked {
+			header = append(header, "STARTS", "LINK")
+		}
+		return listing(v, "orders", header, func(o licensing.Order) []string {
+			row := []string{o.ID, o.Company, o.Tier, itoa(o.Quantity), itoa(o.Allocated),
 				string(o.Status), dash(o.PurchaseOrder), when(o.RequestedAt), when(o.AssignedAt), when(o.ExpiresAt)}
+			if linked {
+				link := "-"
+				switch {
+				case o.Renews != "":
+					link = "renews " + o.Renews
+				case o.TopUpOf != "":
+					link = "tops up " + o.TopUpOf
+				}
+				row = append(row, when(o.StartsAt), link)
+			}
+			return row
 		})
 	case licensing.Learner:
 		return tables(licensing.Page[licensing.Learner]{Items: []licensing.Learner{v}})
@@ -223,9 +242,18 @@ func tables(v any) []table {
 		return []table{t}
 	case licensing.Summary:
 		t := table{header: []string{"TIER", "AVAILABLE", "ALLOCATED", "EXPIRING SOON", "EXPIRED", "REQUESTED", "REQUESTED SEATS"}}
+		// Seats of renewals not started show when there are some.
+		upcoming := slices.ContainsFunc(v.Tiers, func(x licensing.TierSummary) bool { return x.Upcoming > 0 })
+		if upcoming {
+			t.header = append(t.header, "UPCOMING")
+		}
 		for _, x := range v.Tiers {
-			t.rows = append(t.rows, []string{x.Tier, itoa(x.Available), itoa(x.Allocated), itoa(x.ExpiringSoon),
-				itoa(x.Expired), itoa(x.Requested), itoa(x.RequestedSeats)})
+			row := []string{x.Tier, itoa(x.Available), itoa(x.Allocated), itoa(x.ExpiringSoon),
+				itoa(x.Expired), itoa(x.Requested), itoa(x.RequestedSeats)}
+			if upcoming {
+				row = append(row, itoa(x.Upcoming))
+			}
+			t.rows = append(t.rows, row)
 		}
 		who := "company " + v.Company
 		if v.Partner != "" {
@@ -254,10 +282,14 @@ func tables(v any) []table {
 			if n.Kind == licensing.NotifyReminder {
 				days = itoa(n.Days)
 			}
+			to := strings.Join(n.To, ",")
+			if n.Kind == licensing.NotifyAccessLost {
+				to += " (lost access: " + strings.Join(n.Learners, ",") + ")"
+			}
 			if n.State == licensing.DeliveryPending {
 				next = when(n.NextAttempt)
 			}
-			return []string{n.ID, string(n.Kind), days, dash(strings.Join(n.To, ",")), dash(n.Company), dash(n.Order),
+			return []string{n.ID, string(n.Kind), days, dash(to), dash(n.Company), dash(n.Order),
 				string(n.State), itoa(n.Attempts), when(n.DeliveredAt), next, dash(n.LastError)}
 		})
 	case licensing.Forecast:
@@ -376,6 +408,9 @@ func forecastTables(f licensing.Forecast) []table {
 				what = fmt.Sprintf("reminder %dd", n.Days)
 			}
 			detail := fmt.Sprintf("to %s; allocated %d, unallocated %d", dash(strings.Join(n.To, ",")), n.Allocated, n.Unallocated)
+			if n.Kind == licensing.NotifyAccessLost {
+				detail = fmt.Sprintf("to %s; lost access: %s", dash(strings.Join(n.To, ",")), dash(strings.Join(n.Learners, ",")))
+			}
 			days.rows = append(days.rows, []string{d.Date, when(n.At), what, dash(n.Order), n.Company, n.Tier, detail})
 		}
 	}

@@ -219,10 +219,13 @@ func TestBatchTx(t *testing.T) {
 	if calls["PutLicence"] != 0 {
 		t.Errorf("PutLicence called %d times by a bulk Allocate, want 0", calls["PutLicence"])
 	}
+	// Allocate read the orders renewing the one it took seats from; the
+	// summary reads no order.
+	orders := calls["Orders"]
 	if _, err := l.CompanySummary(ctx, pm, cc.Company.ID); err != nil {
 		t.Fatal(err)
 	}
-	if calls := s.Stats().Calls; calls["SumOrders"] != 1 || calls["Orders"] != 0 {
-		t.Errorf("CompanySummary called SumOrders %d times and Orders %d; want 1 and 0", calls["SumOrders"], calls["Orders"])
+	if calls := s.Stats().Calls; calls["SumOrders"] != 1 || calls["Orders"] != orders {
+		t.Errorf("CompanySummary called SumOrders %d times and Orders %d; want 1 and 0", calls["SumOrders"], calls["Orders"]-orders)
 	}
 }

@@ -276,6 +276,7 @@ type ForecastNotification struct {
 	Days        int64      `json:"days"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 	Kind        string     `json:"kind"`
+	Learners    *[]string  `json:"learners,omitempty"`
 	Order       string     `json:"order"`
 	Tier        string     `json:"tier"`
 	To          []string   `json:"to"`
@@ -320,7 +321,9 @@ type LicenceRequest struct {
 	Company       string  `json:"company"`
 	PurchaseOrder *string `json:"purchase_order,omitempty"`
 	Quantity      int64   `json:"quantity"`
+	Renews        *string `json:"renews,omitempty"`
 	Tier          *string `json:"tier,omitempty"`
+	TopUpOf       *string `json:"top_up_of,omitempty"`
 }
 
 // NewCompany defines model for NewCompany.
@@ -361,6 +364,7 @@ type Notification struct {
 	Id          string     `json:"id"`
 	Kind        string     `json:"kind"`
 	LastError   *string    `json:"last_error,omitempty"`
+	Learners    *[]string  `json:"learners,omitempty"`
 	NextAttempt *time.Time `json:"next_attempt,omitempty"`
 	Order       *string    `json:"order,omitempty"`
 	Partner     *string    `json:"partner,omitempty"`
@@ -387,10 +391,13 @@ type Order struct {
 	Quantity      int64      `json:"quantity"`
 	Reason        *string    `json:"reason,omitempty"`
 	Reminded      *[]int64   `json:"reminded,omitempty"`
+	Renews        *string    `json:"renews,omitempty"`
 	RequestedAt   time.Time  `json:"requested_at"`
 	RequestedBy   Actor      `json:"requested_by"`
+	StartsAt      *time.Time `json:"starts_at,omitempty"`
 	Status        string     `json:"status"`
 	Tier          string     `json:"tier"`
+	TopUpOf       *string    `json:"top_up_of,omitempty"`
 }
 
 // PageCompany defines model for PageCompany.
@@ -561,6 +568,7 @@ type TierSummary struct {
 	Requested      int64  `json:"requested"`
 	RequestedSeats int64  `json:"requested_seats"`
 	Tier           string `json:"tier"`
+	Upcoming       int64  `json:"upcoming"`
 }
 
 // ListCompaniesParams defines parameters for ListCompanies.

@@ -423,7 +423,7 @@ type Data struct {
 
 // kinds are the notification kinds every template set must cover.
 var kinds = []licensing.NotificationKind{licensing.NotifyAssigned, licensing.NotifyRequested,
-	licensing.NotifyRejected, licensing.NotifyReminder}
+	licensing.NotifyRejected, licensing.NotifyReminder, licensing.NotifyAccessLost}
 
 func (t *Templates) check() error {
 	if t.Subject == nil || t.Text == nil || t.HTML == nil {

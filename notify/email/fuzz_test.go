@@ -24,7 +24,7 @@ func FuzzRender(f *testing.F) {
 	f.Add(strings.Repeat("x", 5000), "\"quoted\" & <b>", "gold", 1<<30, uint8(3))
 	f.Fuzz(func(t *testing.T, company, reason, tier string, qty int, kind uint8) {
 		kinds := []licensing.NotificationKind{licensing.NotifyAssigned, licensing.NotifyRequested,
-			licensing.NotifyRejected, licensing.NotifyReminder}
+			licensing.NotifyRejected, licensing.NotifyReminder, licensing.NotifyAccessLost}
 		at := time.Date(2025, 1, 31, 9, 0, 0, 0, time.UTC)
 		n := licensing.Notification{ID: "ntf_1", Kind: kinds[int(kind)%len(kinds)], CreatedAt: at,
 			To: []string{"mia@globex.example"}, CompanyName: company, Reason: reason, Tier: tier,

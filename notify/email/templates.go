@@ -37,6 +37,10 @@ Your request for {{.Quantity}} {{.Tier}} licences for {{.CompanyName}} was rejec
 {{- else -}}
 {{.Quantity}} {{.Tier}} licences for {{.CompanyName}} expire in {{template "days" .DaysLeft}}
 {{- end}}
+{{- end}}
+
+{{- define "licences.access_lost" -}}
+{{if eq (len .Learners) 1}}1 learner{{else}}{{len .Learners}} learners{{end}} of {{.CompanyName}} lost {{.Tier}} access: the renewal did not cover them
 {{- end}}`
 
 const defaultText = `
@@ -100,6 +104,17 @@ The {{.Quantity}} {{.Tier}} licences of order {{.Order}} for {{.CompanyName}} ex
 
 {{.Unallocated}} of them are not allocated yet: allocate them before they expire.
 {{- end}}
+{{template "footer"}}
+{{- end}}
+
+{{- define "licences.access_lost" -}}
+Hello,
+
+Order {{.Order}} of {{.Tier}} licences for {{.CompanyName}} expired on {{.Expires}}. Its renewal had no seat left for these learners, who lost access:
+
+{{range .Learners}}  {{.}}
+{{end}}
+Allocate them a licence again, from a free seat or a new order.
 {{template "footer"}}
 {{- end}}`
 
@@ -169,5 +184,17 @@ const defaultHTML = `
 {{- if and .DaysLeft .Unallocated}}
 <p>{{.Unallocated}} of them are not allocated yet: allocate them before they expire.</p>
 {{- end}}
+{{template "footer"}}
+{{- end}}
+
+{{- define "licences.access_lost" -}}
+{{template "header"}}
+<p>Order {{.Order}} of <strong>{{.Tier}}</strong> licences for <strong>{{.CompanyName}}</strong> expired on {{.Expires}}. Its renewal had no seat left for these learners, who lost access:</p>
+<ul>
+{{- range .Learners}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
+<p>Allocate them a licence again, from a free seat or a new order.</p>
 {{template "footer"}}
 {{- end}}`

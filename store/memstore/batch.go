@@ -75,6 +75,8 @@ func (t *tx) SumOrders(q licensing.OrderQuery, now, soon time.Time) ([]licensing
 		}
 		e := licensing.Later
 		switch {
+		case o.Status == licensing.StatusAssigned && o.StartsAt.After(o.AssignedAt) && o.StartsAt.After(now):
+			e = licensing.Waiting
 		case !o.ExpiresAt.After(now):
 			e = licensing.ExpiredBy
 		case !o.ExpiresAt.After(soon):

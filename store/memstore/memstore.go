@@ -46,6 +46,7 @@ type data struct {
 	orderIDs   []string            // sorted
 	byCompany  map[string][]string // company -> order ids, sorted
 	ordersOf   map[string][]string // partner -> order ids, sorted
+	renewalsOf map[string][]string // order -> ids of the orders renewing it, sorted
 	learners   map[learnerKey]licensing.Learner
 	learnerIDs map[string][]string // company -> learner ids, sorted
 	licences   map[string]licensing.Licence
@@ -80,6 +81,7 @@ func New() *Store {
 		byCompany:  map[string][]string{},
 		noteState:  map[string][]string{},
 		ordersOf:   map[string][]string{},
+		renewalsOf: map[string][]string{},
 		learners:   map[learnerKey]licensing.Learner{},
 		learnerIDs: map[string][]string{},
 		licences:   map[string]licensing.Licence{},
@@ -503,6 +505,12 @@ func (t *tx) PutOrder(o licensing.Order) error {
 		t.j.index.remove(t.d.ordersOf, old.Partner, o.ID)
 	}
 	t.j.index.add(t.d.ordersOf, o.Partner, o.ID)
+	if had && old.Renews != o.Renews && old.Renews != "" {
+		t.j.index.remove(t.d.renewalsOf, old.Renews, o.ID)
+	}
+	if o.Renews != "" {
+		t.j.index.add(t.d.renewalsOf, o.Renews, o.ID)
+	}
 	return nil
 }
 
@@ -513,6 +521,8 @@ func (t *tx) PutOrder(o licensing.Order) error {
 func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
 	var lists [][]string
 	switch {
+	case q.Renews != "":
+		lists = [][]string{t.d.renewalsOf[q.Renews]}
 	case q.Company != "":
 		lists = [][]string{t.d.byCompany[q.Company]}
 	case len(q.Partners) > 0:
@@ -537,7 +547,7 @@ func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
 	// Sized for what will match: every id walked, unless a filter drops
 	// some (then grown as it goes), and no more than the limit.
 	filtered := len(q.Statuses) > 0 || q.Tier != "" || q.PurchaseOrder != "" ||
-		q.Company != "" && len(q.Partners) > 0 ||
+		q.Company != "" && len(q.Partners) > 0 || q.Renews != "" ||
 		!q.RequestedFrom.IsZero() || !q.RequestedBefore.IsZero() || !q.AssignedFrom.IsZero() ||
 		!q.AssignedBefore.IsZero() || !q.ExpiresFrom.IsZero() || !q.ExpiresBefore.IsZero()
 	if q.Limit > 0 {
@@ -575,7 +585,7 @@ func (t *tx) FreeOrders(company, tier string, now time.Time, limit int) ([]licen
 	out := []licensing.Order{}
 	for _, id := range t.d.byCompany[company] {
 		o := t.d.orders[id]
-		if o.Tier == tier && o.Status == licensing.StatusAssigned && o.ExpiresAt.After(now) && o.Allocated < o.Quantity {
+		if o.Tier == tier && o.Status == licensing.StatusAssigned && (!o.StartsAt.After(now) || !o.StartsAt.After(o.AssignedAt)) && o.ExpiresAt.After(now) && o.Allocated < o.Quantity {
 			out = append(out, o)
 		}
 	}
@@ -781,6 +791,7 @@ func cloneOrder(o licensing.Order) licensing.Order {
 
 func cloneNote(n licensing.Notification) licensing.Notification {
 	n.To = slices.Clone(n.To)
+	n.Learners = slices.Clone(n.Learners)
 	return n
 }
 

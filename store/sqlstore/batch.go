@@ -322,13 +322,15 @@ func (t *tx) SumOrders(q licensing.OrderQuery, now, soon time.Time) ([]licensing
 	if len(q.Partners) > 0 {
 		w.in("partner", q.Partners)
 	}
-	sqlq := "SELECT tier, status, CASE WHEN expires_at IS NULL OR expires_at <= ? THEN 0 WHEN expires_at <= ? THEN 1 ELSE 2 END AS expiry," +
+	// 3 is licensing.Waiting: a renewal whose term has not started.
+	sqlq := "SELECT tier, status, CASE WHEN status = 'assigned' AND starts_at > assigned_at AND starts_at > ? THEN 3" +
+		" WHEN expires_at IS NULL OR expires_at <= ? THEN 0 WHEN expires_at <= ? THEN 1 ELSE 2 END AS expiry," +
 		" count(*), sum(quantity), sum(allocated) FROM orders"
 	if len(w.conds) > 0 {
 		sqlq += " WHERE " + strings.Join(w.conds, " AND ")
 	}
 	sqlq += " GROUP BY tier, status, expiry"
-	args := append([]any{s.boundArg(now), s.boundArg(soon)}, w.args...)
+	args := append([]any{s.boundArg(now), s.boundArg(now), s.boundArg(soon)}, w.args...)
 	out, err := list(t, "sum orders", rebind(s.d, sqlq), args, func(r scanner) (licensing.OrderSum, error) {
 		var g licensing.OrderSum
 		var status string

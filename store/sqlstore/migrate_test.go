@@ -48,7 +48,7 @@ func TestMigrations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff([]string{"0001_init.sql", "0002_v1.sql", "0003_throughput.sql"}, names); diff != "" {
+			if diff := cmp.Diff([]string{"0001_init.sql", "0002_v1.sql", "0003_throughput.sql", "0005_renewals.sql"}, names); diff != "" {
 				t.Errorf("files (-want +got):\n%s", diff)
 			}
 			ms, err := sqlstore.MigrationList(d)
@@ -60,7 +60,9 @@ func TestMigrations(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if string(b) != m.SQL || m.Version != i+1 {
+				// Numbers are reserved per feature, so a build may skip
+				// some: each is its file's number, in order.
+				if string(b) != m.SQL || !strings.HasPrefix(m.Name, fmt.Sprintf("%04d_", m.Version)) || (i > 0 && m.Version <= ms[i-1].Version) {
 					t.Errorf("migration %s: version %d, SQL differs from the file: %v", m.Name, m.Version, string(b) != m.SQL)
 				}
 			}
@@ -120,7 +122,7 @@ func TestMigrate(t *testing.T) {
 			if err := s.Migrate(ctx); err != nil {
 				t.Fatalf("second Migrate: %v", err)
 			}
-			if diff := cmp.Diff([]int{1, 2, 3}, applied(t, db)); diff != "" {
+			if diff := cmp.Diff([]int{1, 2, 3, 5}, applied(t, db)); diff != "" {
 				t.Errorf("versions recorded (-want +got):\n%s", diff)
 			}
 			if err := s.View(ctx, func(tx licensing.Tx) error { _, err := tx.Tier("managed"); return err }); err != nil {
@@ -156,7 +158,7 @@ func TestMigrate(t *testing.T) {
 						t.Errorf("round %d: migrator %d: %v", round, i, err)
 					}
 				}
-				if diff := cmp.Diff([]int{1, 2, 3}, applied(t, dbs[0])); diff != "" {
+				if diff := cmp.Diff([]int{1, 2, 3, 5}, applied(t, dbs[0])); diff != "" {
 					t.Errorf("round %d: versions recorded (-want +got):\n%s", round, diff)
 				}
 				f := newFixture(t, migrated(t, dbs[1], d.dialect, nil))
@@ -304,7 +306,7 @@ func TestSchemaGuard(t *testing.T) {
 				t.Fatal(err)
 			}
 			for use, err := range everyUse(t, fresh()) {
-				wantSchemaError(t, use, err, sqlstore.ErrNotMigrated, code-1, code)
+				wantSchemaError(t, use, err, sqlstore.ErrNotMigrated, known[len(known)-2].Version, code)
 			}
 		})
 		t.Run(d.name+"/ErrSchemaNewer", func(t *testing.T) {

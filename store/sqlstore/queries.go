@@ -15,7 +15,7 @@ var (
 	companyCols = []string{"id", "partner", "name", "managers", "auto_allocate", "created_at", "ref"}
 	orderCols   = []string{"id", "company", "partner", "tier", "quantity", "purchase_order", "status",
 		"requested_at", "requested_by", "assigned_at", "assigned_by", "expires_at",
-		"closed_at", "closed_by", "reason", "allocated", "reminded"}
+		"closed_at", "closed_by", "reason", "allocated", "reminded", "starts_at", "renews", "top_up_of"}
 	learnerCols = []string{"company", "id", "joined_at", "last_login_at", "left_at"}
 	licenceCols = []string{"id", "company", "learner", "tier", "order_id", "allocated_at", "allocated_by",
 		"expires_at", "released_at", "from_licence", "to_licence"}
@@ -23,7 +23,7 @@ var (
 		"licence", "tier", "count", "expires_at", "detail"}
 	noteCols = []string{"id", "kind", "created_at", "recipients", "partner", "company", "company_name",
 		"order_id", "tier", "quantity", "expires_at", "allocated", "unallocated", "days", "reason",
-		"state", "attempts", "next_attempt", "delivered_at", "last_error"}
+		"state", "attempts", "next_attempt", "delivered_at", "last_error", "learners"}
 	idemCols = []string{"scope", "key", "command", "hash", "result", "created_at"}
 )
 
@@ -64,7 +64,7 @@ func newQueries(d Dialect) queries {
 	// status = 'assigned' is a literal so that the partial index
 	// orders_free provably applies.
 	freeOrders := sel(orderCols, "orders") + " WHERE company = ? AND tier = ? AND status = 'assigned'" +
-		" AND expires_at > ? AND allocated < quantity ORDER BY expires_at, assigned_at" + nullsFirst(d) + ", id"
+		" AND expires_at > ? AND (starts_at IS NULL OR starts_at <= ? OR starts_at <= assigned_at) AND allocated < quantity ORDER BY expires_at, assigned_at" + nullsFirst(d) + ", id"
 	q := queries{
 		nextSeq:     "UPDATE event_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq",
 		readSeq:     "SELECT seq FROM event_seq WHERE id = 1",
@@ -321,7 +321,7 @@ func onConflict(table string, cols, key, fixed []string) string {
 // orderIndexed are the columns of orders that an index holds, or that the
 // predicate of a partial index reads.
 var orderIndexed = []string{"id", "company", "partner", "tier", "purchase_order", "status",
-	"assigned_at", "expires_at"}
+	"assigned_at", "expires_at", "renews"}
 
 // narrowUpdate sets the columns of table that are not in indexed, on the
 // row whose indexed columns equal the arguments that follow (NULL equal to

@@ -346,7 +346,7 @@ func scanOrder(r scanner) (licensing.Order, error) {
 	err := r.Scan(&v.ID, &v.Company, &v.Partner, &v.Tier, &v.Quantity, strCol{&v.PurchaseOrder}, &status,
 		timeCol{&v.RequestedAt}, jsonCol{&v.RequestedBy}, timeCol{&v.AssignedAt}, jsonCol{&v.AssignedBy},
 		timeCol{&v.ExpiresAt}, timeCol{&v.ClosedAt}, jsonCol{&v.ClosedBy}, &v.Reason, &v.Allocated,
-		jsonCol{&v.Reminded})
+		jsonCol{&v.Reminded}, timeCol{&v.StartsAt}, strCol{&v.Renews}, strCol{&v.TopUpOf})
 	v.Status = licensing.Status(status)
 	return v, err
 }
@@ -376,7 +376,8 @@ func (t *tx) PutOrder(o licensing.Order) error {
 	s := t.s
 	row := []any{o.ID, o.Company, o.Partner, o.Tier, o.Quantity, nullStr(o.PurchaseOrder), string(o.Status),
 		s.timeArg(o.RequestedAt), reqBy, s.timeArg(o.AssignedAt), asgBy, s.timeArg(o.ExpiresAt),
-		s.timeArg(o.ClosedAt), closedBy, o.Reason, o.Allocated, reminded}
+		s.timeArg(o.ClosedAt), closedBy, o.Reason, o.Allocated, reminded, s.timeArg(o.StartsAt),
+		nullStr(o.Renews), nullStr(o.TopUpOf)}
 	if s.q.setOrder != "" {
 		// Most puts of a stored order (a seat allocated or released, a
 		// reminder sent) change no indexed column: on SQLite an update of
@@ -445,6 +446,9 @@ func (s *Store) ordersQuery(q licensing.OrderQuery) (string, []any) {
 	if q.PurchaseOrder != "" {
 		w.add(col("purchase_order")+" = ?", q.PurchaseOrder)
 	}
+	if q.Renews != "" {
+		w.add(col("renews")+" = ?", q.Renews)
+	}
 	s.timeRange(&w, col("requested_at"), q.RequestedFrom, q.RequestedBefore)
 	s.timeRange(&w, col("assigned_at"), q.AssignedFrom, q.AssignedBefore)
 	s.timeRange(&w, col("expires_at"), q.ExpiresFrom, q.ExpiresBefore)
@@ -466,6 +470,8 @@ func (s *Store) ordersQuery(q licensing.OrderQuery) (string, []any) {
 func driver(q licensing.OrderQuery) string {
 	one := len(q.Statuses) == 1
 	switch {
+	case q.Renews != "":
+		return "renews"
 	case q.PurchaseOrder != "":
 		return "purchase_order"
 	case q.Company != "" && one:
@@ -501,7 +507,7 @@ func (t *tx) FreeOrders(company, tier string, now time.Time, limit int) ([]licen
 }
 
 func (s *Store) freeOrdersQuery(company, tier string, now time.Time, limit int) (string, []any) {
-	q, args := s.q.freeOrders, []any{company, tier, s.boundArg(now)}
+	q, args := s.q.freeOrders, []any{company, tier, s.boundArg(now), s.boundArg(now)}
 	if limit > 0 {
 		q, args = s.q.freeOrdersLimit, append(args, limit)
 	}
@@ -829,7 +835,7 @@ func scanNote(r scanner) (licensing.Notification, error) {
 	err := r.Scan(&v.ID, &kind, timeCol{&v.CreatedAt}, jsonCol{&v.To}, &v.Partner, &v.Company,
 		&v.CompanyName, &v.Order, &v.Tier, &v.Quantity, timeCol{&v.ExpiresAt}, &v.Allocated,
 		&v.Unallocated, &v.Days, &v.Reason, &state, &v.Attempts, timeCol{&v.NextAttempt},
-		timeCol{&v.DeliveredAt}, &v.LastError)
+		timeCol{&v.DeliveredAt}, &v.LastError, jsonCol{&v.Learners})
 	v.Kind, v.State = licensing.NotificationKind(kind), licensing.DeliveryState(state)
 	return v, err
 }
@@ -844,11 +850,15 @@ func (t *tx) PutNotification(n licensing.Notification) error {
 	if err != nil {
 		return err
 	}
+	learners, err := jsonArg(n.Learners, n.Learners == nil)
+	if err != nil {
+		return err
+	}
 	s := t.s
 	return t.exec("put notification", "", s.q.putNotification, n.ID, string(n.Kind), s.timeArg(n.CreatedAt),
 		to, n.Partner, n.Company, n.CompanyName, n.Order, n.Tier, n.Quantity, s.timeArg(n.ExpiresAt),
 		n.Allocated, n.Unallocated, n.Days, n.Reason, string(n.State), n.Attempts,
-		s.timeArg(n.NextAttempt), s.timeArg(n.DeliveredAt), n.LastError)
+		s.timeArg(n.NextAttempt), s.timeArg(n.DeliveredAt), n.LastError, learners)
 }
 
 func (t *tx) Notifications(q licensing.NotificationQuery) ([]licensing.Notification, error) {

@@ -384,8 +384,10 @@ type batchStored struct {
 // a thousand rows), from one order and several (the first to expire
 // first), from a named order, of another tier, with an idempotency key,
 // and refused: seats short, a learner licensed already, unknown or gone;
-// with releases and a reallocation between them; and summaries, of a
-// company and its partner, with orders in every state.
+// with releases and a reallocation between them; on an order with a
+// renewal waiting to start, which takes the seats their licences continue
+// on; and summaries, of a company and its partner, with orders in every
+// state and a renewal waiting.
 func batchScript(t *testing.T, s licensing.Store) batchRun {
 	t.Helper()
 	ctx := context.Background()
@@ -511,8 +513,18 @@ func batchScript(t *testing.T, s licensing.Store) batchRun {
 	res, err := l.Sweep(ctx, sys)
 	must("sweep", res, err)
 	summaries("monthly order expired and swept")
-	order("m2", "monthly", 3)
-	allocate("expired licences", licensing.Allocation{Tier: "monthly", Learners: []string{ln(3), ln(0), ln(2)}})
+	m2 := order("m2", "monthly", 4)
+	// A renewal of m2, waiting for m2 to expire: upcoming in the
+	// summaries, not free to allocate; the licences allocated on m2
+	// continue on its seats, as many as it has.
+	rn, err := l.RequestLicences(ctx, cm, licensing.LicenceRequest{Company: c, Quantity: 3, Renews: m2.ID})
+	must("m2 renewal: request", rn, err)
+	rn, err = l.AssignOrder(ctx, pm, licensing.OrderAssignment{Order: rn.ID})
+	must("m2 renewal: assign", rn, err)
+	summaries("monthly renewal waiting")
+	allocate("expired licences", licensing.Allocation{Tier: "monthly", Learners: []string{ln(3), ln(0)}})
+	allocate("on the renewed order", licensing.Allocation{Tier: "monthly", Learners: []string{ln(2), ln(5)}, Order: m2.ID})
+	summaries("monthly renewal taken")
 	// A large allocation, past SQLite's chunk of a thousand rows, from
 	// two orders.
 	mock.Add(time.Hour)

@@ -255,36 +255,142 @@ func (h *harness) newOrder(t *rapid.T, id, company, tier string, qty int, po str
 	return o
 }
 
-// assign assigns an order in the model: the countdown starts now.
+// assign assigns an order in the model: the countdown starts now, or for
+// a renewal assigned before its order expires, at that expiry; a top-up
+// ends with its target.
 func (h *harness) assign(o *mOrder, a licensing.Actor) (licensing.Event, licensing.Notification) {
 	m := h.m
-	o.status, o.assignedAt, o.assignedBy = licensing.StatusAssigned, m.now, a
+	o.status, o.assignedAt, o.assignedBy, o.startsAt = licensing.StatusAssigned, m.now, a, m.now
 	o.expiresAt = modelTiers[o.tier].expiresAt(m.now)
-	return m.orderEvent(licensing.EventOrderAssigned, a, o),
-		m.note(licensing.NotifyAssigned, m.companies[o.company].managers, o)
+	if r := m.orders[o.renews]; r != nil {
+		if m.now.Before(r.expiresAt) {
+			o.startsAt = r.expiresAt
+		}
+		o.expiresAt = modelTiers[o.tier].expiresAt(o.startsAt)
+	}
+	if r := m.orders[o.topUpOf]; r != nil {
+		o.expiresAt = r.expiresAt
+	}
+	e := m.orderEvent(licensing.EventOrderAssigned, a, o)
+	e.Detail = o.renews
+	return e, m.note(licensing.NotifyAssigned, m.companies[o.company].managers, o)
+}
+
+// renewals are the renewals of o assigned before it expires that have not
+// started at at, the first assigned first, then by id.
+func (m *model) renewals(o *mOrder, at time.Time) []*mOrder {
+	var out []*mOrder
+	for _, id := range sortedKeys(m.orders) {
+		r := m.orders[id]
+		if r.renews == o.id && r.status == licensing.StatusAssigned && r.assignedAt.Before(o.expiresAt) && at.Before(r.startsAt) {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *mOrder) int { return a.assignedAt.Compare(b.assignedAt) })
+	return out
+}
+
+// uncovered are the licences of o not released that have no continuation
+// (not released) on one of the renewals rs, the first allocated first,
+// then by id.
+func (m *model) uncovered(o *mOrder, rs []*mOrder) []*mLicence {
+	covered := map[string]bool{}
+	for _, l := range m.licences {
+		for _, r := range rs {
+			if l.order == r.id && l.released.IsZero() && l.from != "" {
+				covered[l.from] = true
+			}
+		}
+	}
+	var out []*mLicence
+	for _, id := range sortedKeys(m.licences) {
+		if l := m.licences[id]; l.order == o.id && l.released.IsZero() && !covered[l.id] {
+			out = append(out, l)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *mLicence) int { return a.allocatedAt.Compare(b.allocatedAt) })
+	return out
+}
+
+// carry gives the licences of o without a continuation one on the free
+// seats of o's renewals, while o has not expired, learning each new
+// licence's id from the store (it is the learner's current licence), and
+// returns the events.
+func (h *harness) carry(t *rapid.T, o *mOrder, a licensing.Actor) []licensing.Event {
+	m := h.m
+	if o.status != licensing.StatusAssigned || !m.now.Before(o.expiresAt) {
+		return nil
+	}
+	rs := m.renewals(o, m.now)
+	if len(rs) == 0 {
+		return nil
+	}
+	var events []licensing.Event
+	i := 0
+	for _, l := range m.uncovered(o, rs) {
+		for i < len(rs) && rs[i].allocated == rs[i].qty {
+			i++
+		}
+		if i == len(rs) {
+			break
+		}
+		c := h.continuation(t, rs[i], l, "", a)
+		h.cov.renewed("continued")
+		e := m.licenceEvent(licensing.EventLicenceAllocated, a, c)
+		e.Detail = l.id
+		events = append(events, e)
+	}
+	return events
+}
+
+// continuation adds the continuation of l on renewal r to the model, for
+// learner (l's if ""), with the id the store gave it: the learner's current
+// licence.
+func (h *harness) continuation(t *rapid.T, r *mOrder, l *mLicence, learner string, a licensing.Actor) *mLicence {
+	m := h.m
+	if learner == "" {
+		learner = l.learner
+	}
+	got, err := h.store.CurrentLicence(h.ctx, l.company, learner, l.tier)
+	if err != nil || m.licences[got.ID] != nil || got.Order != r.id {
+		t.Fatalf("licence %s of order %s should continue on renewal %s for %s: current licence %+v, %v",
+			l.id, l.order, r.id, learner, got, err)
+	}
+	c := &mLicence{id: got.ID, company: l.company, learner: learner, tier: l.tier, order: r.id,
+		allocatedAt: r.startsAt, expiresAt: r.expiresAt, by: a, from: l.id}
+	m.licences[c.id] = c
+	r.allocated++
+	return c
 }
 
 // cmdRequest requests licences for a company.
+// With Renews or TopUpOf it requests a renewal or a top-up of that order.
 type cmdRequest struct {
 	base
-	Company, Tier string
-	Qty           int
-	PO            string
+	Company, Tier   string
+	Qty             int
+	PO              string
+	Renews, TopUpOf string
 }
 
 func (c cmdRequest) allowed() []licensing.ActorKind { return managers }
 func (c cmdRequest) args() any {
-	c.Tier, c.base = orPremium(c.Tier), base{}
+	if c.Renews == "" && c.TopUpOf == "" {
+		c.Tier = orPremium(c.Tier) // a renewal's or top-up's tier defaults to its order's
+	}
+	c.base = base{}
 	return c
 }
 func (c cmdRequest) with(b base) cmd { c.base = b; return c }
 func (c cmdRequest) retarget(old, new string) cmd {
 	swap(&c.Company, old, new)
+	swap(&c.Renews, old, new)
+	swap(&c.TopUpOf, old, new)
 	return c
 }
 func (c cmdRequest) do(ctx context.Context, l *licensing.Ledger) (any, error) {
 	return l.RequestLicences(ctx, c.A, licensing.LicenceRequest{Company: c.Company, Tier: c.Tier, Quantity: c.Qty,
-		PurchaseOrder: c.PO, IdempotencyKey: c.K})
+		PurchaseOrder: c.PO, Renews: c.Renews, TopUpOf: c.TopUpOf, IdempotencyKey: c.K})
 }
 func (c cmdRequest) predict(h *harness) expect {
 	m := h.m
@@ -294,9 +400,28 @@ func (c cmdRequest) predict(h *harness) expect {
 	if e := m.earlier(m.companies[c.Company].created); e != nil {
 		return *e
 	}
+	tier := orPremium(c.Tier)
+	if field, id := "renews", c.Renews; id != "" || c.TopUpOf != "" {
+		if c.TopUpOf != "" {
+			field, id = "top_up_of", c.TopUpOf
+		}
+		o := m.orders[id]
+		switch {
+		case o == nil || !m.seesCompany(c.A, o.company):
+			return notFound(field, id, o != nil)
+		case o.company != c.Company, c.Tier != "" && o.tier != c.Tier:
+			return fail(licensing.ErrInvalid, field)
+		case o.status != licensing.StatusAssigned && o.status != licensing.StatusExpired, m.pending(o),
+			field == "renews" && o.expiresAt.Equal(licensing.Never()),
+			field == "top_up_of" && m.statusNow(o) != licensing.StatusAssigned:
+			return fail(licensing.ErrOrderState, field)
+		}
+		tier = o.tier
+	}
 	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
 		got := res.(licensing.Order)
-		o := h.newOrder(t, got.ID, c.Company, orPremium(c.Tier), c.Qty, c.PO, c.A)
+		o := h.newOrder(t, got.ID, c.Company, tier, c.Qty, c.PO, c.A)
+		o.renews, o.topUpOf = c.Renews, c.TopUpOf
 		diff(t, "RequestLicences result", m.order(o), got)
 		return []licensing.Event{m.orderEvent(licensing.EventOrderRequested, c.A, o)},
 			[]licensing.Notification{m.note(licensing.NotifyRequested, m.partners[o.partner].contacts, o)}
@@ -350,6 +475,9 @@ func (c cmdOrderAction) predict(h *harness) expect {
 	if e := m.earlier(o.requestedAt); e != nil {
 		return *e
 	}
+	if r := m.orders[o.topUpOf]; c.Act == "assign" && r != nil && !m.live(r) {
+		return fail(licensing.ErrOrderState, "top_up_of")
+	}
 	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
 		var events []licensing.Event
 		var notes []licensing.Notification
@@ -357,6 +485,9 @@ func (c cmdOrderAction) predict(h *harness) expect {
 		case "assign":
 			e, n := h.assign(o, c.A)
 			events, notes = []licensing.Event{e}, []licensing.Notification{n}
+			if r := m.orders[o.renews]; r != nil && m.pending(o) {
+				events = append(events, h.carry(t, r, c.A)...)
+			}
 		case "reject":
 			o.status, o.closedAt, o.closedBy, o.reason = licensing.StatusRejected, m.now, c.A, c.Reason
 			e := m.orderEvent(licensing.EventOrderRejected, c.A, o)
@@ -489,12 +620,27 @@ func (h *harness) autoAllocate(t *rapid.T, co *mCompany, learner string, a licen
 	if o == nil {
 		return nil
 	}
-	lic, err := h.store.CurrentLicence(h.ctx, co.id, learner, co.auto)
-	if err != nil {
-		t.Fatalf("a learner who joined %s, which auto-allocates %s with a free seat in %s, has no licence: %v", co.id, co.auto, o.id, err)
+	id := h.madeLicence(t, co.id, learner, o.id)
+	if id == "" {
+		t.Fatalf("a learner who joined %s, which auto-allocates %s with a free seat in %s, has no licence", co.id, co.auto, o.id)
 	}
-	ml := h.newLicence(t, lic.ID, co.id, learner, o, a)
-	return []licensing.Event{m.licenceEvent(licensing.EventLicenceAllocated, a, ml)}
+	ml := h.newLicence(t, id, co.id, learner, o, a)
+	return append([]licensing.Event{m.licenceEvent(licensing.EventLicenceAllocated, a, ml)}, h.carry(t, o, a)...)
+}
+
+// madeLicence is the id of the licence of the learner and order that the
+// store holds and the model does not know yet, or "". (The learner's
+// current licence may be its continuation on a renewal.)
+func (h *harness) madeLicence(t *rapid.T, company, learner, order string) string {
+	lics := read(t, h.store, func(tx licensing.Tx) ([]licensing.Licence, error) {
+		return tx.Licences(licensing.LicenceQuery{Company: company, Learner: learner, Order: order})
+	})
+	for _, l := range lics {
+		if h.m.licences[l.ID] == nil {
+			return l.ID
+		}
+	}
+	return ""
 }
 
 // autoOrder is the order a learner joining the company gets a seat of, or
@@ -544,26 +690,31 @@ func (m *model) receivable(company, learner, tier string) *expect {
 }
 
 // releasable returns the live licence of a learner who left or never logged
-// in, or the model's expectation of the error.
-func (m *model) releasable(company, learner, tier string) (*mLicence, *expect) {
+// in and its continuation on a renewal that has not started (or nil), or
+// the model's expectation of the error.
+func (m *model) releasable(company, learner, tier string) (*mLicence, *mLicence, *expect) {
 	ln := m.learners[mLearnerKey{company, learner}]
 	if ln == nil {
 		e := notFound("learner", learner, false)
-		return nil, &e
+		return nil, nil, &e
 	}
 	lic := m.liveLicence(company, learner, tier)
 	if lic == nil {
 		e := notFound("licence", "", false)
-		return nil, &e
+		return nil, nil, &e
+	}
+	var cont *mLicence
+	if lic.from != "" && m.now.Before(lic.allocatedAt) && m.licences[lic.from].order != lic.order {
+		cont, lic = lic, m.licences[lic.from]
 	}
 	if ln.left.IsZero() && !ln.login.IsZero() {
 		e := fail(licensing.ErrNotEligible, "learner")
-		return nil, &e
+		return nil, nil, &e
 	}
 	if e := m.earlier(lic.allocatedAt); e != nil {
-		return nil, e
+		return nil, nil, e
 	}
-	return lic, nil
+	return lic, cont, nil
 }
 
 // cmdAllocate gives learners licences, from a named order or the first to
@@ -648,6 +799,10 @@ func (c cmdAllocate) predict(h *harness) expect {
 			events = append(events, m.licenceEvent(licensing.EventLicenceAllocated, c.A, l))
 		}
 		diff(t, "Allocate result", want, got)
+		// Then the new licences continue on a renewal of their orders.
+		for _, o := range pool[:i+1] {
+			events = append(events, h.carry(t, o, c.A)...)
+		}
 		return events, nil
 	}}
 }
@@ -679,7 +834,7 @@ func (c cmdReallocate) predict(h *harness) expect {
 	if !m.seesCompany(c.A, c.Company) {
 		return notFound("company", c.Company, m.companies[c.Company] != nil)
 	}
-	old, e := m.releasable(c.Company, c.From, tier)
+	old, cont, e := m.releasable(c.Company, c.From, tier)
 	if e != nil {
 		return *e
 	}
@@ -689,7 +844,12 @@ func (c cmdReallocate) predict(h *harness) expect {
 	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
 		got := res.(licensing.Licence)
 		o := m.orders[old.order]
-		l := h.newLicence(t, got.ID, c.Company, c.To, o, c.A)
+		id := got.ID
+		if cont != nil {
+			// The store's current licence of c.To is the continuation.
+			id = h.madeLicence(t, c.Company, c.To, o.id)
+		}
+		l := h.newLicence(t, id, c.Company, c.To, o, c.A)
 		o.allocated-- // the seat moves; the order's count does not change
 		l.from, old.released, old.to = old.id, m.now, l.id
 		diff(t, "Reallocate result", m.licence(l), got)
@@ -699,7 +859,20 @@ func (c cmdReallocate) predict(h *harness) expect {
 		}
 		e := m.licenceEvent(licensing.EventLicenceReallocated, c.A, l)
 		e.Detail = c.From
-		return []licensing.Event{e}, nil
+		events := []licensing.Event{e}
+		if cont != nil {
+			// The continuation moves with the licence.
+			r := m.orders[cont.order]
+			next := h.continuation(t, r, l, "", c.A)
+			r.allocated-- // the seat moves
+			next.allocatedAt = cont.allocatedAt
+			cont.released, cont.to = m.now, next.id
+			h.cov.renewed("released or moved")
+			e := m.licenceEvent(licensing.EventLicenceReallocated, c.A, next)
+			e.Detail = c.From
+			events = append(events, e)
+		}
+		return events, nil
 	}}
 }
 
@@ -729,7 +902,7 @@ func (c cmdRelease) predict(h *harness) expect {
 	if !m.seesCompany(c.A, c.Company) {
 		return notFound("company", c.Company, m.companies[c.Company] != nil)
 	}
-	lic, e := m.releasable(c.Company, c.Learner, orPremium(c.Tier))
+	lic, cont, e := m.releasable(c.Company, c.Learner, orPremium(c.Tier))
 	if e != nil {
 		return *e
 	}
@@ -737,7 +910,17 @@ func (c cmdRelease) predict(h *harness) expect {
 		lic.released = m.now
 		m.orders[lic.order].allocated--
 		diff(t, "ReleaseLicence result", m.licence(lic), res.(licensing.Licence))
-		return []licensing.Event{m.licenceEvent(licensing.EventLicenceReleased, c.A, lic)}, nil
+		events := []licensing.Event{m.licenceEvent(licensing.EventLicenceReleased, c.A, lic)}
+		if cont != nil {
+			// Its continuation goes too, and the renewal's seat to the
+			// next licence without one.
+			cont.released = m.now
+			m.orders[cont.order].allocated--
+			h.cov.renewed("released or moved")
+			events = append(events, m.licenceEvent(licensing.EventLicenceReleased, c.A, cont))
+			events = append(events, h.carry(t, m.orders[lic.order], c.A)...)
+		}
+		return events, nil
 	}}
 }
 
@@ -776,12 +959,49 @@ func (c cmdSweep) predict(h *harness) expect {
 			if nearest >= 0 {
 				e := m.orderEvent(licensing.EventReminderQueued, c.A, o)
 				e.Count = nearest
-				n := m.note(licensing.NotifyReminder, m.companies[o.company].managers, o)
-				n.Days = nearest
-				events, notes = append(events, e), append(notes, n)
-				want.Reminders++
+				// Renewals that hold as many seats as the order cover
+				// it: no reminder. Otherwise the reminder counts the
+				// learners whose licences do not continue.
+				before := m.now
+				if last := o.expiresAt.Add(-time.Microsecond); last.Before(before) {
+					before = last
+				}
+				rs := m.renewals(o, before)
+				seats, allocated := 0, o.allocated
+				for _, r := range rs {
+					seats += r.qty
+				}
+				if len(rs) > 0 {
+					allocated = len(m.uncovered(o, rs))
+				}
+				if seats < o.qty {
+					n := m.note(licensing.NotifyReminder, m.companies[o.company].managers, o)
+					n.Days, n.Allocated = nearest, allocated
+					notes = append(notes, n)
+					want.Reminders++
+				} else {
+					h.cov.renewed("reminder covered")
+				}
+				events = append(events, e)
 			}
 			if !m.now.Before(o.expiresAt) {
+				// The learners whose licences did not continue on a
+				// renewal lost access: the managers are told.
+				if rs := m.renewals(o, o.expiresAt.Add(-time.Microsecond)); len(rs) > 0 {
+					var lost []string
+					for _, l := range m.uncovered(o, rs) {
+						if l.expiresAt.Equal(o.expiresAt) {
+							lost = append(lost, l.learner)
+						}
+					}
+					slices.Sort(lost)
+					if len(lost) > 0 {
+						n := m.note(licensing.NotifyAccessLost, m.companies[o.company].managers, o)
+						n.Learners = lost
+						notes = append(notes, n)
+						h.cov.renewed("access lost")
+					}
+				}
 				o.status = licensing.StatusExpired
 				events = append(events, m.orderEvent(licensing.EventOrderExpired, c.A, o))
 				want.Expired++

@@ -19,6 +19,8 @@ func noteFixture() []licensing.Notification {
 	}
 	delivered := n("ntf_2", licensing.DeliveryDelivered, t0)
 	delivered.Attempts, delivered.DeliveredAt = 1, hours(1)
+	// An access-lost notice names learners: the list round-trips.
+	delivered.Kind, delivered.Learners = licensing.NotifyAccessLost, []string{"ann", "bob"}
 	parked := n("ntf_4", licensing.DeliveryParked, hours(2))
 	parked.Kind, parked.Days, parked.Attempts, parked.LastError = licensing.NotifyReminder, 7, 10, "smtp: 451 try later"
 	rejected := n("ntf_5", licensing.DeliveryPending, hours(-1))

@@ -18,18 +18,19 @@ func orderFixture() []licensing.Order {
 	return []licensing.Order{
 		{ID: "ord_01", Company: "c1", Partner: "pA", Tier: "premium", Quantity: 10, PurchaseOrder: "po-1",
 			Status: licensing.StatusAssigned, RequestedAt: hours(0), RequestedBy: cm, AssignedAt: hours(1), AssignedBy: pm,
-			ExpiresAt: time.Date(2025, time.February, 28, 11, 0, 0, 123456000, time.UTC), Allocated: 4, Reminded: []int{30}},
+			ExpiresAt: time.Date(2025, time.February, 28, 11, 0, 0, 123456000, time.UTC), Allocated: 4, Reminded: []int{30},
+			StartsAt: hours(1)},
 		{ID: "ord_02", Company: "c1", Partner: "pA", Tier: "trial", Quantity: 1,
 			Status: licensing.StatusRequested, RequestedAt: hours(2), RequestedBy: pm},
 		{ID: "ord_03", Company: "c2", Partner: "pB", Tier: "premium", Quantity: 5, PurchaseOrder: "po-1",
 			Status: licensing.StatusAssigned, RequestedAt: hours(3), RequestedBy: pmB, AssignedAt: hours(4), AssignedBy: pmB,
-			ExpiresAt: hours(724)},
+			ExpiresAt: hours(724), StartsAt: hours(5), Renews: "ord_00"},
 		{ID: "ord_04", Company: "c2", Partner: "pB", Tier: "premium", Quantity: 2, PurchaseOrder: "po-2",
 			Status: licensing.StatusRejected, RequestedAt: hours(5), RequestedBy: licensing.CompanyManager("c2", "cy"),
 			ClosedAt: hours(6), ClosedBy: pmB, Reason: "over budget"},
 		{ID: "ord_05", Company: "c3", Partner: "pC", Tier: "nfr", Quantity: 3,
 			Status: licensing.StatusAssigned, RequestedAt: hours(6), RequestedBy: licensing.System(), AssignedAt: hours(7),
-			AssignedBy: licensing.PartnerManager("pC", ""), ExpiresAt: licensing.Never()},
+			AssignedBy: licensing.PartnerManager("pC", ""), ExpiresAt: licensing.Never(), StartsAt: hours(7), TopUpOf: "ord_00"},
 		{ID: "ord_06", Company: "c1", Partner: "pA", Tier: "premium", Quantity: 1,
 			Status: licensing.StatusExpired, RequestedAt: hours(8), RequestedBy: cm, AssignedAt: hours(9), AssignedBy: pm,
 			ExpiresAt: hours(10), Allocated: 1, Reminded: []int{30, 7, 3, 0}},
@@ -123,6 +124,9 @@ func addOrders(add adder) {
 		want []string
 	}{
 		{"Company", licensing.OrderQuery{Company: "c1"}, []string{"ord_01", "ord_02", "ord_06"}},
+		{"Renews", licensing.OrderQuery{Renews: "ord_00"}, []string{"ord_03"}},
+		{"RenewsAndStatus", licensing.OrderQuery{Renews: "ord_00", Company: "c2", Statuses: []licensing.Status{licensing.StatusAssigned}}, []string{"ord_03"}},
+		{"RenewsNone", licensing.OrderQuery{Renews: "ord_01"}, []string{}},
 		{"Partners", licensing.OrderQuery{Partners: []string{"pA", "pC"}}, []string{"ord_01", "ord_02", "ord_05", "ord_06", "ord_07"}},
 		{"PartnersNone", licensing.OrderQuery{Partners: []string{"pZ"}}, []string{}},
 		{"Statuses", licensing.OrderQuery{Statuses: []licensing.Status{licensing.StatusAssigned}}, []string{"ord_01", "ord_03", "ord_05"}},
@@ -237,6 +241,11 @@ func freeFixture() []licensing.Order {
 		with(o("ord_m", days(-2), days(3), 2, 0), func(o *licensing.Order) { o.Tier = "trial" }),
 		with(o("ord_n", days(-2), days(3), 2, 0), func(o *licensing.Order) { o.Company, o.Partner = "c2", "pB" }),
 		with(o("ord_o", days(-2), days(3), 2, 0), func(o *licensing.Order) { o.Status = licensing.StatusCancelled }),
+		// A renewal that starts after its assignment: free from its start.
+		with(o("ord_q", days(-1), days(400), 2, 1), func(o *licensing.Order) { o.StartsAt, o.Renews = days(6), "ord_a" }),
+		// An order whose term starts at its assignment is listed even with
+		// a clock set back before it (the ledger refuses such a reading).
+		with(o("ord_r", days(1), days(401), 2, 0), func(o *licensing.Order) { o.StartsAt = days(1) }),
 	}
 }
 
@@ -249,9 +258,11 @@ func addFreeOrders(add adder) {
 		limit   int
 		want    []string
 	}{
-		{"FirstToExpireFirst", "c1", "premium", t0, 0, []string{"ord_h", "ord_g", "ord_d", "ord_f", "ord_b", "ord_a", "ord_c"}},
+		{"FirstToExpireFirst", "c1", "premium", t0, 0, []string{"ord_h", "ord_g", "ord_d", "ord_f", "ord_b", "ord_a", "ord_r", "ord_c"}},
 		{"Limit", "c1", "premium", t0, 3, []string{"ord_h", "ord_g", "ord_d"}},
-		{"ExpiresAtNowIsNotFree", "c1", "premium", days(5), 0, []string{"ord_a", "ord_c"}},
+		{"ExpiresAtNowIsNotFree", "c1", "premium", days(5), 0, []string{"ord_a", "ord_r", "ord_c"}},
+		{"RenewalBeforeItsStart", "c1", "premium", days(6).Add(-time.Microsecond), 0, []string{"ord_a", "ord_r", "ord_c"}},
+		{"RenewalFromItsStart", "c1", "premium", days(6), 0, []string{"ord_a", "ord_q", "ord_r", "ord_c"}},
 		{"JustBeforeExpiry", "c1", "premium", days(5).Add(-time.Microsecond), 2, []string{"ord_g", "ord_d"}},
 		{"Tier", "c1", "trial", t0, 0, []string{"ord_m"}},
 		{"Company", "c2", "premium", t0, 0, []string{"ord_n"}},

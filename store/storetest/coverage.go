@@ -36,6 +36,24 @@ type coverage struct {
 	clock   map[string]int
 	jumps   jumps
 	elapsed time.Duration
+	// renewal counts what the model saw of renewals, by what: see
+	// renewalEvents.
+	renewal map[string]int
+}
+
+// renewalEvents are what a Model run counts of renewals: continuations
+// made on a renewal's seats, continuations released or moved with their
+// licence, reminders a renewal covered, and access-lost notices.
+var renewalEvents = []string{"continued", "released or moved", "reminder covered", "access lost"}
+
+// renewed records one of renewalEvents.
+func (c *coverage) renewed(what string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.renewal == nil {
+		c.renewal = map[string]int{}
+	}
+	c.renewal[what]++
 }
 
 // jumps counts the clock's moves forward, and those that crossed the start
@@ -206,5 +224,16 @@ func (c *coverage) report() string {
 		}
 	}
 	none("never crossed", flat)
+	if len(c.renewal) > 0 {
+		var parts, never []string
+		for _, what := range renewalEvents {
+			parts = append(parts, fmt.Sprintf("%d %s", c.renewal[what], what))
+			if c.renewal[what] == 0 {
+				never = append(never, what)
+			}
+		}
+		fmt.Fprintf(&b, "  renewals: %s\n", strings.Join(parts, ", "))
+		none("renewals never", never)
+	}
 	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -42,7 +42,8 @@ func sameOrder(a, b licensing.Order) bool {
 		sameTime(a.RequestedAt, b.RequestedAt) && a.RequestedBy == b.RequestedBy &&
 		sameTime(a.AssignedAt, b.AssignedAt) && a.AssignedBy == b.AssignedBy && sameTime(a.ExpiresAt, b.ExpiresAt) &&
 		sameTime(a.ClosedAt, b.ClosedAt) && a.ClosedBy == b.ClosedBy && a.Reason == b.Reason &&
-		a.Allocated == b.Allocated && slices.Equal(ra, rb)
+		a.Allocated == b.Allocated && slices.Equal(ra, rb) && sameTime(a.StartsAt, b.StartsAt) &&
+		a.Renews == b.Renews && a.TopUpOf == b.TopUpOf
 }
 
 func sameLicence(a, b licensing.Licence) bool {
@@ -80,7 +81,7 @@ func sameNote(a, b licensing.Notification) bool {
 		a.Quantity == b.Quantity && sameTime(a.ExpiresAt, b.ExpiresAt) && a.Allocated == b.Allocated &&
 		a.Unallocated == b.Unallocated && a.Days == b.Days && a.Reason == b.Reason && a.State == b.State &&
 		a.Attempts == b.Attempts && sameTime(a.NextAttempt, b.NextAttempt) && sameTime(a.DeliveredAt, b.DeliveredAt) &&
-		a.LastError == b.LastError
+		a.LastError == b.LastError && slices.Equal(a.Learners, b.Learners)
 }
 
 // explain says how got differs from want, once a typed comparison found

@@ -67,7 +67,8 @@ type forecastPlan struct {
 }
 
 // forecastStep is one step of a plan: the clock moves on (by advance, or
-// to the end of its month), an order is requested (and maybe assigned),
+// to the end of its month), an order is requested (and maybe assigned), an
+// order renews or tops up one of the company's (refused if it may not),
 // learners get licences, a learner leaves or gives its licence back, or
 // the sweep runs. Refusals (no free seat, a learner licensed already) are
 // part of the story, the same on both stores.
@@ -79,6 +80,9 @@ type forecastStep struct {
 	assign   bool
 	learners []string
 	advance  time.Duration
+	// pick chooses the order a renewal or top-up links to, among the
+	// company's assigned orders, latest first.
+	pick int
 }
 
 func drawForecastPlan(t *rapid.T) forecastPlan {
@@ -90,7 +94,8 @@ func drawForecastPlan(t *rapid.T) forecastPlan {
 	}
 	learner := rapid.SampledFrom([]string{"ann", "bob", "cat", "dan", "eve"})
 	p.steps = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) forecastStep {
-		s := forecastStep{kind: rapid.SampledFrom([]string{"advance", "month_end", "order", "order", "give", "give", "leave", "release", "sweep"}).Draw(t, "kind"),
+		s := forecastStep{kind: rapid.SampledFrom([]string{"advance", "month_end", "order", "order", "give", "give", "leave", "release", "sweep",
+			"renew", "top_up"}).Draw(t, "kind"),
 			company: rapid.IntRange(0, 2).Draw(t, "company"),
 			tier:    rapid.SampledFrom([]string{"", "monthly", "fortnight", "forever"}).Draw(t, "tier")}
 		switch s.kind {
@@ -99,6 +104,8 @@ func drawForecastPlan(t *rapid.T) forecastPlan {
 				time.Duration(rapid.IntRange(0, 3599).Draw(t, "seconds"))*time.Second
 		case "order":
 			s.qty, s.assign = rapid.IntRange(1, 3).Draw(t, "qty"), rapid.IntRange(0, 4).Draw(t, "assign") > 0
+		case "renew", "top_up":
+			s.qty, s.pick = rapid.IntRange(1, 3).Draw(t, "qty"), rapid.IntRange(0, 5).Draw(t, "pick")
 		case "give":
 			s.learners = rapid.SliceOfNDistinct(learner, 1, 3, rapid.ID[string]).Draw(t, "learners")
 		case "leave", "release":
@@ -115,6 +122,7 @@ func (p forecastPlan) build(t TB, newStore func(t TB) licensing.Store) *forecast
 	ctx := t.Context()
 	f := newForecastBase(t, newStore, p.reminders, p.months, p.days)
 	sys := licensing.System()
+	assigned := map[string][]string{} // company -> its assigned orders, by id
 	for _, s := range p.steps {
 		c := f.companies[s.company]
 		switch s.kind {
@@ -124,7 +132,15 @@ func (p forecastPlan) build(t TB, newStore func(t TB) licensing.Store) *forecast
 			now := f.clock.Now()
 			f.clock.Set(time.Date(now.Year(), now.Month()+1, 0, now.Hour(), now.Minute(), 0, 0, time.UTC).Add(time.Hour))
 		case "order":
-			_, _ = f.order(c, s.tier, s.qty, s.assign)
+			if id, err := f.order(c, s.tier, s.qty, s.assign); err == nil && s.assign {
+				assigned[c] = append(assigned[c], id)
+			}
+		case "renew", "top_up":
+			if os := assigned[c]; len(os) > 0 {
+				if id, err := f.link(c, os[len(os)-1-s.pick%len(os)], s.qty, s.kind == "top_up"); err == nil {
+					assigned[c] = append(assigned[c], id)
+				}
+			}
 		case "give":
 			_ = f.give(c, s.tier, "", s.learners...)
 		case "leave":
@@ -295,6 +311,22 @@ func (f *forecastLedger) order(c, tier string, qty int, assign bool) (string, er
 	return o.ID, err
 }
 
+// link requests and assigns an order of the company that renews target,
+// or tops it up if topUp, and returns its id.
+func (f *forecastLedger) link(c, target string, qty int, topUp bool) (string, error) {
+	ctx := f.t.Context()
+	in := licensing.LicenceRequest{Company: c, Quantity: qty, Renews: target}
+	if topUp {
+		in.Renews, in.TopUpOf = "", target
+	}
+	o, err := f.l.RequestLicences(ctx, licensing.CompanyManager(c, ""), in)
+	if err != nil {
+		return o.ID, err
+	}
+	_, err = f.l.AssignOrder(ctx, licensing.PartnerManager(f.owner(c), ""), licensing.OrderAssignment{Order: o.ID})
+	return o.ID, err
+}
+
 // give makes the learners join the company and gives them licences of the
 // tier, from the order if one is named.
 func (f *forecastLedger) give(c, tier, ord string, learners ...string) error {
@@ -332,6 +364,10 @@ func newForecastLedger(t TB, newStore func(t TB) licensing.Store, reminders []in
 	f1 := order(f.c3, "fortnight", 2, true)
 	give(f.c3, "fortnight", f1, "zed")
 	f.must(l.Sweep(ctx, sys)) // the 30- (and 45-) day reminders of m1 go now
+	// A renewal of m1 with one seat: ann continues on it at m1's expiry,
+	// bob loses access; a top-up of p1 that ends with it.
+	f.must(f.link(f.c1, m1, 1, false))
+	f.must(f.link(f.c1, p1, 2, true))
 	// 2024-02-29, a leap day: Premium ends 2025-02-28.
 	mock.Set(time.Date(2024, 2, 29, 23, 0, 0, 0, time.UTC))
 	p2 := order(f.c2, "", 3, true)
@@ -486,7 +522,7 @@ func (f *forecastLedger) sweepAt(t TB, instants []time.Time) []licensing.Forecas
 			d := day(at)
 			d.Notifications = append(d.Notifications, licensing.ForecastNotification{At: n.CreatedAt, Kind: n.Kind,
 				Order: n.Order, Company: n.Company, Tier: n.Tier, ExpiresAt: n.ExpiresAt, Days: n.Days, To: n.To,
-				Allocated: n.Allocated, Unallocated: n.Unallocated})
+				Allocated: n.Allocated, Unallocated: n.Unallocated, Learners: n.Learners})
 		}
 	}
 	return days

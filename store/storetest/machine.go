@@ -260,13 +260,22 @@ func (h *harness) checkEvents(t *rapid.T, c cmd, want []licensing.Event) {
 			if e.Seq <= h.lastSeq || (i > 0 && e.Seq <= es[i-1].Seq) {
 				t.Fatalf("%s: event Seq %d after %d", describe(c), e.Seq, h.lastSeq)
 			}
-			if e.Type != licensing.EventReminderQueued {
+			kind := licensing.NotifyReminder
+			switch e.Type {
+			case licensing.EventReminderQueued:
+			case licensing.EventOrderExpired:
+				kind = licensing.NotifyAccessLost
+			default:
 				continue
 			}
-			// A reminder's Detail is the id of its notification.
+			if e.Detail == "" {
+				continue // a reminder a renewal covers; an expiry no one lost access by
+			}
+			// A reminder's Detail is the id of its notification, as is an
+			// expiry's that cost learners access.
 			n, err := tx.Notification(e.Detail)
-			if err != nil || n.Kind != licensing.NotifyReminder || n.Order != e.Order {
-				t.Fatalf("%s: reminder event %+v: notification %+v, %v", describe(c), e, n, err)
+			if err != nil || n.Kind != kind || n.Order != e.Order {
+				t.Fatalf("%s: %s event %+v: notification %+v, %v", describe(c), e.Type, e, n, err)
 			}
 			es[i].Detail = ""
 		}
@@ -417,7 +426,7 @@ func (h *harness) check(t *rapid.T) {
 		if l.ReleasedAt.IsZero() {
 			held[l.Order]++
 		}
-		if l.Live(m.now) {
+		if l.Live(m.now) && !m.now.Before(l.AllocatedAt) { // a continuation counts from its start
 			live[[3]string{l.Company, l.Learner, l.Tier}]++
 		}
 	}
@@ -425,11 +434,23 @@ func (h *harness) check(t *rapid.T) {
 		if held[o.ID] != o.Allocated || o.Allocated > o.Quantity || o.Allocated < 0 {
 			t.Fatalf("order %s of %d seats: Allocated %d, %d licences held", o.ID, o.Quantity, o.Allocated, held[o.ID])
 		}
-		if !o.AssignedAt.IsZero() {
-			if want := modelTiers[o.Tier].expiresAt(o.AssignedAt); !o.ExpiresAt.Equal(want) {
-				t.Fatalf("order %s of tier %s assigned at %s expires at %s, want %s", o.ID, o.Tier,
-					o.AssignedAt.Format(time.RFC3339Nano), o.ExpiresAt.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+		if !o.AssignedAt.IsZero() && o.TopUpOf == "" {
+			if want := modelTiers[o.Tier].expiresAt(o.StartsAt); !o.ExpiresAt.Equal(want) {
+				t.Fatalf("order %s of tier %s starting at %s expires at %s, want %s", o.ID, o.Tier,
+					o.StartsAt.Format(time.RFC3339Nano), o.ExpiresAt.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
 			}
+		}
+		// A renewal assigned before its order expired starts at that
+		// expiry: no day lost, none given twice.
+		if r := m.orders[o.Renews]; r != nil && !o.AssignedAt.IsZero() && o.AssignedAt.Before(r.expiresAt) &&
+			!o.StartsAt.Equal(r.expiresAt) {
+			t.Fatalf("renewal %s assigned at %s starts at %s, not at %s when order %s expires", o.ID,
+				o.AssignedAt.Format(time.RFC3339Nano), o.StartsAt.Format(time.RFC3339Nano), r.expiresAt.Format(time.RFC3339Nano), r.id)
+		}
+		// A top-up ends with its target.
+		if r := m.orders[o.TopUpOf]; r != nil && !o.AssignedAt.IsZero() && !o.ExpiresAt.Equal(r.expiresAt) {
+			t.Fatalf("top-up %s expires at %s, not with order %s at %s", o.ID, o.ExpiresAt.Format(time.RFC3339Nano),
+				r.id, r.expiresAt.Format(time.RFC3339Nano))
 		}
 	}
 	for k, n := range live {
@@ -443,6 +464,13 @@ func (h *harness) check(t *rapid.T) {
 			continue
 		}
 		from, ok := lics[l.FromLicence]
+		if ok && from.Order != l.Order {
+			// A continuation on a renewal of from's order, from its expiry.
+			if r := m.orders[l.Order]; r == nil || r.renews != from.Order || !l.AllocatedAt.Equal(from.ExpiresAt) {
+				t.Fatalf("licence %+v continues %+v", l, from)
+			}
+			continue
+		}
 		if !ok || from.ToLicence != l.ID || from.Order != l.Order || !from.ExpiresAt.Equal(l.ExpiresAt) || !from.ReleasedAt.Equal(l.AllocatedAt) {
 			t.Fatalf("licence %+v was reallocated from %+v", l, from)
 		}
@@ -671,6 +699,41 @@ func (h *harness) drawActor(t *rapid.T, cats []int, owner, company string) licen
 		return licensing.PartnerManager(owner, user)
 	}
 	return licensing.PartnerManager(rapid.SampledFrom(sortedKeys(m.partners)).Draw(t, "partner"), user)
+}
+
+// linked requests a renewal (or a top-up) of an order.
+func (h *harness) linked(t *rapid.T, topUp bool) {
+	m := h.m
+	id := h.drawOrder(t, func(o *mOrder) bool { return o.status == licensing.StatusAssigned && !m.pending(o) })
+	company := missingCompany
+	if o := m.orders[id]; o != nil {
+		company = o.company
+	}
+	if rapid.IntRange(0, 9).Draw(t, "other company") == 0 {
+		company = h.drawCompany(t)
+	}
+	tier := ""
+	if rapid.IntRange(0, 4).Draw(t, "name the tier") == 0 {
+		tier = drawTier(t)
+	}
+	a := h.actorFor(t, company, 1)
+	c := cmdRequest{base: base{A: a, K: h.drawKey(t, a)}, Company: company, Tier: tier,
+		Qty: rapid.IntRange(1, 4).Draw(t, "quantity")}
+	if topUp {
+		c.TopUpOf = id
+	} else {
+		c.Renews = id
+	}
+	before := len(m.orders)
+	h.exec(t, c)
+	// Often assigned at once by the company's partner, so that renewals
+	// meet their orders' expiries.
+	if len(m.orders) > before && rapid.Bool().Draw(t, "assign at once") {
+		ids := sortedKeys(m.orders)
+		o := m.orders[ids[len(ids)-1]]
+		pm := licensing.PartnerManager(m.companies[o.company].partner, "ann")
+		h.exec(t, cmdOrderAction{base: base{A: pm}, Act: "assign", Order: o.id})
+	}
 }
 
 func (h *harness) drawCompany(t *rapid.T) string {
@@ -969,6 +1032,10 @@ func (h *harness) steps() map[string]func(*rapid.T) {
 			h.exec(t, cmdRequest{base: base{A: a, K: h.drawKey(t, a)}, Company: company, Tier: drawTier(t),
 				Qty: rapid.IntRange(1, 4).Draw(t, "quantity"), PO: rapid.SampledFrom([]string{"", "po-1", "po-2"}).Draw(t, "po")})
 		},
+		// A renewal or a top-up of an assigned order, most often of the
+		// company's own order and with its tier left to default.
+		"RequestRenewal":  func(t *rapid.T) { h.linked(t, false) },
+		"RequestTopUp":    func(t *rapid.T) { h.linked(t, true) },
 		"AssignOrder":     orderAction("assign"),
 		"AssignOrder2":    orderAction("assign"),
 		"RejectOrder":     orderAction("reject"),

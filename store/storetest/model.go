@@ -97,6 +97,11 @@ type mOrder struct {
 	requestedBy, assignedBy, closedBy  licensing.Actor
 	reason                             string
 	reminded                           []int
+	// startsAt is when the term starts: assignment, or for a renewal
+	// assigned before the order it renews expires, that expiry. renews
+	// and topUpOf link a renewal and a top-up to their order.
+	startsAt        time.Time
+	renews, topUpOf string
 }
 
 type mLearner struct {
@@ -239,9 +244,16 @@ func (m *model) seesCompany(a licensing.Actor, id string) bool {
 	return false
 }
 
-// live reports whether an order provides seats now.
+// live reports whether an order provides seats now: it is not a renewal
+// waiting to start, and has not expired.
 func (m *model) live(o *mOrder) bool {
-	return o.status == licensing.StatusAssigned && m.now.Before(o.expiresAt)
+	return o.status == licensing.StatusAssigned && !m.pending(o) && m.now.Before(o.expiresAt)
+}
+
+// pending reports whether an assigned order's term, which starts after its
+// assignment, has not started yet.
+func (m *model) pending(o *mOrder) bool {
+	return o.status == licensing.StatusAssigned && o.startsAt.After(o.assignedAt) && m.now.Before(o.startsAt)
 }
 
 // statusNow is an order's status as it reads now.
@@ -256,15 +268,19 @@ func (m *model) licenceLive(l *mLicence) bool {
 	return l.released.IsZero() && m.now.Before(l.expiresAt)
 }
 
-// liveLicence is the learner's live licence of the tier, if any.
+// liveLicence is the learner's live licence of the tier that expires last,
+// if any: a continuation on a renewal once it is made (the licence it
+// continues is live too until the renewal starts), else the one live
+// licence.
 func (m *model) liveLicence(company, learner, tier string) *mLicence {
-	// At most one is live: the order of the map does not matter.
+	var out *mLicence
 	for _, l := range m.licences {
-		if l.company == company && l.learner == learner && l.tier == tier && m.licenceLive(l) {
-			return l
+		if l.company == company && l.learner == learner && l.tier == tier && m.licenceLive(l) &&
+			(out == nil || l.expiresAt.After(out.expiresAt)) {
+			out = l
 		}
 	}
-	return nil
+	return out
 }
 
 // holds reports whether the learner holds a licence of the tier that was
@@ -305,7 +321,8 @@ func (m *model) order(o *mOrder) licensing.Order {
 	return licensing.Order{ID: o.id, Company: o.company, Partner: o.partner, Tier: o.tier, Quantity: o.qty,
 		PurchaseOrder: o.po, Status: o.status, RequestedAt: o.requestedAt, RequestedBy: o.requestedBy,
 		AssignedAt: o.assignedAt, AssignedBy: o.assignedBy, ExpiresAt: o.expiresAt, ClosedAt: o.closedAt,
-		ClosedBy: o.closedBy, Reason: o.reason, Allocated: o.allocated, Reminded: slices.Clone(o.reminded)}
+		ClosedBy: o.closedBy, Reason: o.reason, Allocated: o.allocated, Reminded: slices.Clone(o.reminded),
+		StartsAt: o.startsAt, Renews: o.renews, TopUpOf: o.topUpOf}
 }
 
 // orderNow is an order as the ledger's queries read it now.
@@ -371,6 +388,10 @@ func (m *model) summary(keep func(o *mOrder) bool) []licensing.TierSummary {
 			s.Requested++
 			s.RequestedSeats += o.qty
 		case licensing.StatusAssigned:
+			if m.pending(o) {
+				s.Upcoming += o.qty
+				break
+			}
 			s.Available += o.qty - o.allocated
 			s.Allocated += o.allocated
 			if !o.expiresAt.After(m.now.Add(expiringWithin)) { // the window's end included

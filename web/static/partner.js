@@ -200,12 +200,18 @@ async function pagedOrders(into, query, names, c, requestedOnly, after) {
     } else {
       row.splice(3, 0, o.status);
       row.push(o.expires_at ? day(o.expires_at) : '', `${o.allocated} of ${o.quantity}`);
+      // An assigned order, live or expired, can be renewed: the renewal
+      // starts when it expires if assigned before then.
+      const renewable = (o.status === 'assigned' || o.status === 'expired');
+      row.push(renewable
+        ? h('button', { type: 'button', 'aria-label': `Renew order ${orderName(o)}`, onclick: () => renew(c, o) }, 'Renew')
+        : '');
     }
     return row;
   });
   const headers = requestedOnly
     ? ['Order', 'Company', 'Tier', 'Quantity', 'Requested', 'Requested by', 'Actions']
-    : ['Order', 'Company', 'Tier', 'Status', 'Quantity', 'Requested', 'Requested by', 'Expires', 'Allocated'];
+    : ['Order', 'Company', 'Tier', 'Status', 'Quantity', 'Requested', 'Requested by', 'Expires', 'Allocated', 'Actions'];
   const caption = requestedOnly ? (filters.size ? 'Requested orders matching the filters' : 'Requested orders') : 'All orders';
   const empty = requestedOnly
     ? (filters.size ? 'No requested order matches the filters.' : 'No order is waiting to be assigned.')
@@ -278,6 +284,24 @@ async function assign(c, o) {
   } catch (err) {
     fail(err);
   }
+}
+
+// renew requests a renewal of an assigned order and assigns it: assigned
+// before the order expires, its term starts at that expiry.
+function renew(c, o) {
+  const key = api.newKey();
+  dialog({
+    title: 'Renew order',
+    describe: `Order ${orderName(o)}: ${plural(o.quantity, `${o.tier} licence`)}, expiring ${day(o.expires_at)}. Renewed before then, the new term starts when it expires, and its learners keep their access, the first allocated first, as many as the renewal has seats.`,
+    submit: 'Renew order',
+    body: [field('Quantity', h('input', { name: 'quantity', type: 'number', min: '1', inputmode: 'numeric', value: String(o.quantity), required: true }))],
+    onSubmit: async (form) => {
+      const requested = await api.post('/orders', { company: o.company, quantity: Number(form.elements.quantity.value || 0), renews: o.id }, key);
+      const done = await api.post(`/orders/${api.enc(requested.id)}/assign`, {}, api.newKey());
+      await c.refresh();
+      say(`Order ${orderName(o)} renewed by ${orderName(done)}: ${plural(done.quantity, `${done.tier} licence`)} from ${day(done.starts_at)} to ${day(done.expires_at)}.`);
+    },
+  });
 }
 
 function reject(c, o) {

@@ -1,0 +1,200 @@
+package licensing
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// A renewal's carry-over. When a renewal R' of order R is assigned before R
+// expires, each live licence L of R gets a continuation at once: a licence
+// C of the same learner on R' with AllocatedAt = R.ExpiresAt (R'.StartsAt),
+// ExpiresAt = R'.ExpiresAt and FromLicence = L.ID, holding one of R''s
+// seats. C is the learner's current licence (it expires last), so the
+// entitlement check, one read, finds it before, at and after R's expiry with
+// no sweep: the learner is entitled without a gap. The continuations are
+// kept in step with R until it expires: see carry, and releasable.
+
+// renewals returns the renewals of o assigned before o expires (so they
+// start at its expiry) that have not started at now, the first assigned
+// first, then by id.
+func renewals(tx Tx, o Order, now time.Time) ([]Order, error) {
+	var out []Order
+	q := OrderQuery{Company: o.Company, Renews: o.ID, Statuses: []Status{StatusAssigned}, Limit: 100}
+	for {
+		os, err := tx.Orders(q)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range os {
+			if r.pending(now) && r.AssignedAt.Before(o.ExpiresAt) {
+				out = append(out, r)
+			}
+		}
+		if len(os) < q.Limit {
+			break
+		}
+		q.After = os[len(os)-1].ID
+	}
+	slices.SortFunc(out, func(a, b Order) int {
+		if c := a.AssignedAt.Compare(b.AssignedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// licencesOf returns every licence of an order.
+func licencesOf(tx Tx, companyID, orderID string) ([]Licence, error) {
+	var out []Licence
+	q := LicenceQuery{Company: companyID, Order: orderID, Limit: 1000}
+	for {
+		lics, err := tx.Licences(q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lics...)
+		if len(lics) < q.Limit {
+			return out, nil
+		}
+		q.After = lics[len(lics)-1].ID
+	}
+}
+
+// coverage returns the licences of o not released (live until o's expiry),
+// and of them those without a continuation on one of the renewals rs, the
+// first allocated first, then by id: the order in which they are carried
+// over.
+func coverage(tx Tx, o Order, rs []Order) (held, uncovered []Licence, err error) {
+	lics, err := licencesOf(tx, o.Company, o.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	covered := map[string]bool{}
+	for _, r := range rs {
+		cs, err := licencesOf(tx, r.Company, r.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range cs {
+			if c.ReleasedAt.IsZero() && c.FromLicence != "" {
+				covered[c.FromLicence] = true
+			}
+		}
+	}
+	for _, lic := range lics {
+		if !lic.ReleasedAt.IsZero() {
+			continue
+		}
+		held = append(held, lic)
+		if !covered[lic.ID] {
+			uncovered = append(uncovered, lic)
+		}
+	}
+	slices.SortFunc(uncovered, func(a, b Licence) int {
+		if c := a.AllocatedAt.Compare(b.AllocatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return held, uncovered, nil
+}
+
+// carry gives the live licences of order o that have no continuation one
+// on the free seats of o's renewals that start at its expiry, the first
+// allocated licence first (then by id), the first assigned renewal's seats
+// first (then by id), as long as seats last. It does nothing once o has
+// expired. Each continuation appends an EventLicenceAllocated (Detail: the
+// licence it continues) and counts its seat on the stored renewal.
+func (l *Ledger) carry(tx Tx, a Actor, now time.Time, c Company, o Order) error {
+	if o.Status != StatusAssigned || !now.Before(o.ExpiresAt) {
+		return nil
+	}
+	rs, err := renewals(tx, o, now)
+	if err != nil || len(rs) == 0 {
+		return err
+	}
+	free := 0
+	for _, r := range rs {
+		free += r.Free()
+	}
+	if free == 0 {
+		return nil
+	}
+	_, uncovered, err := coverage(tx, o, rs)
+	if err != nil {
+		return err
+	}
+	i := 0
+	for _, lic := range uncovered {
+		for i < len(rs) && rs[i].Free() == 0 {
+			i++
+		}
+		if i == len(rs) {
+			break
+		}
+		if _, err := l.continuation(tx, a, now, c, &rs[i], lic); err != nil {
+			return err
+		}
+	}
+	for _, r := range rs {
+		if err := tx.PutOrder(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// continuation writes the continuation of lic on renewal r and counts its
+// seat on r; the caller stores r.
+func (l *Ledger) continuation(tx Tx, a Actor, now time.Time, c Company, r *Order, lic Licence) (Licence, error) {
+	cont := Licence{ID: l.id("lic_"), Company: c.ID, Learner: lic.Learner, Tier: r.Tier, Order: r.ID,
+		AllocatedAt: r.StartsAt, AllocatedBy: a, ExpiresAt: r.ExpiresAt, FromLicence: lic.ID}
+	if err := tx.PutLicence(cont); err != nil {
+		return Licence{}, err
+	}
+	r.Allocated++
+	e := licenceEvent(EventLicenceAllocated, now, a, c, cont)
+	e.Detail = lic.ID
+	return cont, tx.AppendEvent(&e)
+}
+
+// continues reports whether lic may be, at now, a continuation whose term
+// has not started (the licence that entitles its learner until then is
+// lic.FromLicence): it is one if FromLicence is of another order. (A
+// reallocated licence read with a clock set back also starts after now.)
+func (lic Licence) continues(now time.Time) bool {
+	return lic.FromLicence != "" && now.Before(lic.AllocatedAt)
+}
+
+// lostAccess returns the learners of an order that expires at now whose
+// licences did not continue on a renewal, by learner id, if the order has
+// renewals; nil otherwise (an order without a renewal expires as it always
+// did, with its 0-day reminder).
+func lostAccess(tx Tx, o Order, now time.Time) ([]string, error) {
+	// The renewals as they were just before the expiry: those that start at it.
+	rs, err := renewals(tx, o, o.ExpiresAt.Add(-time.Microsecond))
+	if err != nil || len(rs) == 0 {
+		return nil, err
+	}
+	_, uncovered, err := coverage(tx, o, rs)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, lic := range uncovered {
+		if lic.ExpiresAt.Equal(o.ExpiresAt) {
+			out = append(out, lic.Learner)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

@@ -123,8 +123,13 @@ func probeSQLite(ctx context.Context, path string) error {
 	return nil
 }
 
+// sqlStore wraps an open database in a Store. On PostgreSQL a command
+// returns only once its events are in the feed (sqlstore.Config.WaitFeed):
+// the next command, events or serve's stream, lists them, even while
+// another transaction of the cluster is still open; and LICENSING_IDS=sequential
+// numbers from the events the previous command wrote.
 func sqlStore(db *sql.DB, d sqlstore.Dialect, name string) (*openStore, error) {
-	st, err := sqlstore.New(db, d)
+	st, err := sqlstore.NewConfig(db, d, &sqlstore.Config{WaitFeed: true})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -59,13 +59,20 @@ func (t *tx) LearnersByID(company string, ids []string) ([]licensing.Learner, er
 	for _, l := range found {
 		byID[l.ID] = l
 	}
-	out := make([]licensing.Learner, 0, len(found))
-	for _, id := range ids {
-		if l, ok := byID[id]; ok {
-			out = append(out, l)
+	return inOrder(ids, byID), nil
+}
+
+// inOrder returns the records of m under keys, in the order of keys,
+// leaving out the keys m has no record for: a batch read answers in the
+// order it was asked.
+func inOrder[T any](keys []string, m map[string]T) []T {
+	out := make([]T, 0, len(m))
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			out = append(out, v)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func (t *tx) CurrentLicences(company, tier string, learners []string) ([]licensing.Licence, error) {
@@ -90,13 +97,7 @@ func (t *tx) CurrentLicences(company, tier string, learners []string) ([]licensi
 			cur[l.Learner] = l
 		}
 	}
-	out := make([]licensing.Licence, 0, len(cur))
-	for _, id := range learners {
-		if l, ok := cur[id]; ok {
-			out = append(out, l)
-		}
-	}
-	return out, nil
+	return inOrder(learners, cur), nil
 }
 
 func (t *tx) PutLicences(ls []licensing.Licence) error {

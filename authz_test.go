@@ -205,7 +205,7 @@ func TestAuthorization(t *testing.T) {
 	// renewal requests a renewal of c's assigned order, to be assigned.
 	renewal := func(f fixture) string {
 		r, err := f.ledger.RequestLicences(ctx, licensing.CompanyManager(f.c, "mia"),
-			licensing.LicenceRequest{Company: f.c, Quantity: 2, Renews: f.assigned})
+			licensing.LicenceRequest{Company: f.c, Quantity: 2, Renews: []string{f.assigned}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func TestAuthorization(t *testing.T) {
 			return discard(l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 3}))
 		}},
 		{"RequestRenewal", []licensing.ActorKind{P, C}, true, assigned, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
-			return discard(l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 2, Renews: tg.order}))
+			return discard(l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 2, Renews: []string{tg.order}}))
 		}},
 		{"RequestTopUp", []licensing.ActorKind{P, C}, true, assigned, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
 			return discard(l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 2, TopUpOf: tg.order}))

@@ -445,17 +445,18 @@ func (l *Ledger) ReleaseLicence(ctx context.Context, a Actor, in Release) (Licen
 		if err != nil {
 			return Licence{}, err
 		}
-		o, err := l.release(tx, a, now, c, lic)
-		if err != nil {
+		if _, err := l.release(tx, a, now, c, lic); err != nil {
 			return Licence{}, err
 		}
 		if cont.ID != "" {
 			// Its continuation goes too, and the renewal's seat goes to
-			// the next licence of the order without one.
-			if _, err := l.release(tx, a, now, c, cont); err != nil {
+			// the next licence without one, of the first-expiring order
+			// the renewal renews.
+			r, err := l.release(tx, a, now, c, cont)
+			if err != nil {
 				return Licence{}, err
 			}
-			if err := l.carry(tx, a, now, c, o); err != nil {
+			if err := l.refill(tx, a, now, c, r); err != nil {
 				return Licence{}, err
 			}
 		}

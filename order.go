@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -47,10 +48,12 @@ type Order struct {
 	// without one), or for a top-up its target's expiry; zero until
 	// assigned.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	// Renews is the order this one renews, if it is a renewal; TopUpOf the
-	// order it tops up (and ends with), if it is a top-up.
-	Renews  string `json:"renews,omitempty"`
-	TopUpOf string `json:"top_up_of,omitempty"`
+	// Renews are the orders this one renews, if it is a renewal, by id:
+	// one order, or several of one company and tier (a renewal of the
+	// company's seats of the tier). TopUpOf is the order it tops up (and
+	// ends with), if it is a top-up.
+	Renews  []string `json:"renews,omitempty"`
+	TopUpOf string   `json:"top_up_of,omitempty"`
 	// ClosedAt and ClosedBy record a rejection or cancellation, and Reason
 	// a rejection's reason.
 	ClosedAt time.Time `json:"closed_at,omitzero"`
@@ -119,11 +122,17 @@ type LicenceRequest struct {
 	Quantity int    `json:"quantity"`
 	// PurchaseOrder is an optional purchase-order reference.
 	PurchaseOrder string `json:"purchase_order,omitempty"`
-	// Renews, if set, makes the order a renewal of that order: an assigned
-	// order (live or expired) of the same company and tier whose term has
-	// started and has an end. Tier then defaults to the renewed order's.
-	// See the package doc, "Renewals and top-ups".
-	Renews string `json:"renews,omitempty"`
+	// Renews, if set, makes the order a renewal of those orders (at most
+	// MaxRenews, each once): assigned orders (live or expired) of the
+	// company, of one tier, whose terms have started and have an end. Tier
+	// then defaults to theirs. See the package doc, "Renewals and
+	// top-ups".
+	Renews []string `json:"renews,omitempty"`
+	// RenewTier, if set, makes the order a renewal of the company's seats
+	// of Tier: Renews becomes every live order of the company and tier
+	// with a term (assigned, started, not expired) at the request, at most
+	// MaxRenews of them. It is ErrOrderState if there is none.
+	RenewTier bool `json:"renew_tier,omitempty"`
 	// TopUpOf, if set, makes the order a top-up of that order: extra seats
 	// that end with it. The target is a live order of the same company and
 	// tier (assigned, started, not expired), here and again at assignment.
@@ -133,15 +142,19 @@ type LicenceRequest struct {
 	IdempotencyKey string `json:"-"`
 }
 
+// MaxRenews is the largest number of orders one renewal renews.
+const MaxRenews = 100
+
 // RequestLicences creates an order in the requested state: a company manager
 // for its company, or a partner manager in manage mode for a company beneath
-// its partner. The partner's contacts are notified. With Renews or TopUpOf
-// it is a renewal or a top-up of an order of the same company and tier.
+// its partner. The partner's contacts are notified. With Renews or
+// RenewTier it is a renewal of orders of the company and tier, with TopUpOf
+// a top-up of one.
 func (l *Ledger) RequestLicences(ctx context.Context, a Actor, in LicenceRequest) (Order, error) {
 	if err := allow(a, "request licences", KindPartner, KindCompany); err != nil {
 		return Order{}, err
 	}
-	linked := in.Renews != "" || in.TopUpOf != ""
+	linked := len(in.Renews) > 0 || in.TopUpOf != ""
 	if !linked {
 		in.Tier = tierOrPremium(in.Tier)
 	}
@@ -157,14 +170,19 @@ func (l *Ledger) RequestLicences(ctx context.Context, a Actor, in LicenceRequest
 	if err := checkOptionalID("purchase_order", in.PurchaseOrder); err != nil {
 		return Order{}, err
 	}
-	if err := checkOptionalID("renews", in.Renews); err != nil {
+	if err := checkRenews(in.Renews); err != nil {
 		return Order{}, err
 	}
 	if err := checkOptionalID("top_up_of", in.TopUpOf); err != nil {
 		return Order{}, err
 	}
-	if in.Renews != "" && in.TopUpOf != "" {
-		return Order{}, invalid("top_up_of", "an order renews another or tops one up, not both")
+	switch {
+	case len(in.Renews) > 0 && in.TopUpOf != "":
+		return Order{}, invalid("top_up_of", "an order renews orders or tops one up, not both")
+	case in.RenewTier && len(in.Renews) > 0:
+		return Order{}, invalid("renew_tier", "a renewal names its orders or renews the tier's, not both")
+	case in.RenewTier && in.TopUpOf != "":
+		return Order{}, invalid("renew_tier", "an order renews a tier's seats or tops an order up, not both")
 	}
 	return run(ctx, l, a, "request_licences", in.IdempotencyKey, in, func(tx Tx, now time.Time) (Order, error) {
 		c, err := company(tx, a, in.Company)
@@ -174,28 +192,92 @@ func (l *Ledger) RequestLicences(ctx context.Context, a Actor, in LicenceRequest
 		if err := notBefore(now, "company "+c.ID+" was created at", c.CreatedAt); err != nil {
 			return Order{}, err
 		}
-		tierName := in.Tier
-		if linked {
-			field, id := "renews", in.Renews
-			if in.TopUpOf != "" {
-				field, id = "top_up_of", in.TopUpOf
+		spec := orderSpec{tier: in.Tier, quantity: in.Quantity, po: in.PurchaseOrder, topUpOf: in.TopUpOf}
+		switch {
+		case in.RenewTier:
+			if spec.renews, err = tierOrders(tx, now, c, in.Tier); err != nil {
+				return Order{}, err
 			}
-			target, err := linkedOrder(tx, a, now, c, field, id, in.Tier)
+		case len(in.Renews) > 0:
+			for _, id := range in.Renews {
+				o, err := linkedOrder(tx, a, now, c, "renews", id, spec.tier)
+				if err != nil {
+					return Order{}, err
+				}
+				// Every order it renews is of the tier of the first.
+				spec.tier = o.Tier
+			}
+			spec.renews = slices.Sorted(slices.Values(in.Renews))
+		case in.TopUpOf != "":
+			target, err := linkedOrder(tx, a, now, c, "top_up_of", in.TopUpOf, in.Tier)
 			if err != nil {
 				return Order{}, err
 			}
-			tierName = target.Tier
+			spec.tier = target.Tier
 		}
 		p, err := tx.Partner(c.Partner)
 		if err != nil {
 			return Order{}, err
 		}
-		return l.request(tx, a, now, c, p, orderSpec{tier: tierName, quantity: in.Quantity,
-			po: in.PurchaseOrder, renews: in.Renews, topUpOf: in.TopUpOf}, true)
+		return l.request(tx, a, now, c, p, spec, true)
 	})
 }
 
-// linkedOrder returns the order a renewal (field "renews") or a top-up
+// checkRenews checks the ids a renewal names: each an id, each once, at
+// most MaxRenews.
+func checkRenews(ids []string) error {
+	if len(ids) > MaxRenews {
+		return invalid("renews", "names %d orders, more than %d", len(ids), MaxRenews)
+	}
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if err := checkID("renews", id, maxIDLen); err != nil {
+			return err
+		}
+		if seen[id] {
+			return invalid("renews", "names order %q twice", id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// tierOrders returns, by id, the orders a renewal of company c's seats of
+// tier renews: its live orders of the tier that have a term.
+func tierOrders(tx Tx, now time.Time, c Company, tierName string) ([]string, error) {
+	if _, err := tier(tx, tierName); err != nil {
+		return nil, err
+	}
+	var ids []string
+	q := OrderQuery{Company: c.ID, Tier: tierName, Statuses: []Status{StatusAssigned}, Limit: 500}
+	for {
+		os, err := tx.Orders(q)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range os {
+			if o.live(now) && !o.ExpiresAt.Equal(never) {
+				ids = append(ids, o.ID)
+			}
+		}
+		if len(os) < q.Limit {
+			break
+		}
+		q.After = os[len(os)-1].ID
+	}
+	switch {
+	case len(ids) == 0:
+		e := orderState("company %s holds no live %s order with a term to renew", c.ID, tierName).(*Error)
+		e.Field = "renew_tier"
+		return nil, e
+	case len(ids) > MaxRenews:
+		return nil, invalid("renew_tier", "company %s holds %d live %s orders, more than the %d one renewal renews: name them in parts",
+			c.ID, len(ids), tierName, MaxRenews)
+	}
+	return ids, nil
+}
+
+// linkedOrder returns an order a renewal (field "renews") or a top-up
 // (field "top_up_of") of company c names, checked at now: the actor's to
 // see (else not found, as for a missing order), of company c and, if tier
 // is set, of that tier; a renewed order assigned, started and with a term,
@@ -241,10 +323,11 @@ func linkState(field, format string, args ...any) error {
 
 // orderSpec is what a new order is made of.
 type orderSpec struct {
-	tier            string
-	quantity        int
-	po              string
-	renews, topUpOf string
+	tier     string
+	quantity int
+	po       string
+	renews   []string
+	topUpOf  string
 }
 
 // request writes a requested order, its event and, if notify, the partner's
@@ -311,14 +394,16 @@ func (l *Ledger) assign(tx Tx, a Actor, now time.Time, o Order, c Company) (Orde
 		return Order{}, err
 	}
 	o.Status, o.AssignedAt, o.AssignedBy, o.StartsAt = StatusAssigned, now, a, now
-	var renewed Order
+	var renewed []Order
 	switch {
-	case o.Renews != "":
-		if renewed, err = tx.Order(o.Renews); err != nil {
+	case len(o.Renews) > 0:
+		if renewed, err = ordersByExpiry(tx, o.Renews); err != nil {
 			return Order{}, err
 		}
-		if now.Before(renewed.ExpiresAt) {
-			o.StartsAt = renewed.ExpiresAt
+		// It starts when the first of them expires, if that is still
+		// to come: no learner of theirs goes a day without.
+		if first := renewed[0].ExpiresAt; now.Before(first) {
+			o.StartsAt = first
 		}
 		o.ExpiresAt = t.Term.ExpiresAt(o.StartsAt)
 	case o.TopUpOf != "":
@@ -338,7 +423,9 @@ func (l *Ledger) assign(tx Tx, a Actor, now time.Time, o Order, c Company) (Orde
 		return Order{}, err
 	}
 	e := orderEvent(EventOrderAssigned, now, a, o)
-	e.Detail = o.Renews
+	if len(renewed) > 0 {
+		e.Detail = renewed[0].ID
+	}
 	if err := tx.AppendEvent(&e); err != nil {
 		return Order{}, err
 	}
@@ -346,14 +433,41 @@ func (l *Ledger) assign(tx Tx, a Actor, now time.Time, o Order, c Company) (Orde
 	if err := tx.PutNotification(n); err != nil {
 		return Order{}, err
 	}
-	if o.pending(now) {
-		if err := l.carry(tx, a, now, c, renewed); err != nil {
+	if len(renewed) == 0 {
+		return o, nil
+	}
+	// The licences of the orders it renews that have not expired continue
+	// on its seats, the first-expiring order's first.
+	for _, r := range renewed {
+		if err := l.carry(tx, a, now, c, r); err != nil {
 			return Order{}, err
 		}
-		// carry counted the seats it took on the stored renewal.
-		return tx.Order(o.ID)
 	}
-	return o, nil
+	// carry counted the seats it took on the stored renewal.
+	return tx.Order(o.ID)
+}
+
+// ordersByExpiry reads the orders of ids, the first to expire first, then
+// by id.
+func ordersByExpiry(tx Tx, ids []string) ([]Order, error) {
+	out := make([]Order, 0, len(ids))
+	for _, id := range ids {
+		o, err := tx.Order(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	slices.SortFunc(out, byExpiry)
+	return out, nil
+}
+
+// byExpiry orders orders by ExpiresAt, then by id.
+func byExpiry(a, b Order) int {
+	if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
 }
 
 // OrderRejection is the input of RejectOrder.
@@ -739,15 +853,12 @@ func (l *Ledger) sweepStep(tx Tx, a Actor, now time.Time, id string) (expired, r
 				return err
 			}
 			seats, allocated := 0, o.Allocated
-			for _, r := range rs {
-				seats += r.Quantity
-			}
 			if len(rs) > 0 {
-				_, uncovered, err := coverage(tx, o, rs)
+				uncovered, held, err := coverage(tx, o, rs)
 				if err != nil {
 					return err
 				}
-				allocated = len(uncovered)
+				seats, allocated = held, len(uncovered)
 			}
 			e := orderEvent(EventReminderQueued, now, a, o)
 			e.Count = nearest

@@ -8,16 +8,17 @@ import (
 
 // A renewal's carry-over. When a renewal R' of order R is assigned before R
 // expires, each live licence L of R gets a continuation at once: a licence
-// C of the same learner on R' with AllocatedAt = R.ExpiresAt (R'.StartsAt),
-// ExpiresAt = R'.ExpiresAt and FromLicence = L.ID, holding one of R''s
-// seats. C is the learner's current licence (it expires last), so the
+// C of the same learner on R' with AllocatedAt = R.ExpiresAt (R'.StartsAt
+// if R is the first of the orders R' renews to expire), ExpiresAt =
+// R'.ExpiresAt and FromLicence = L.ID, holding one of R''s seats. C is the learner's current licence (it expires last), so the
 // entitlement check, one read, finds it before, at and after R's expiry with
 // no sweep: the learner is entitled without a gap. The continuations are
 // kept in step with R until it expires: see carry, and releasable.
 
 // renewals returns the renewals of o assigned before o expires (so they
-// start at its expiry) that have not started at now, the first assigned
-// first, then by id.
+// start at its expiry or, renewing other orders too, at the first of their
+// expiries), if o has not expired at now; the first assigned first, then
+// by id.
 func renewals(tx Tx, o Order, now time.Time) ([]Order, error) {
 	var out []Order
 	q := OrderQuery{Company: o.Company, Renews: o.ID, Statuses: []Status{StatusAssigned}, Limit: 100}
@@ -27,7 +28,7 @@ func renewals(tx Tx, o Order, now time.Time) ([]Order, error) {
 			return nil, err
 		}
 		for _, r := range os {
-			if r.pending(now) && r.AssignedAt.Before(o.ExpiresAt) {
+			if now.Before(o.ExpiresAt) && r.AssignedAt.Before(o.ExpiresAt) {
 				out = append(out, r)
 			}
 		}
@@ -69,20 +70,22 @@ func licencesOf(tx Tx, companyID, orderID string) ([]Licence, error) {
 	}
 }
 
-// coverage returns the licences of o not released (live until o's expiry),
-// and of them those without a continuation on one of the renewals rs, the
-// first allocated first, then by id: the order in which they are carried
-// over.
-func coverage(tx Tx, o Order, rs []Order) (held, uncovered []Licence, err error) {
+// coverage returns the licences of o not released (live until o's expiry)
+// without a continuation on one of the renewals rs, the first allocated
+// first, then by id: the order in which they are carried over; and the
+// seats rs hold or have free for o's licences: their free seats and the
+// continuations of o's licences.
+func coverage(tx Tx, o Order, rs []Order) (uncovered []Licence, seats int, err error) {
 	lics, err := licencesOf(tx, o.Company, o.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	covered := map[string]bool{}
 	for _, r := range rs {
+		seats += r.Free()
 		cs, err := licencesOf(tx, r.Company, r.ID)
 		if err != nil {
-			return nil, nil, err
+			return nil, 0, err
 		}
 		for _, c := range cs {
 			if c.ReleasedAt.IsZero() && c.FromLicence != "" {
@@ -94,8 +97,9 @@ func coverage(tx Tx, o Order, rs []Order) (held, uncovered []Licence, err error)
 		if !lic.ReleasedAt.IsZero() {
 			continue
 		}
-		held = append(held, lic)
-		if !covered[lic.ID] {
+		if covered[lic.ID] {
+			seats++
+		} else {
 			uncovered = append(uncovered, lic)
 		}
 	}
@@ -105,13 +109,13 @@ func coverage(tx Tx, o Order, rs []Order) (held, uncovered []Licence, err error)
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	return held, uncovered, nil
+	return uncovered, seats, nil
 }
 
 // carry gives the live licences of order o that have no continuation one
-// on the free seats of o's renewals that start at its expiry, the first
-// allocated licence first (then by id), the first assigned renewal's seats
-// first (then by id), as long as seats last. It does nothing once o has
+// on the free seats of o's renewals, the first allocated licence first
+// (then by id), the first assigned renewal's seats first (then by id), as
+// long as seats last. It does nothing once o has
 // expired. Each continuation appends an EventLicenceAllocated (Detail: the
 // licence it continues) and counts its seat on the stored renewal.
 func (l *Ledger) carry(tx Tx, a Actor, now time.Time, c Company, o Order) error {
@@ -129,7 +133,7 @@ func (l *Ledger) carry(tx Tx, a Actor, now time.Time, c Company, o Order) error 
 	if free == 0 {
 		return nil
 	}
-	_, uncovered, err := coverage(tx, o, rs)
+	uncovered, _, err := coverage(tx, o, rs)
 	if err != nil {
 		return err
 	}
@@ -141,7 +145,7 @@ func (l *Ledger) carry(tx Tx, a Actor, now time.Time, c Company, o Order) error 
 		if i == len(rs) {
 			break
 		}
-		if _, err := l.continuation(tx, a, now, c, &rs[i], lic); err != nil {
+		if _, err := l.continuation(tx, a, now, c, &rs[i], o.ExpiresAt, lic); err != nil {
 			return err
 		}
 	}
@@ -153,11 +157,11 @@ func (l *Ledger) carry(tx Tx, a Actor, now time.Time, c Company, o Order) error 
 	return nil
 }
 
-// continuation writes the continuation of lic on renewal r and counts its
-// seat on r; the caller stores r.
-func (l *Ledger) continuation(tx Tx, a Actor, now time.Time, c Company, r *Order, lic Licence) (Licence, error) {
+// continuation writes the continuation of lic, which expires at from, on
+// renewal r and counts its seat on r; the caller stores r.
+func (l *Ledger) continuation(tx Tx, a Actor, now time.Time, c Company, r *Order, from time.Time, lic Licence) (Licence, error) {
 	cont := Licence{ID: l.id("lic_"), Company: c.ID, Learner: lic.Learner, Tier: r.Tier, Order: r.ID,
-		AllocatedAt: r.StartsAt, AllocatedBy: a, ExpiresAt: r.ExpiresAt, FromLicence: lic.ID}
+		AllocatedAt: from, AllocatedBy: a, ExpiresAt: r.ExpiresAt, FromLicence: lic.ID}
 	if err := tx.PutLicence(cont); err != nil {
 		return Licence{}, err
 	}
@@ -185,7 +189,7 @@ func lostAccess(tx Tx, o Order, now time.Time) ([]string, error) {
 	if err != nil || len(rs) == 0 {
 		return nil, err
 	}
-	_, uncovered, err := coverage(tx, o, rs)
+	uncovered, _, err := coverage(tx, o, rs)
 	if err != nil {
 		return nil, err
 	}
@@ -197,4 +201,20 @@ func lostAccess(tx Tx, o Order, now time.Time) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// refill gives the seat a released continuation left on renewal r to the
+// next licence without one: it carries over the licences of the orders r
+// renews, the first-expiring order's first.
+func (l *Ledger) refill(tx Tx, a Actor, now time.Time, c Company, r Order) error {
+	renewed, err := ordersByExpiry(tx, r.Renews)
+	if err != nil {
+		return err
+	}
+	for _, o := range renewed {
+		if err := l.carry(tx, a, now, c, o); err != nil {
+			return err
+		}
+	}
+	return nil
 }

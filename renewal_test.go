@@ -15,7 +15,7 @@ import (
 // renew requests and assigns a renewal of order id with qty seats now.
 func (j *journey) renew(id string, qty int) licensing.Order {
 	j.t.Helper()
-	o, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: qty, Renews: id})
+	o, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: qty, Renews: []string{id}})
 	j.ok(o, err)
 	o, err = j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAssignment{Order: o.ID})
 	j.ok(o, err)
@@ -73,7 +73,7 @@ func TestRenewalStartsAtTheRenewedExpiry(t *testing.T) {
 	if got := (struct{ Starts, Expires time.Time }{r.StartsAt, r.ExpiresAt}); got != want {
 		t.Fatalf("renewal (-want +got):\n%s", cmp.Diff(want, got))
 	}
-	if r.Renews != o.ID || r.Tier != licensing.Premium || !r.AssignedAt.Equal(j.clock.Now()) || r.Status != licensing.StatusAssigned {
+	if !slices.Equal(r.Renews, []string{o.ID}) || r.Tier != licensing.Premium || !r.AssignedAt.Equal(j.clock.Now()) || r.Status != licensing.StatusAssigned {
 		t.Fatalf("renewal %+v", r)
 	}
 	// A plain order still counts from its assignment.
@@ -148,7 +148,7 @@ func TestRenewalIsContinuous(t *testing.T) {
 				j.join(learner)
 				j.ok(j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Tier: tc.tier, Learners: []string{learner}, Order: o.ID}))
 				j.at(from.Add(time.Hour))
-				r, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 2, Renews: o.ID})
+				r, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 2, Renews: []string{o.ID}})
 				j.ok(r, err)
 				r, err = j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAssignment{Order: r.ID})
 				j.ok(r, err)
@@ -363,16 +363,16 @@ func TestRenewalAndTopUpRefusals(t *testing.T) {
 		kind  error
 		field string
 	}{
-		{"Both", licensing.LicenceRequest{Renews: o.ID, TopUpOf: o.ID}, licensing.ErrInvalid, "top_up_of"},
-		{"RenewMissing", licensing.LicenceRequest{Renews: "ord_missing"}, licensing.ErrNotFound, "renews"},
-		{"RenewForeign", licensing.LicenceRequest{Renews: foreign.ID}, licensing.ErrNotFound, "renews"},
+		{"Both", licensing.LicenceRequest{Renews: []string{o.ID}, TopUpOf: o.ID}, licensing.ErrInvalid, "top_up_of"},
+		{"RenewMissing", licensing.LicenceRequest{Renews: []string{"ord_missing"}}, licensing.ErrNotFound, "renews"},
+		{"RenewForeign", licensing.LicenceRequest{Renews: []string{foreign.ID}}, licensing.ErrNotFound, "renews"},
 		{"TopUpForeign", licensing.LicenceRequest{TopUpOf: foreign.ID}, licensing.ErrNotFound, "top_up_of"},
-		{"RenewOtherCompany", licensing.LicenceRequest{Renews: otherOrder.ID}, licensing.ErrInvalid, "renews"},
+		{"RenewOtherCompany", licensing.LicenceRequest{Renews: []string{otherOrder.ID}}, licensing.ErrInvalid, "renews"},
 		{"TopUpOtherCompany", licensing.LicenceRequest{TopUpOf: otherOrder.ID}, licensing.ErrInvalid, "top_up_of"},
-		{"RenewOtherTier", licensing.LicenceRequest{Renews: o.ID, Tier: licensing.Trial}, licensing.ErrInvalid, "renews"},
+		{"RenewOtherTier", licensing.LicenceRequest{Renews: []string{o.ID}, Tier: licensing.Trial}, licensing.ErrInvalid, "renews"},
 		{"TopUpOtherTier", licensing.LicenceRequest{TopUpOf: trial.ID, Tier: licensing.Premium}, licensing.ErrInvalid, "top_up_of"},
-		{"RenewRequested", licensing.LicenceRequest{Renews: requested.ID}, licensing.ErrOrderState, "renews"},
-		{"RenewNeverExpires", licensing.LicenceRequest{Renews: nfr.ID}, licensing.ErrOrderState, "renews"},
+		{"RenewRequested", licensing.LicenceRequest{Renews: []string{requested.ID}}, licensing.ErrOrderState, "renews"},
+		{"RenewNeverExpires", licensing.LicenceRequest{Renews: []string{nfr.ID}}, licensing.ErrOrderState, "renews"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := tc.in
@@ -387,8 +387,8 @@ func TestRenewalAndTopUpRefusals(t *testing.T) {
 		})
 	}
 	// A foreign order reads exactly as a missing one.
-	_, errForeign := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 1, Renews: foreign.ID})
-	_, errMissing := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 1, Renews: "ord_missing"})
+	_, errForeign := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 1, Renews: []string{foreign.ID}})
+	_, errMissing := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 1, Renews: []string{"ord_missing"}})
 	if f, m := strings.ReplaceAll(errForeign.Error(), foreign.ID, "ID"), strings.ReplaceAll(errMissing.Error(), "ord_missing", "ID"); f != m {
 		t.Fatalf("foreign %q, missing %q", f, m)
 	}
@@ -419,7 +419,7 @@ func TestRenewalAndTopUpRefusals(t *testing.T) {
 		p := j.order("", 1)
 		j.at(p.ExpiresAt.Add(-time.Hour))
 		r := j.renew(p.ID, 1)
-		_, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 1, Renews: r.ID})
+		_, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 1, Renews: []string{r.ID}})
 		if !errors.Is(err, licensing.ErrOrderState) {
 			t.Fatalf("renewal of a renewal not started: %v", err)
 		}

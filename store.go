@@ -197,8 +197,8 @@ type OrderQuery struct {
 	Statuses      []Status
 	Tier          string
 	PurchaseOrder string
-	// Renews, if set, selects the orders whose Renews is it: the renewals
-	// of that order.
+	// Renews, if set, selects the orders whose Renews holds it: the
+	// renewals of that order.
 	Renews          string
 	RequestedFrom   time.Time
 	RequestedBefore time.Time
@@ -301,7 +301,7 @@ func (q OrderQuery) Match(o Order) bool {
 		len(q.Statuses) > 0 && !slices.Contains(q.Statuses, o.Status) ||
 		q.Tier != "" && o.Tier != q.Tier ||
 		q.PurchaseOrder != "" && o.PurchaseOrder != q.PurchaseOrder ||
-		q.Renews != "" && o.Renews != q.Renews {
+		q.Renews != "" && !slices.Contains(o.Renews, q.Renews) {
 		return false
 	}
 	return within(o.RequestedAt, q.RequestedFrom, q.RequestedBefore) &&

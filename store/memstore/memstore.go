@@ -505,11 +505,13 @@ func (t *tx) PutOrder(o licensing.Order) error {
 		t.j.index.remove(t.d.ordersOf, old.Partner, o.ID)
 	}
 	t.j.index.add(t.d.ordersOf, o.Partner, o.ID)
-	if had && old.Renews != o.Renews && old.Renews != "" {
-		t.j.index.remove(t.d.renewalsOf, old.Renews, o.ID)
+	if had && !slices.Equal(old.Renews, o.Renews) {
+		for _, r := range old.Renews {
+			t.j.index.remove(t.d.renewalsOf, r, o.ID)
+		}
 	}
-	if o.Renews != "" {
-		t.j.index.add(t.d.renewalsOf, o.Renews, o.ID)
+	for _, r := range o.Renews {
+		t.j.index.add(t.d.renewalsOf, r, o.ID)
 	}
 	return nil
 }
@@ -786,6 +788,7 @@ func cloneCompany(c licensing.Company) licensing.Company {
 
 func cloneOrder(o licensing.Order) licensing.Order {
 	o.Reminded = slices.Clone(o.Reminded)
+	o.Renews = slices.Clone(o.Renews)
 	return o
 }
 

@@ -517,7 +517,7 @@ func batchScript(t *testing.T, s licensing.Store) batchRun {
 	// A renewal of m2, waiting for m2 to expire: upcoming in the
 	// summaries, not free to allocate; the licences allocated on m2
 	// continue on its seats, as many as it has.
-	rn, err := l.RequestLicences(ctx, cm, licensing.LicenceRequest{Company: c, Quantity: 3, Renews: m2.ID})
+	rn, err := l.RequestLicences(ctx, cm, licensing.LicenceRequest{Company: c, Quantity: 3, Renews: []string{m2.ID}})
 	must("m2 renewal: request", rn, err)
 	rn, err = l.AssignOrder(ctx, pm, licensing.OrderAssignment{Order: rn.ID})
 	must("m2 renewal: assign", rn, err)

@@ -262,9 +262,11 @@ func (h *harness) assign(o *mOrder, a licensing.Actor) (licensing.Event, licensi
 	m := h.m
 	o.status, o.assignedAt, o.assignedBy, o.startsAt = licensing.StatusAssigned, m.now, a, m.now
 	o.expiresAt = modelTiers[o.tier].expiresAt(m.now)
-	if r := m.orders[o.renews]; r != nil {
-		if m.now.Before(r.expiresAt) {
-			o.startsAt = r.expiresAt
+	if rs := m.byExpiry(o.renews); len(rs) > 0 {
+		// It starts when the first order it renews expires, if that is
+		// still to come.
+		if m.now.Before(rs[0].expiresAt) {
+			o.startsAt = rs[0].expiresAt
 		}
 		o.expiresAt = modelTiers[o.tier].expiresAt(o.startsAt)
 	}
@@ -272,17 +274,33 @@ func (h *harness) assign(o *mOrder, a licensing.Actor) (licensing.Event, licensi
 		o.expiresAt = r.expiresAt
 	}
 	e := m.orderEvent(licensing.EventOrderAssigned, a, o)
-	e.Detail = o.renews
+	if rs := m.byExpiry(o.renews); len(rs) > 0 {
+		e.Detail = rs[0].id
+	}
 	return e, m.note(licensing.NotifyAssigned, m.companies[o.company].managers, o)
 }
 
-// renewals are the renewals of o assigned before it expires that have not
-// started at at, the first assigned first, then by id.
+// byExpiry returns the orders of ids, the first to expire first, then by
+// id.
+func (m *model) byExpiry(ids []string) []*mOrder {
+	var out []*mOrder
+	for _, id := range slices.Sorted(slices.Values(ids)) {
+		out = append(out, m.orders[id])
+	}
+	slices.SortStableFunc(out, func(a, b *mOrder) int { return a.expiresAt.Compare(b.expiresAt) })
+	return out
+}
+
+// renewals are the renewals of o assigned before it expires, if it has not
+// expired at at, the first assigned first, then by id.
 func (m *model) renewals(o *mOrder, at time.Time) []*mOrder {
 	var out []*mOrder
+	if !at.Before(o.expiresAt) {
+		return nil
+	}
 	for _, id := range sortedKeys(m.orders) {
 		r := m.orders[id]
-		if r.renews == o.id && r.status == licensing.StatusAssigned && r.assignedAt.Before(o.expiresAt) && at.Before(r.startsAt) {
+		if slices.Contains(r.renews, o.id) && r.status == licensing.StatusAssigned && r.assignedAt.Before(o.expiresAt) {
 			out = append(out, r)
 		}
 	}
@@ -292,9 +310,13 @@ func (m *model) renewals(o *mOrder, at time.Time) []*mOrder {
 
 // uncovered are the licences of o not released that have no continuation
 // (not released) on one of the renewals rs, the first allocated first,
-// then by id.
-func (m *model) uncovered(o *mOrder, rs []*mOrder) []*mLicence {
+// then by id; seats are those rs hold or have free for o: their free
+// seats and the continuations of o's licences.
+func (m *model) uncovered(o *mOrder, rs []*mOrder) (out []*mLicence, seats int) {
 	covered := map[string]bool{}
+	for _, r := range rs {
+		seats += r.qty - r.allocated
+	}
 	for _, l := range m.licences {
 		for _, r := range rs {
 			if l.order == r.id && l.released.IsZero() && l.from != "" {
@@ -302,14 +324,17 @@ func (m *model) uncovered(o *mOrder, rs []*mOrder) []*mLicence {
 			}
 		}
 	}
-	var out []*mLicence
 	for _, id := range sortedKeys(m.licences) {
-		if l := m.licences[id]; l.order == o.id && l.released.IsZero() && !covered[l.id] {
-			out = append(out, l)
+		if l := m.licences[id]; l.order == o.id && l.released.IsZero() {
+			if covered[l.id] {
+				seats++
+			} else {
+				out = append(out, l)
+			}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b *mLicence) int { return a.allocatedAt.Compare(b.allocatedAt) })
-	return out
+	return out, seats
 }
 
 // carry gives the licences of o without a continuation one on the free
@@ -327,7 +352,8 @@ func (h *harness) carry(t *rapid.T, o *mOrder, a licensing.Actor) []licensing.Ev
 	}
 	var events []licensing.Event
 	i := 0
-	for _, l := range m.uncovered(o, rs) {
+	uncovered, _ := m.uncovered(o, rs)
+	for _, l := range uncovered {
 		for i < len(rs) && rs[i].allocated == rs[i].qty {
 			i++
 		}
@@ -357,26 +383,29 @@ func (h *harness) continuation(t *rapid.T, r *mOrder, l *mLicence, learner strin
 			l.id, l.order, r.id, learner, got, err)
 	}
 	c := &mLicence{id: got.ID, company: l.company, learner: learner, tier: l.tier, order: r.id,
-		allocatedAt: r.startsAt, expiresAt: r.expiresAt, by: a, from: l.id}
+		allocatedAt: l.expiresAt, expiresAt: r.expiresAt, by: a, from: l.id}
 	m.licences[c.id] = c
 	r.allocated++
 	return c
 }
 
-// cmdRequest requests licences for a company.
-// With Renews or TopUpOf it requests a renewal or a top-up of that order.
+// cmdRequest requests licences for a company. With Renews, or RenewTier,
+// it requests a renewal of those orders, or of the company's seats of the
+// tier; with TopUpOf a top-up of that order.
 type cmdRequest struct {
 	base
-	Company, Tier   string
-	Qty             int
-	PO              string
-	Renews, TopUpOf string
+	Company, Tier string
+	Qty           int
+	PO            string
+	Renews        []string
+	RenewTier     bool
+	TopUpOf       string
 }
 
 func (c cmdRequest) allowed() []licensing.ActorKind { return managers }
 func (c cmdRequest) args() any {
-	if c.Renews == "" && c.TopUpOf == "" {
-		c.Tier = orPremium(c.Tier) // a renewal's or top-up's tier defaults to its order's
+	if len(c.Renews) == 0 && c.TopUpOf == "" {
+		c.Tier = orPremium(c.Tier) // a renewal's or top-up's tier defaults to its orders'
 	}
 	c.base = base{}
 	return c
@@ -384,16 +413,22 @@ func (c cmdRequest) args() any {
 func (c cmdRequest) with(b base) cmd { c.base = b; return c }
 func (c cmdRequest) retarget(old, new string) cmd {
 	swap(&c.Company, old, new)
-	swap(&c.Renews, old, new)
+	c.Renews = slices.Clone(c.Renews)
+	for i := range c.Renews {
+		swap(&c.Renews[i], old, new)
+	}
 	swap(&c.TopUpOf, old, new)
 	return c
 }
 func (c cmdRequest) do(ctx context.Context, l *licensing.Ledger) (any, error) {
 	return l.RequestLicences(ctx, c.A, licensing.LicenceRequest{Company: c.Company, Tier: c.Tier, Quantity: c.Qty,
-		PurchaseOrder: c.PO, Renews: c.Renews, TopUpOf: c.TopUpOf, IdempotencyKey: c.K})
+		PurchaseOrder: c.PO, Renews: c.Renews, RenewTier: c.RenewTier, TopUpOf: c.TopUpOf, IdempotencyKey: c.K})
 }
 func (c cmdRequest) predict(h *harness) expect {
 	m := h.m
+	if len(c.Renews) != len(slices.Compact(slices.Sorted(slices.Values(c.Renews)))) {
+		return fail(licensing.ErrInvalid, "renews")
+	}
 	if !m.seesCompany(c.A, c.Company) {
 		return notFound("company", c.Company, m.companies[c.Company] != nil)
 	}
@@ -401,27 +436,53 @@ func (c cmdRequest) predict(h *harness) expect {
 		return *e
 	}
 	tier := orPremium(c.Tier)
-	if field, id := "renews", c.Renews; id != "" || c.TopUpOf != "" {
+	var renews []string
+	if c.RenewTier {
+		// Every live order of the company and tier with a term.
+		if _, ok := modelTiers[tier]; !ok {
+			return notFound("tier", tier, false)
+		}
+		for _, id := range sortedKeys(m.orders) {
+			if o := m.orders[id]; o.company == c.Company && o.tier == tier && m.live(o) &&
+				!o.expiresAt.Equal(licensing.Never()) {
+				renews = append(renews, id)
+			}
+		}
+		if len(renews) == 0 {
+			return fail(licensing.ErrOrderState, "renew_tier")
+		}
+	}
+	links := c.Renews
+	if c.TopUpOf != "" {
+		links = []string{c.TopUpOf}
+	}
+	named := c.Tier
+	for _, id := range links {
+		field := "renews"
 		if c.TopUpOf != "" {
-			field, id = "top_up_of", c.TopUpOf
+			field = "top_up_of"
 		}
 		o := m.orders[id]
 		switch {
 		case o == nil || !m.seesCompany(c.A, o.company):
 			return notFound(field, id, o != nil)
-		case o.company != c.Company, c.Tier != "" && o.tier != c.Tier:
+		case o.company != c.Company, named != "" && o.tier != named:
 			return fail(licensing.ErrInvalid, field)
 		case o.status != licensing.StatusAssigned && o.status != licensing.StatusExpired, m.pending(o),
 			field == "renews" && o.expiresAt.Equal(licensing.Never()),
 			field == "top_up_of" && m.statusNow(o) != licensing.StatusAssigned:
 			return fail(licensing.ErrOrderState, field)
 		}
-		tier = o.tier
+		tier, named = o.tier, o.tier
+		if field == "renews" {
+			renews = append(renews, id)
+		}
 	}
+	slices.Sort(renews)
 	return expect{apply: func(t *rapid.T, res any) ([]licensing.Event, []licensing.Notification) {
 		got := res.(licensing.Order)
 		o := h.newOrder(t, got.ID, c.Company, tier, c.Qty, c.PO, c.A)
-		o.renews, o.topUpOf = c.Renews, c.TopUpOf
+		o.renews, o.topUpOf = renews, c.TopUpOf
 		diff(t, "RequestLicences result", m.order(o), got)
 		return []licensing.Event{m.orderEvent(licensing.EventOrderRequested, c.A, o)},
 			[]licensing.Notification{m.note(licensing.NotifyRequested, m.partners[o.partner].contacts, o)}
@@ -485,7 +546,9 @@ func (c cmdOrderAction) predict(h *harness) expect {
 		case "assign":
 			e, n := h.assign(o, c.A)
 			events, notes = []licensing.Event{e}, []licensing.Notification{n}
-			if r := m.orders[o.renews]; r != nil && m.pending(o) {
+			// The licences of the orders it renews continue on its
+			// seats, the first-expiring order's first.
+			for _, r := range m.byExpiry(o.renews) {
 				events = append(events, h.carry(t, r, c.A)...)
 			}
 		case "reject":
@@ -918,7 +981,9 @@ func (c cmdRelease) predict(h *harness) expect {
 			m.orders[cont.order].allocated--
 			h.cov.renewed("released or moved")
 			events = append(events, m.licenceEvent(licensing.EventLicenceReleased, c.A, cont))
-			events = append(events, h.carry(t, m.orders[lic.order], c.A)...)
+			for _, r := range m.byExpiry(m.orders[cont.order].renews) {
+				events = append(events, h.carry(t, r, c.A)...)
+			}
 		}
 		return events, nil
 	}}
@@ -968,11 +1033,10 @@ func (c cmdSweep) predict(h *harness) expect {
 				}
 				rs := m.renewals(o, before)
 				seats, allocated := 0, o.allocated
-				for _, r := range rs {
-					seats += r.qty
-				}
 				if len(rs) > 0 {
-					allocated = len(m.uncovered(o, rs))
+					var uncovered []*mLicence
+					uncovered, seats = m.uncovered(o, rs)
+					allocated = len(uncovered)
 				}
 				if seats < o.qty {
 					n := m.note(licensing.NotifyReminder, m.companies[o.company].managers, o)
@@ -989,7 +1053,8 @@ func (c cmdSweep) predict(h *harness) expect {
 				// renewal lost access: the managers are told.
 				if rs := m.renewals(o, o.expiresAt.Add(-time.Microsecond)); len(rs) > 0 {
 					var lost []string
-					for _, l := range m.uncovered(o, rs) {
+					uncovered, _ := m.uncovered(o, rs)
+					for _, l := range uncovered {
 						if l.expiresAt.Equal(o.expiresAt) {
 							lost = append(lost, l.learner)
 						}

@@ -24,7 +24,7 @@ func orderFixture() []licensing.Order {
 			Status: licensing.StatusRequested, RequestedAt: hours(2), RequestedBy: pm},
 		{ID: "ord_03", Company: "c2", Partner: "pB", Tier: "premium", Quantity: 5, PurchaseOrder: "po-1",
 			Status: licensing.StatusAssigned, RequestedAt: hours(3), RequestedBy: pmB, AssignedAt: hours(4), AssignedBy: pmB,
-			ExpiresAt: hours(724), StartsAt: hours(5), Renews: "ord_00"},
+			ExpiresAt: hours(724), StartsAt: hours(5), Renews: []string{"ord_00"}},
 		{ID: "ord_04", Company: "c2", Partner: "pB", Tier: "premium", Quantity: 2, PurchaseOrder: "po-2",
 			Status: licensing.StatusRejected, RequestedAt: hours(5), RequestedBy: licensing.CompanyManager("c2", "cy"),
 			ClosedAt: hours(6), ClosedBy: pmB, Reason: "over budget"},
@@ -242,7 +242,7 @@ func freeFixture() []licensing.Order {
 		with(o("ord_n", days(-2), days(3), 2, 0), func(o *licensing.Order) { o.Company, o.Partner = "c2", "pB" }),
 		with(o("ord_o", days(-2), days(3), 2, 0), func(o *licensing.Order) { o.Status = licensing.StatusCancelled }),
 		// A renewal that starts after its assignment: free from its start.
-		with(o("ord_q", days(-1), days(400), 2, 1), func(o *licensing.Order) { o.StartsAt, o.Renews = days(6), "ord_a" }),
+		with(o("ord_q", days(-1), days(400), 2, 1), func(o *licensing.Order) { o.StartsAt, o.Renews = days(6), []string{"ord_a"} }),
 		// An order whose term starts at its assignment is listed even with
 		// a clock set back before it (the ledger refuses such a reading).
 		with(o("ord_r", days(1), days(401), 2, 0), func(o *licensing.Order) { o.StartsAt = days(1) }),

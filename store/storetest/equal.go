@@ -43,7 +43,7 @@ func sameOrder(a, b licensing.Order) bool {
 		sameTime(a.AssignedAt, b.AssignedAt) && a.AssignedBy == b.AssignedBy && sameTime(a.ExpiresAt, b.ExpiresAt) &&
 		sameTime(a.ClosedAt, b.ClosedAt) && a.ClosedBy == b.ClosedBy && a.Reason == b.Reason &&
 		a.Allocated == b.Allocated && slices.Equal(ra, rb) && sameTime(a.StartsAt, b.StartsAt) &&
-		a.Renews == b.Renews && a.TopUpOf == b.TopUpOf
+		slices.Equal(a.Renews, b.Renews) && a.TopUpOf == b.TopUpOf
 }
 
 func sameLicence(a, b licensing.Licence) bool {

@@ -315,9 +315,9 @@ func (f *forecastLedger) order(c, tier string, qty int, assign bool) (string, er
 // or tops it up if topUp, and returns its id.
 func (f *forecastLedger) link(c, target string, qty int, topUp bool) (string, error) {
 	ctx := f.t.Context()
-	in := licensing.LicenceRequest{Company: c, Quantity: qty, Renews: target}
+	in := licensing.LicenceRequest{Company: c, Quantity: qty, Renews: []string{target}}
 	if topUp {
-		in.Renews, in.TopUpOf = "", target
+		in.Renews, in.TopUpOf = nil, target
 	}
 	o, err := f.l.RequestLicences(ctx, licensing.CompanyManager(c, ""), in)
 	if err != nil {

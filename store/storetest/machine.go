@@ -440,10 +440,11 @@ func (h *harness) check(t *rapid.T) {
 					o.StartsAt.Format(time.RFC3339Nano), o.ExpiresAt.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
 			}
 		}
-		// A renewal assigned before its order expired starts at that
-		// expiry: no day lost, none given twice.
-		if r := m.orders[o.Renews]; r != nil && !o.AssignedAt.IsZero() && o.AssignedAt.Before(r.expiresAt) &&
-			!o.StartsAt.Equal(r.expiresAt) {
+		// A renewal assigned before the first of its orders expired
+		// starts at that expiry: no day lost, none given twice.
+		if rs := m.byExpiry(o.Renews); len(rs) > 0 && !o.AssignedAt.IsZero() && o.AssignedAt.Before(rs[0].expiresAt) &&
+			!o.StartsAt.Equal(rs[0].expiresAt) {
+			r := rs[0]
 			t.Fatalf("renewal %s assigned at %s starts at %s, not at %s when order %s expires", o.ID,
 				o.AssignedAt.Format(time.RFC3339Nano), o.StartsAt.Format(time.RFC3339Nano), r.expiresAt.Format(time.RFC3339Nano), r.id)
 		}
@@ -466,7 +467,7 @@ func (h *harness) check(t *rapid.T) {
 		from, ok := lics[l.FromLicence]
 		if ok && from.Order != l.Order {
 			// A continuation on a renewal of from's order, from its expiry.
-			if r := m.orders[l.Order]; r == nil || r.renews != from.Order || !l.AllocatedAt.Equal(from.ExpiresAt) {
+			if r := m.orders[l.Order]; r == nil || !slices.Contains(r.renews, from.Order) || !l.AllocatedAt.Equal(from.ExpiresAt) {
 				t.Fatalf("licence %+v continues %+v", l, from)
 			}
 			continue
@@ -719,10 +720,26 @@ func (h *harness) linked(t *rapid.T, topUp bool) {
 	a := h.actorFor(t, company, 1)
 	c := cmdRequest{base: base{A: a, K: h.drawKey(t, a)}, Company: company, Tier: tier,
 		Qty: rapid.IntRange(1, 4).Draw(t, "quantity")}
-	if topUp {
+	switch kind := rapid.IntRange(0, 5).Draw(t, "renewal kind"); {
+	case topUp:
 		c.TopUpOf = id
-	} else {
-		c.Renews = id
+	case kind == 0:
+		// The company's seats of a tier.
+		c.Renews, c.RenewTier = nil, true
+	case kind == 1:
+		// Several orders: this one and others of the company, most
+		// often of its tier.
+		c.Renews = []string{id}
+		for _, other := range sortedKeys(m.orders) {
+			if o := m.orders[other]; o.company == company && other != id && rapid.Bool().Draw(t, "renew it too") {
+				c.Renews = append(c.Renews, other)
+			}
+		}
+		if rapid.IntRange(0, 19).Draw(t, "name one twice") == 0 {
+			c.Renews = append(c.Renews, id)
+		}
+	default:
+		c.Renews = []string{id}
 	}
 	before := len(m.orders)
 	h.exec(t, c)

@@ -98,10 +98,12 @@ type mOrder struct {
 	reason                             string
 	reminded                           []int
 	// startsAt is when the term starts: assignment, or for a renewal
-	// assigned before the order it renews expires, that expiry. renews
-	// and topUpOf link a renewal and a top-up to their order.
-	startsAt        time.Time
-	renews, topUpOf string
+	// assigned before the first of the orders it renews expires, that
+	// expiry. renews (sorted) and topUpOf link a renewal and a top-up to
+	// their orders.
+	startsAt time.Time
+	renews   []string
+	topUpOf  string
 }
 
 type mLearner struct {
@@ -322,7 +324,7 @@ func (m *model) order(o *mOrder) licensing.Order {
 		PurchaseOrder: o.po, Status: o.status, RequestedAt: o.requestedAt, RequestedBy: o.requestedBy,
 		AssignedAt: o.assignedAt, AssignedBy: o.assignedBy, ExpiresAt: o.expiresAt, ClosedAt: o.closedAt,
 		ClosedBy: o.closedBy, Reason: o.reason, Allocated: o.allocated, Reminded: slices.Clone(o.reminded),
-		StartsAt: o.startsAt, Renews: o.renews, TopUpOf: o.topUpOf}
+		StartsAt: o.startsAt, Renews: slices.Clone(o.renews), TopUpOf: o.topUpOf}
 }
 
 // orderNow is an order as the ledger's queries read it now.

@@ -373,6 +373,16 @@ func TestRenewalAndTopUpRefusals(t *testing.T) {
 		{"TopUpOtherTier", licensing.LicenceRequest{TopUpOf: trial.ID, Tier: licensing.Premium}, licensing.ErrInvalid, "top_up_of"},
 		{"RenewRequested", licensing.LicenceRequest{Renews: []string{requested.ID}}, licensing.ErrOrderState, "renews"},
 		{"RenewNeverExpires", licensing.LicenceRequest{Renews: []string{nfr.ID}}, licensing.ErrOrderState, "renews"},
+		{"RenewTwice", licensing.LicenceRequest{Renews: []string{o.ID, o.ID}}, licensing.ErrInvalid, "renews"},
+		{"RenewTooMany", licensing.LicenceRequest{Renews: orderIDs(licensing.MaxRenews + 1)}, licensing.ErrInvalid, "renews"},
+		{"RenewEmptyID", licensing.LicenceRequest{Renews: []string{o.ID, ""}}, licensing.ErrInvalid, "renews"},
+		{"RenewTiers", licensing.LicenceRequest{Renews: []string{o.ID, trial.ID}}, licensing.ErrInvalid, "renews"},
+		{"RenewOneForeign", licensing.LicenceRequest{Renews: []string{o.ID, foreign.ID}}, licensing.ErrNotFound, "renews"},
+		{"RenewOneRequested", licensing.LicenceRequest{Renews: []string{o.ID, requested.ID}}, licensing.ErrOrderState, "renews"},
+		{"TierAndOrders", licensing.LicenceRequest{RenewTier: true, Renews: []string{o.ID}}, licensing.ErrInvalid, "renew_tier"},
+		{"TierAndTopUp", licensing.LicenceRequest{RenewTier: true, TopUpOf: o.ID}, licensing.ErrInvalid, "renew_tier"},
+		{"TierNoLiveOrder", licensing.LicenceRequest{RenewTier: true, Tier: "nfr"}, licensing.ErrOrderState, "renew_tier"},
+		{"TierUnknown", licensing.LicenceRequest{RenewTier: true, Tier: "gold"}, licensing.ErrInvalid, "tier"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := tc.in
@@ -424,4 +434,147 @@ func TestRenewalAndTopUpRefusals(t *testing.T) {
 			t.Fatalf("renewal of a renewal not started: %v", err)
 		}
 	})
+}
+
+// orderIDs returns n distinct order ids.
+func orderIDs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("ord_%03d", i)
+	}
+	return out
+}
+
+// tierJourney: a company's premium seats in two orders, a of 3 seats
+// (learners a1, a2, a3) assigned on leapDay, and b of 2 seats (b1, b2)
+// assigned three months later; then, a month before a expires, a renewal of
+// the company's premium seats with qty seats.
+func tierJourney(t *testing.T, qty int) (j *journey, a, b, r licensing.Order) {
+	t.Helper()
+	j = newJourney(t, leapDay)
+	a = j.order("", 3)
+	j.join("a1", "a2", "a3", "b1", "b2", "x")
+	j.allocate(a.ID, "a1", "a2", "a3")
+	j.at(leapDay.AddDate(0, 3, 0))
+	b = j.order("", 2)
+	j.allocate(b.ID, "b1")
+	j.at(leapDay.AddDate(0, 3, 0).Add(time.Hour))
+	j.allocate(b.ID, "b2")
+	j.at(a.ExpiresAt.Add(-30 * 24 * time.Hour))
+	req, err := j.ledger.RequestLicences(j.ctx, j.pm, licensing.LicenceRequest{Company: j.c, Quantity: qty, RenewTier: true})
+	j.ok(req, err)
+	if want := slices.Sorted(slices.Values([]string{a.ID, b.ID})); !slices.Equal(req.Renews, want) || req.Tier != licensing.Premium {
+		t.Fatalf("renewal of the tier renews %v of tier %s, want %v", req.Renews, req.Tier, want)
+	}
+	r, err = j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAssignment{Order: req.ID})
+	j.ok(r, err)
+	return j, a, b, r
+}
+
+func TestTierRenewalFirstExpiringFirst(t *testing.T) {
+	// 4 seats for 5 learners: a's three continue at a's expiry, then b1
+	// (the first allocated of b) at b's; b2 gets the expiry path.
+	j, a, b, r := tierJourney(t, 4)
+	if !r.StartsAt.Equal(a.ExpiresAt) || !r.ExpiresAt.Equal(licensing.AddMonths(a.ExpiresAt, 12)) || r.Allocated != 4 {
+		t.Fatalf("renewal %+v: want it to start when %s expires, at %s, with 4 continuations", r, a.ID, a.ExpiresAt)
+	}
+	for _, at := range []time.Time{a.ExpiresAt.Add(-time.Microsecond), a.ExpiresAt, b.ExpiresAt.Add(-time.Microsecond)} {
+		j.entitledAt(at, map[string]string{"a1": r.ID, "a2": r.ID, "a3": r.ID, "b1": r.ID, "b2": b.ID})
+	}
+	j.entitledAt(b.ExpiresAt, map[string]string{"a1": r.ID, "b1": r.ID, "b2": ""})
+	// b1's continuation starts at b's expiry, not at the renewal's start.
+	lics, err := j.ledger.Licences(j.ctx, j.cm, licensing.LicenceFilter{Company: j.c, Learner: "b1"})
+	j.ok(lics, err)
+	var cont licensing.Licence
+	for _, l := range lics.Items {
+		if l.Order == r.ID {
+			cont = l
+		}
+	}
+	if !cont.AllocatedAt.Equal(b.ExpiresAt) || !cont.ExpiresAt.Equal(r.ExpiresAt) || cont.FromLicence == "" {
+		t.Fatalf("b1's continuation %+v, want from %s to %s", cont, b.ExpiresAt, r.ExpiresAt)
+	}
+
+	// The reminders: a's seats are all covered (none sent); b's are not
+	// (one sent, counting b2 alone).
+	j.at(b.ExpiresAt.Add(-30 * 24 * time.Hour))
+	j.ok(j.ledger.Sweep(j.ctx, licensing.System()))
+	var reminded []licensing.Notification
+	for _, n := range notifications(t, j.ledger) {
+		if n.Kind == licensing.NotifyReminder {
+			reminded = append(reminded, n)
+		}
+	}
+	if len(reminded) != 1 || reminded[0].Order != b.ID || reminded[0].Allocated != 1 {
+		t.Fatalf("reminders %+v: want one, for %s, counting 1 learner", reminded, b.ID)
+	}
+	// At b's expiry the managers are told b2 lost access.
+	j.at(b.ExpiresAt)
+	j.ok(j.ledger.Sweep(j.ctx, licensing.System()))
+	var lost []licensing.Notification
+	for _, n := range notifications(t, j.ledger) {
+		if n.Kind == licensing.NotifyAccessLost {
+			lost = append(lost, n)
+		}
+	}
+	if len(lost) != 1 || lost[0].Order != b.ID || !slices.Equal(lost[0].Learners, []string{"b2"}) {
+		t.Fatalf("access lost %+v: want b2 on %s", lost, b.ID)
+	}
+}
+
+func TestTierRenewalReleaseGoesToTheNextExpiring(t *testing.T) {
+	// a2 never logged in and is released before a expires: its
+	// continuation goes, and the renewal's seat goes to b2, the next
+	// without one (of the next order to expire).
+	j, a, b, r := tierJourney(t, 4)
+	j.ok(j.ledger.ReleaseLicence(j.ctx, j.cm, licensing.Release{Company: j.c, Learner: "a2"}))
+	j.entitledAt(a.ExpiresAt, map[string]string{"a1": r.ID, "a2": "", "a3": r.ID, "b1": r.ID, "b2": r.ID})
+	j.entitledAt(b.ExpiresAt, map[string]string{"b1": r.ID, "b2": r.ID})
+	got, err := j.ledger.Order(j.ctx, j.pm, r.ID)
+	j.ok(got, err)
+	if got.Allocated != 4 {
+		t.Fatalf("renewal holds %d seats, want 4", got.Allocated)
+	}
+	// Between the renewal's start and b's expiry, its seats are all held:
+	// x gets none.
+	j.at(a.ExpiresAt.Add(time.Hour))
+	if _, err := j.ledger.Allocate(j.ctx, j.cm, licensing.Allocation{Company: j.c, Learners: []string{"x"}}); !errors.Is(err, licensing.ErrInsufficient) {
+		t.Fatalf("allocation with every renewal seat held: %v", err)
+	}
+}
+
+func TestTierRenewalReleaseFirstExpiringFirst(t *testing.T) {
+	// 2 seats: a1 and a2 continue, a3, b1 and b2 do not. a1 is released:
+	// its seat goes to a3 (of a, the first to expire), not to b1.
+	j, a, b, r := tierJourney(t, 2)
+	j.ok(j.ledger.ReleaseLicence(j.ctx, j.cm, licensing.Release{Company: j.c, Learner: "a1"}))
+	j.entitledAt(a.ExpiresAt, map[string]string{"a1": "", "a2": r.ID, "a3": r.ID, "b1": b.ID, "b2": b.ID})
+	j.entitledAt(b.ExpiresAt, map[string]string{"a2": r.ID, "a3": r.ID, "b1": "", "b2": ""})
+}
+
+func TestTierRenewalAfterTheFirstExpiry(t *testing.T) {
+	// Assigned after a expired and before b does, the renewal starts at
+	// its assignment; a's learners lost access, b's continue at b's
+	// expiry, and its other seats serve allocations at once.
+	j := newJourney(t, leapDay)
+	a := j.order("", 1)
+	j.join("a1", "b1")
+	j.allocate(a.ID, "a1")
+	j.at(leapDay.AddDate(0, 3, 0))
+	b := j.order("", 1)
+	j.allocate(b.ID, "b1")
+	j.at(a.ExpiresAt.Add(-time.Hour))
+	req, err := j.ledger.RequestLicences(j.ctx, j.cm, licensing.LicenceRequest{Company: j.c, Quantity: 2, Renews: []string{b.ID, a.ID}})
+	j.ok(req, err)
+	now := a.ExpiresAt.Add(time.Hour)
+	j.at(now)
+	r, err := j.ledger.AssignOrder(j.ctx, j.pm, licensing.OrderAssignment{Order: req.ID})
+	j.ok(r, err)
+	if !r.StartsAt.Equal(now) || r.Allocated != 1 {
+		t.Fatalf("renewal %+v: want it to start at %s holding b1's continuation", r, now)
+	}
+	// (Entitlement reports b1's continuation from the moment it exists.)
+	j.entitledAt(now, map[string]string{"a1": "", "b1": r.ID})
+	j.allocate(r.ID, "a1")
+	j.entitledAt(b.ExpiresAt, map[string]string{"a1": r.ID, "b1": r.ID})
 }

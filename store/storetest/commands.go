@@ -362,6 +362,11 @@ func (h *harness) carry(t *rapid.T, o *mOrder, a licensing.Actor) []licensing.Ev
 		}
 		c := h.continuation(t, rs[i], l, "", a)
 		h.cov.renewed("continued")
+		if c.allocatedAt.After(rs[i].startsAt) {
+			// Of an order that expires after the first one its renewal
+			// renews.
+			h.cov.renewed("continued after the renewal's start")
+		}
 		e := m.licenceEvent(licensing.EventLicenceAllocated, a, c)
 		e.Detail = l.id
 		events = append(events, e)
@@ -440,7 +445,7 @@ func (c cmdRequest) predict(h *harness) expect {
 	if c.RenewTier {
 		// Every live order of the company and tier with a term.
 		if _, ok := modelTiers[tier]; !ok {
-			return notFound("tier", tier, false)
+			return fail(licensing.ErrInvalid, "tier")
 		}
 		for _, id := range sortedKeys(m.orders) {
 			if o := m.orders[id]; o.company == c.Company && o.tier == tier && m.live(o) &&
@@ -483,6 +488,12 @@ func (c cmdRequest) predict(h *harness) expect {
 		got := res.(licensing.Order)
 		o := h.newOrder(t, got.ID, c.Company, tier, c.Qty, c.PO, c.A)
 		o.renews, o.topUpOf = renews, c.TopUpOf
+		switch {
+		case c.RenewTier:
+			h.cov.renewed("tier renewed")
+		case len(renews) > 1:
+			h.cov.renewed("several renewed")
+		}
 		diff(t, "RequestLicences result", m.order(o), got)
 		return []licensing.Event{m.orderEvent(licensing.EventOrderRequested, c.A, o)},
 			[]licensing.Notification{m.note(licensing.NotifyRequested, m.partners[o.partner].contacts, o)}

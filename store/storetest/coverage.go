@@ -44,7 +44,8 @@ type coverage struct {
 // renewalEvents are what a Model run counts of renewals: continuations
 // made on a renewal's seats, continuations released or moved with their
 // licence, reminders a renewal covered, and access-lost notices.
-var renewalEvents = []string{"continued", "released or moved", "reminder covered", "access lost"}
+var renewalEvents = []string{"continued", "continued after the renewal's start", "released or moved",
+	"reminder covered", "access lost", "tier renewed", "several renewed"}
 
 // renewed records one of renewalEvents.
 func (c *coverage) renewed(what string) {

@@ -372,6 +372,42 @@ func TestServeBrowser(t *testing.T) {
 		t.Fatalf("the ledger shows Globex's manager %d events, want more than a page of 50: %v", len(events.Items), err)
 	}
 
+	// Still on 2027-03-01, the partner renews PO-2002 from the All orders
+	// table, for 4 licences: renewed before it expires, the renewal's term
+	// starts on PO-2002's expiry, 2027-11-30, and runs a year from there.
+	b.signIn("Partner Account Manager, Acme Distribution (acme)", "pam@acme.example")
+	b.step("renew-dialog",
+		click(`//nav[@aria-label="Main"]//a[normalize-space()="Licences"]`),
+		click(`//*[@role="tab"][normalize-space()="Orders"]`),
+		waitVisible(heading(2, "All Orders")),
+		click(button("Renew order PO-2002")),
+		waitVisible(dialog("Renew order")),
+		waitVisible(dialog("Renew order")+`//p[starts-with(normalize-space(), "Order PO-2002: 5 premium licences, expiring 2027-11-30.")]`),
+		clearValue(labelled(dialog("Renew order"), "Quantity")),
+		sendKeys(labelled(dialog("Renew order"), "Quantity"), "4"))
+	b.do("renew",
+		click(dialog("Renew order")+`//button[normalize-space()="Renew order"]`),
+		waitVisible(`//*[@role="status"][starts-with(normalize-space(), "Order PO-2002 renewed by ")]`))
+	var renewal licensing.Order
+	if orders, err := l.Orders(ctx, sys, licensing.OrderFilter{Company: globex.ID}); err != nil || len(orders.Items) != 3 {
+		t.Fatalf("the ledger holds the orders %+v, %v; want PO-1001, PO-2002 and its renewal", orders.Items, err)
+	} else {
+		renewal = orders.Items[2]
+	}
+	renewalExpiry := time.Date(2028, 11, 30, 10, 0, 0, 0, time.UTC)
+	if renewal.ID == po1001.ID || renewal.ID == requested.ID || renewal.Status != licensing.StatusAssigned ||
+		renewal.Quantity != 4 || renewal.Tier != licensing.Premium ||
+		!renewal.StartsAt.Equal(assigned.ExpiresAt) || !renewal.ExpiresAt.Equal(renewalExpiry) {
+		t.Fatalf("the ledger holds the renewal %+v, want 4 premium licences assigned from %s to %s", renewal, assigned.ExpiresAt, renewalExpiry)
+	}
+	b.step("order-renewed",
+		waitVisible(status("Order PO-2002 renewed by "+renewal.ID+": 4 premium licences from 2027-11-30 to 2028-11-30.")),
+		// The renewal carries over PO-2002's two live licences (ann's and
+		// cat's), to start when PO-2002 expires.
+		waitVisible(`//table[caption="All orders"]//tr[th[normalize-space()="`+renewal.ID+` (renews PO-2002)"]][td[normalize-space()="assigned"]][td[normalize-space()="4"]][td[normalize-space()="2028-11-30"]][td[normalize-space()="2 of 4"]]`),
+		waitVisible(`//table[caption="All orders"]//tr[th[normalize-space()="PO-2002"]][td[normalize-space()="assigned"]][td[normalize-space()="2027-11-30"]]`),
+		waitVisible(button("Renew order "+renewal.ID)))
+
 	// A second partner sees none of it.
 	b.signIn("Partner Account Manager, Initech Resellers (initech)", "ian@initech.example")
 	b.step("other-partner-dashboard",

@@ -182,9 +182,12 @@ async function partnerOrders(c) {
 // for the next page.
 async function pagedOrders(into, query, names, c, requestedOnly, after) {
   const page = await api.get('/orders', { ...query, after, limit: 25 });
+  const orderNames = new Map((page.items || []).map((o) => [o.id, orderName(o)]));
   const rows = (page.items || []).map((o) => {
+    // A renewal says which order it renews (one id, or a list of them).
+    const renewed = [].concat(o.renews || []).map((id) => orderNames.get(id) || id);
     const row = [
-      orderName(o),
+      [orderName(o), renewed.length ? h('span', { class: 'muted' }, ` (renews ${renewed.join(', ')})`) : null],
       names.get(o.company) || o.company,
       o.tier,
       o.quantity,

@@ -95,7 +95,7 @@ func drawForecastPlan(t *rapid.T) forecastPlan {
 	learner := rapid.SampledFrom([]string{"ann", "bob", "cat", "dan", "eve"})
 	p.steps = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) forecastStep {
 		s := forecastStep{kind: rapid.SampledFrom([]string{"advance", "month_end", "order", "order", "give", "give", "leave", "release", "sweep",
-			"renew", "top_up"}).Draw(t, "kind"),
+			"renew", "top_up", "renew_tier"}).Draw(t, "kind"),
 			company: rapid.IntRange(0, 2).Draw(t, "company"),
 			tier:    rapid.SampledFrom([]string{"", "monthly", "fortnight", "forever"}).Draw(t, "tier")}
 		switch s.kind {
@@ -104,7 +104,7 @@ func drawForecastPlan(t *rapid.T) forecastPlan {
 				time.Duration(rapid.IntRange(0, 3599).Draw(t, "seconds"))*time.Second
 		case "order":
 			s.qty, s.assign = rapid.IntRange(1, 3).Draw(t, "qty"), rapid.IntRange(0, 4).Draw(t, "assign") > 0
-		case "renew", "top_up":
+		case "renew", "top_up", "renew_tier":
 			s.qty, s.pick = rapid.IntRange(1, 3).Draw(t, "qty"), rapid.IntRange(0, 5).Draw(t, "pick")
 		case "give":
 			s.learners = rapid.SliceOfNDistinct(learner, 1, 3, rapid.ID[string]).Draw(t, "learners")
@@ -140,6 +140,10 @@ func (p forecastPlan) build(t TB, newStore func(t TB) licensing.Store) *forecast
 				if id, err := f.link(c, os[len(os)-1-s.pick%len(os)], s.qty, s.kind == "top_up"); err == nil {
 					assigned[c] = append(assigned[c], id)
 				}
+			}
+		case "renew_tier":
+			if id, err := f.renewTier(c, s.tier, s.qty); err == nil {
+				assigned[c] = append(assigned[c], id)
 			}
 		case "give":
 			_ = f.give(c, s.tier, "", s.learners...)
@@ -320,6 +324,18 @@ func (f *forecastLedger) link(c, target string, qty int, topUp bool) (string, er
 		in.Renews, in.TopUpOf = nil, target
 	}
 	o, err := f.l.RequestLicences(ctx, licensing.CompanyManager(c, ""), in)
+	if err != nil {
+		return o.ID, err
+	}
+	_, err = f.l.AssignOrder(ctx, licensing.PartnerManager(f.owner(c), ""), licensing.OrderAssignment{Order: o.ID})
+	return o.ID, err
+}
+
+// renewTier requests and assigns a renewal of the company's seats of a
+// tier, and returns its id.
+func (f *forecastLedger) renewTier(c, tier string, qty int) (string, error) {
+	ctx := f.t.Context()
+	o, err := f.l.RequestLicences(ctx, licensing.CompanyManager(c, ""), licensing.LicenceRequest{Company: c, Tier: tier, Quantity: qty, RenewTier: true})
 	if err != nil {
 		return o.ID, err
 	}

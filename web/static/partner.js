@@ -299,7 +299,7 @@ function renew(c, o) {
     submit: 'Renew order',
     body: [field('Quantity', h('input', { name: 'quantity', type: 'number', min: '1', inputmode: 'numeric', value: String(o.quantity), required: true }))],
     onSubmit: async (form) => {
-      const requested = await api.post('/orders', { company: o.company, quantity: Number(form.elements.quantity.value || 0), renews: o.id }, key);
+      const requested = await api.post('/orders', { company: o.company, quantity: Number(form.elements.quantity.value || 0), renews: [o.id] }, key);
       const done = await api.post(`/orders/${api.enc(requested.id)}/assign`, {}, api.newKey());
       await c.refresh();
       say(`Order ${orderName(o)} renewed by ${orderName(done)}: ${plural(done.quantity, `${done.tier} licence`)} from ${day(done.starts_at)} to ${day(done.expires_at)}.`);

@@ -115,19 +115,24 @@
 //
 // # Renewals and top-ups
 //
-// A renewal is an order that names, in LicenceRequest.Renews, the order it
-// renews; a top-up names, in LicenceRequest.TopUpOf, the order it ends with.
-// Both are requested and assigned like any order (RequestLicences,
-// AssignOrder; one command shape, no new command), and Order.Renews,
-// Order.TopUpOf and Order.StartsAt record them. The rules:
+// A renewal is an order that names, in LicenceRequest.Renews, the orders it
+// renews: one order, or several of one company and tier; with
+// LicenceRequest.RenewTier it renews the company's seats of a tier (Renews
+// becomes every live order of the company and tier with a term, at the
+// request; none is ErrOrderState, Field "renew_tier"). A top-up names, in
+// LicenceRequest.TopUpOf, the order it ends with. Both are requested and
+// assigned like any order (RequestLicences, AssignOrder; one command shape,
+// no new command), and Order.Renews (sorted by id), Order.TopUpOf and
+// Order.StartsAt record them. The rules:
 //
-//   - The named order must be the actor's to see (another tenant's order is
-//     ErrNotFound, word for word as a missing one, Field "renews" or
+//   - Each named order must be the actor's to see (another tenant's order
+//     is ErrNotFound, word for word as a missing one, Field "renews" or
 //     "top_up_of"), of the same company and tier (else ErrInvalid; the tier
-//     defaults to the named order's), and assigned: for a renewal live or
+//     defaults to the named orders'), and assigned: for a renewal live or
 //     expired, started, and with a term (renewing an order that never
 //     expires is ErrOrderState); for a top-up live. Renewing a renewal that
-//     has not started is ErrOrderState: renew it once it has.
+//     has not started is ErrOrderState: renew it once it has. A renewal
+//     names each order once, at most MaxRenews of them (else ErrInvalid).
 //   - Term. A renewal assigned before the renewed order expires starts at
 //     that expiry: StartsAt = the renewed ExpiresAt, ExpiresAt = StartsAt +
 //     term (the month-end clamp from StartsAt), so no day is lost and none
@@ -135,14 +140,19 @@
 //     (expiring 2025-02-28), assigned on 2025-01-31, runs from 2025-02-28 to
 //     2026-02-28. A renewal assigned at or after the expiry starts at its
 //     assignment, like a plain order, and carries nothing over: the
-//     learners lost access at the expiry and are allocated again. A top-up
+//     learners lost access at the expiry and are allocated again. A renewal
+//     of several orders starts when the first of them expires (or at its
+//     assignment, if that is later), so no learner of theirs goes a day
+//     without; the seats it holds for an order that expires later wait for
+//     that expiry, so a company that wants every seat's days co-terms first
+//     (top-ups) and renews one date. A top-up
 //     starts at its assignment and expires with its target; if the target
 //     expired after the request, AssignOrder refuses with ErrOrderState
 //     (Field "top_up_of") and writes nothing. A plain order's StartsAt is its
 //     AssignedAt.
 //   - A renewal's seats serve no allocation before StartsAt: FreeOrders does
 //     not list it and Allocate naming it is ErrOrderState.
-//   - Carry-over. When a renewal is assigned before the renewed order R
+//   - Carry-over. When a renewal is assigned before a renewed order R
 //     expires, each licence of R not released gets a continuation at once: a
 //     licence of the same learner on the renewal, AllocatedAt = R's expiry,
 //     ExpiresAt = the renewal's, FromLicence = the licence it continues
@@ -151,26 +161,34 @@
 //     finds it before, at and after R's expiry with no sweep: the learner is
 //     entitled at every instant; from the moment the continuation exists,
 //     Entitlement reports it (the renewal's order and expiry). Licences are
-//     carried first allocated first (AllocatedAt, then licence id; a renewal
-//     renews one order, whose licences all expire together), onto the
-//     renewals of R assigned first (AssignedAt, then id), as long as their
-//     seats last. Until R expires they are kept in step: a learner allocated
-//     on R takes a free renewal seat; a released licence's continuation is
-//     released too and its seat goes to the next licence without one; a
-//     reallocated licence's continuation moves with it to the new learner
-//     (EventLicenceReallocated for each).
+//     carried first-expiring first: the renewed orders by ExpiresAt (then
+//     id), and within one order, whose licences all expire together, first
+//     allocated first (AllocatedAt, then licence id); onto the renewals of
+//     R assigned first (AssignedAt, then id), as long as their seats last.
+//     Until R expires they are kept in step: a learner allocated on R takes
+//     a free renewal seat; a released licence's continuation is released
+//     too and its seat goes to the next licence without one, of the
+//     first-expiring order the renewal renews; a reallocated licence's
+//     continuation moves with it to the new learner
+//     (EventLicenceReallocated for each). EventOrderAssigned of a renewal
+//     carries, in Detail, the first of its orders to expire.
 //   - The licences of R without a continuation expire as before. When the
 //     sweep records the expiry of an order that has renewals, it queues a
 //     NotifyAccessLost to the company's managers naming those learners
 //     (Notification.Learners; the EventOrderExpired's Detail is its id).
 //   - Reminders are not sent for seats a renewal covers: none at all if the
-//     renewals hold as many seats as the order (the thresholds are recorded,
-//     the EventReminderQueued has no Detail); otherwise the reminder's
-//     Allocated counts only the learners whose licences do not continue.
+//     renewals hold as many seats for the order as it has (their free seats
+//     and the continuations of its licences; a renewal of one order holds
+//     all its seats for it), and then the thresholds are recorded and the
+//     EventReminderQueued has no Detail; otherwise the reminder's Allocated
+//     counts only the learners whose licences do not continue.
 //   - Summaries: a renewal before its start counts in TierSummary.Upcoming,
 //     not in Available, and its continuations not in Allocated (their
 //     learners count once, on the renewed order); from its start it counts
-//     as any assigned order.
+//     as any assigned order: a renewal of several orders that started at
+//     the first expiry counts the seats it holds for a later-expiring
+//     order's learners as allocated, so until that order expires those
+//     learners count on both.
 //
 // # The ledger itself
 //

@@ -482,6 +482,15 @@ func TestTierRenewalFirstExpiringFirst(t *testing.T) {
 		j.entitledAt(at, map[string]string{"a1": r.ID, "a2": r.ID, "a3": r.ID, "b1": r.ID, "b2": b.ID})
 	}
 	j.entitledAt(b.ExpiresAt, map[string]string{"a1": r.ID, "b1": r.ID, "b2": ""})
+	// Between the two expiries the renewal has started and counts as any
+	// assigned order: the seat it holds for b1 is allocated, so b1 counts
+	// on b and on it (the package doc says so).
+	j.at(a.ExpiresAt.Add(time.Hour))
+	s, err := j.ledger.CompanySummary(j.ctx, j.pm, j.c)
+	j.ok(s, err)
+	if want := []licensing.TierSummary{{Tier: licensing.Premium, Allocated: 6, Expired: 3}}; !cmp.Equal(want, s.Tiers) {
+		t.Fatalf("summary between the expiries (-want +got):\n%s", cmp.Diff(want, s.Tiers))
+	}
 	// b1's continuation starts at b's expiry, not at the renewal's start.
 	lics, err := j.ledger.Licences(j.ctx, j.cm, licensing.LicenceFilter{Company: j.c, Learner: "b1"})
 	j.ok(lics, err)

@@ -194,7 +194,7 @@ func TestBadInput(t *testing.T) {
 			http.StatusConflict, licensing.CodeInsufficient, "learners"},
 		{"a licence of a learner still there", post(w.cm, "/companies/"+w.c+"/releases", map[string]any{"learner": "ann"}),
 			http.StatusConflict, licensing.CodeNotEligible, "learner"},
-		{"a renewal of a requested order", post(w.pm, "/orders", map[string]any{"company": w.c, "quantity": 1, "renews": w.pending}),
+		{"a renewal of a requested order", post(w.pm, "/orders", map[string]any{"company": w.c, "quantity": 1, "renews": []string{w.pending}}),
 			http.StatusConflict, licensing.CodeOrderState, "renews"},
 		{"assigning an assigned order", post(w.pm, "/orders/"+w.assigned+"/assign", nil),
 			http.StatusConflict, licensing.CodeOrderState, "order"},
@@ -327,7 +327,7 @@ func TestForeignIDs(t *testing.T) {
 		{"cancel", w.pending, post("/orders/ID/cancel", "")},
 		{"request for a company", w.c, post("/orders", `{"company":"ID","quantity":1}`)},
 		// Q's manager, for Q's own company d, names P's order.
-		{"renewal of an order", w.assigned, post("/orders", `{"company":"`+w.d+`","quantity":1,"renews":"ID"}`)},
+		{"renewal of an order", w.assigned, post("/orders", `{"company":"`+w.d+`","quantity":1,"renews":["ID"]}`)},
 		{"top-up of an order", w.assigned, post("/orders", `{"company":"`+w.d+`","quantity":1,"top_up_of":"ID"}`)},
 		{"allocate", w.c, post("/companies/ID/allocations", `{"learners":["cy"]}`)},
 		{"allocate from an order", w.assigned, post("/companies/"+w.d+"/allocations", `{"learners":["cy"],"order":"ID"}`)},

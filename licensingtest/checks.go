@@ -157,11 +157,21 @@ func (s *sim) checkCompany(c string, full bool) error {
 			if !ok {
 				return s.fail("orders", "order %s is of tier %q, which was never registered", o.ID, o.Tier)
 			}
-			// A renewal assigned before the order it renews expires starts
-			// at that expiry; a top-up ends with the order it tops up.
-			start := o.AssignedAt
-			if r, ok := byID[o.Renews]; ok && r.ExpiresAt.After(o.AssignedAt) {
-				start = r.ExpiresAt
+			// A renewal assigned before the first of the orders it renews
+			// expires starts at that expiry; a top-up ends with the order
+			// it tops up.
+			start, first := o.AssignedAt, time.Time{}
+			for i, id := range o.Renews {
+				r, ok := byID[id]
+				if !ok {
+					return s.fail("orders", "order %s renews %s, which is not listed", o.ID, id)
+				}
+				if i == 0 || r.ExpiresAt.Before(first) {
+					first = r.ExpiresAt
+				}
+			}
+			if len(o.Renews) > 0 && first.After(o.AssignedAt) {
+				start = first
 			}
 			if !o.StartsAt.Equal(start) {
 				return s.fail("term", "order %s assigned at %s (renewing %q) starts at %s, want %s", o.ID,

@@ -193,7 +193,8 @@ func cmdRequest(s *sim) error {
 
 // cmdLink requests an order that renews (or, if topUp, tops up) one of a
 // company's orders, or now and then an order of another company (which
-// the ledger refuses). The order is then assigned as any other, by
+// the ledger refuses); a renewal may also renew several orders, or the
+// company's seats of a tier. The order is then assigned as any other, by
 // "assign order".
 func cmdLink(topUp bool) func(s *sim) error {
 	return func(s *sim) error {
@@ -212,10 +213,22 @@ func cmdLink(topUp bool) func(s *sim) error {
 			in.Tier = "" // the linked order's
 		}
 		name := "request_renewal"
-		if topUp {
+		switch kind := uniform(4).Draw(s.t, "renewal kind"); {
+		case topUp:
 			in.TopUpOf, name = linked, "request_top_up"
-		} else {
-			in.Renews = linked
+		case kind == 0:
+			in.RenewTier = true // the company's seats of the tier
+		case kind == 1:
+			// Several orders (of one tier or not: the ledger refuses
+			// orders of two tiers).
+			in.Renews = []string{linked}
+			for range uniform(3).Draw(s.t, "more renewed") {
+				if more := pick(s.t, s.orders[target], "renewed too"); !slices.Contains(in.Renews, more) {
+					in.Renews = append(in.Renews, more)
+				}
+			}
+		default:
+			in.Renews = []string{linked}
 		}
 		res, err := s.exec(call{name: name, actor: a, company: c, kinds: kinds(licensing.KindPartner, licensing.KindCompany),
 			key: s.drawKey(a), args: in, writes: true,

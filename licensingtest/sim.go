@@ -568,9 +568,11 @@ func (s *sim) uncovered(e licensing.Event) error {
 	if err != nil {
 		return s.fail("reminders", "Orders(%s): %v", o.Company, err)
 	}
+	// The renewals of this order alone: all their seats are for it (a
+	// renewal of several orders shares its seats, first-expiring first).
 	seats := 0
 	for _, r := range orders {
-		if r.Renews == o.ID && !r.AssignedAt.IsZero() && !r.AssignedAt.After(e.At) && r.StartsAt.After(r.AssignedAt) && e.At.Before(r.StartsAt) {
+		if slices.Equal(r.Renews, []string{o.ID}) && !r.AssignedAt.IsZero() && !r.AssignedAt.After(e.At) && r.StartsAt.After(r.AssignedAt) && e.At.Before(r.StartsAt) {
 			seats += r.Quantity
 		}
 	}

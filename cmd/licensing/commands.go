@@ -33,7 +33,7 @@ func init() {
 		{name: "company show", args: "COMPANY", help: "show a company", setup: companyShow},
 		{name: "company set", args: "COMPANY [--name NAME] [--manager 'Name <email>']... [--auto-allocate TIER|off]",
 			help: "set a company's name, managers and auto-allocation", setup: companySet},
-		{name: "order request", args: "--company COMPANY --quantity N [--tier T] [--po REF] [--renews ORDER | --top-up-of ORDER]",
+		{name: "order request", args: "--company COMPANY --quantity N [--tier T] [--po REF] [--renews ORDER ... | --renew-tier | --top-up-of ORDER]",
 			help: "request licences: a company manager, or a partner manager in manage mode", setup: orderRequest},
 		{name: "orders", args: "[--status S] [--company COMPANY] [--partner PARTNER] [--tier T] [--po REF] [time ranges] [--limit N] [--after CURSOR]",
 			help: "list and filter orders (the Requested Orders view)", setup: orders},
@@ -265,7 +265,11 @@ func orderRequest(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&in.Quantity, "quantity", 0, "the number of licences")
 	fs.StringVar(&in.Tier, "tier", "", "the tier (default premium)")
 	fs.StringVar(&in.PurchaseOrder, "po", "", "a purchase-order `reference`")
-	fs.StringVar(&in.Renews, "renews", "", "request a renewal of this assigned `order`: assigned before it expires, it starts then")
+	fs.Func("renews", "request a renewal of this assigned `order` (repeat the flag to renew several of one tier): assigned before the first expires, it starts then", func(s string) error {
+		in.Renews = append(in.Renews, s)
+		return nil
+	})
+	fs.BoolVar(&in.RenewTier, "renew-tier", false, "request a renewal of the company's seats of the tier: every live order of it")
 	fs.StringVar(&in.TopUpOf, "top-up-of", "", "request extra seats that end with this live `order`")
 	return func(ctx context.Context, e *env, args []string) (any, error) {
 		if err := wantArgs(args); err != nil {

@@ -309,9 +309,10 @@ func demoSteps() []step {
 				return fmt.Errorf("%d assigned orders for Globex, want 1", len(page.Items))
 			}
 			second := page.Items[0]
-			s.say("Carol requests the renewal of %s, for 2 seats; Pat assigns it at once. Its", second.ID)
-			s.say("12 months start when %s expires, not now: no day lost, none paid twice.", second.ID)
-			r, err := s.ledger.RequestLicences(s.ctx, s.carol, licensing.LicenceRequest{Company: s.globex, Quantity: 2, Renews: second.ID})
+			s.say("Carol requests the renewal of Globex's premium seats (all in %s), for 2", second.ID)
+			s.say("seats; Pat assigns it at once. Its 12 months start when %s expires, not", second.ID)
+			s.say("now: no day lost, none paid twice.")
+			r, err := s.ledger.RequestLicences(s.ctx, s.carol, licensing.LicenceRequest{Company: s.globex, Quantity: 2, RenewTier: true})
 			if err != nil {
 				return err
 			}

@@ -197,7 +197,7 @@ func tables(v any) []table {
 	case licensing.Page[licensing.Order]:
 		// A renewal or a top-up adds when each order starts and what it
 		// renews or tops up; pages without one keep the plain columns.
-		linked := slices.ContainsFunc(v.Items, func(o licensing.Order) bool { return o.Renews != "" || o.TopUpOf != "" })
+		linked := slices.ContainsFunc(v.Items, func(o licensing.Order) bool { return len(o.Renews) > 0 || o.TopUpOf != "" })
 		header := []string{"ORDER", "COMPANY", "TIER", "QTY", "ALLOCATED", "STATUS", "PO", "REQUESTED", "ASSIGNED", "EXPIRES"}
 		if linked {
 			header = append(header, "STARTS", "LINK")
@@ -208,8 +208,8 @@ func tables(v any) []table {
 			if linked {
 				link := "-"
 				switch {
-				case o.Renews != "":
-					link = "renews " + o.Renews
+				case len(o.Renews) > 0:
+					link = "renews " + strings.Join(o.Renews, ", ")
 				case o.TopUpOf != "":
 					link = "tops up " + o.TopUpOf
 				}

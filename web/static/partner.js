@@ -289,20 +289,32 @@ async function assign(c, o) {
   }
 }
 
-// renew requests a renewal of an assigned order and assigns it: assigned
-// before the order expires, its term starts at that expiry.
+// renew requests a renewal of an assigned order, or of all the company's
+// live seats of its tier, and assigns it: assigned before the first of them
+// expires, its term starts at that expiry.
 function renew(c, o) {
   const key = api.newKey();
   dialog({
     title: 'Renew order',
     describe: `Order ${orderName(o)}: ${plural(o.quantity, `${o.tier} licence`)}, expiring ${day(o.expires_at)}. Renewed before then, the new term starts when it expires, and its learners keep their access, the first allocated first, as many as the renewal has seats.`,
     submit: 'Renew order',
-    body: [field('Quantity', h('input', { name: 'quantity', type: 'number', min: '1', inputmode: 'numeric', value: String(o.quantity), required: true }))],
+    body: [
+      field('Quantity', h('input', { name: 'quantity', type: 'number', min: '1', inputmode: 'numeric', value: String(o.quantity), required: true })),
+      h('div', { class: 'check' },
+        h('input', { type: 'checkbox', id: 'renew-tier', name: 'renew_tier' }),
+        h('label', { for: 'renew-tier' }, `Renew all the company's live ${o.tier} orders (the first to expire carried over first)`)),
+    ],
     onSubmit: async (form) => {
-      const requested = await api.post('/orders', { company: o.company, quantity: Number(form.elements.quantity.value || 0), renews: [o.id] }, key);
+      const quantity = Number(form.elements.quantity.value || 0);
+      const whole = form.elements.renew_tier.checked;
+      const body = whole
+        ? { company: o.company, tier: o.tier, quantity, renew_tier: true }
+        : { company: o.company, quantity, renews: [o.id] };
+      const requested = await api.post('/orders', body, key);
       const done = await api.post(`/orders/${api.enc(requested.id)}/assign`, {}, api.newKey());
       await c.refresh();
-      say(`Order ${orderName(o)} renewed by ${orderName(done)}: ${plural(done.quantity, `${done.tier} licence`)} from ${day(done.starts_at)} to ${day(done.expires_at)}.`);
+      const what = whole ? `The ${o.tier} orders of ${o.company} (${(done.renews || []).length})` : `Order ${orderName(o)}`;
+      say(`${what} renewed by ${orderName(done)}: ${plural(done.quantity, `${done.tier} licence`)} from ${day(done.starts_at)} to ${day(done.expires_at)}.`);
     },
   });
 }

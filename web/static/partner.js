@@ -207,7 +207,7 @@ async function pagedOrders(into, query, names, c, requestedOnly, after) {
       // starts when it expires if assigned before then.
       const renewable = (o.status === 'assigned' || o.status === 'expired');
       row.push(renewable
-        ? h('button', { type: 'button', 'aria-label': `Renew order ${orderName(o)}`, onclick: () => renew(c, o) }, 'Renew')
+        ? h('button', { type: 'button', 'aria-label': `Renew order ${orderName(o)}`, onclick: () => renew(c, o, names.get(o.company) || o.company) }, 'Renew')
         : '');
     }
     return row;
@@ -292,7 +292,7 @@ async function assign(c, o) {
 // renew requests a renewal of an assigned order, or of all the company's
 // live seats of its tier, and assigns it: assigned before the first of them
 // expires, its term starts at that expiry.
-function renew(c, o) {
+function renew(c, o, companyName) {
   const key = api.newKey();
   dialog({
     title: 'Renew order',
@@ -313,7 +313,7 @@ function renew(c, o) {
       const requested = await api.post('/orders', body, key);
       const done = await api.post(`/orders/${api.enc(requested.id)}/assign`, {}, api.newKey());
       await c.refresh();
-      const what = whole ? `The ${o.tier} orders of ${o.company} (${(done.renews || []).length})` : `Order ${orderName(o)}`;
+      const what = whole ? `${plural((done.renews || []).length, `${o.tier} order`)} of ${companyName}` : `Order ${orderName(o)}`;
       say(`${what} renewed by ${orderName(done)}: ${plural(done.quantity, `${done.tier} licence`)} from ${day(done.starts_at)} to ${day(done.expires_at)}.`);
     },
   });

@@ -48,7 +48,7 @@ func TestMigrations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff([]string{"0001_init.sql", "0002_v1.sql", "0003_throughput.sql", "0005_renewals.sql"}, names); diff != "" {
+			if diff := cmp.Diff([]string{"0001_init.sql", "0002_v1.sql", "0003_throughput.sql", "0005_renewals.sql", "0006_renews_list.sql"}, names); diff != "" {
 				t.Errorf("files (-want +got):\n%s", diff)
 			}
 			ms, err := sqlstore.MigrationList(d)
@@ -122,7 +122,7 @@ func TestMigrate(t *testing.T) {
 			if err := s.Migrate(ctx); err != nil {
 				t.Fatalf("second Migrate: %v", err)
 			}
-			if diff := cmp.Diff([]int{1, 2, 3, 5}, applied(t, db)); diff != "" {
+			if diff := cmp.Diff([]int{1, 2, 3, 5, 6}, applied(t, db)); diff != "" {
 				t.Errorf("versions recorded (-want +got):\n%s", diff)
 			}
 			if err := s.View(ctx, func(tx licensing.Tx) error { _, err := tx.Tier("managed"); return err }); err != nil {
@@ -158,7 +158,7 @@ func TestMigrate(t *testing.T) {
 						t.Errorf("round %d: migrator %d: %v", round, i, err)
 					}
 				}
-				if diff := cmp.Diff([]int{1, 2, 3, 5}, applied(t, dbs[0])); diff != "" {
+				if diff := cmp.Diff([]int{1, 2, 3, 5, 6}, applied(t, dbs[0])); diff != "" {
 					t.Errorf("round %d: versions recorded (-want +got):\n%s", round, diff)
 				}
 				f := newFixture(t, migrated(t, dbs[1], d.dialect, nil))

@@ -416,7 +416,9 @@ func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
 // that stops after Limit rows, never a sort of every match. The indexes in
 // id order are the primary key and (company, id), (partner, id),
 // (purchase_order, id), (status, id), (company, status, id) and
-// (partner, status, id). PostgreSQL's planner picks among them
+// (partner, status, id); the renewals of an order are the few ids
+// order_renewals' primary key holds under it, each looked up by the primary
+// key of orders. PostgreSQL's planner picks among them
 // from its statistics. SQLite's would often pick an index on a filter and
 // then sort, so the store names the index that drives the listing (see
 // driver) with INDEXED BY, or, to walk the primary key, writes every filter
@@ -478,9 +480,10 @@ func (s *Store) ordersQuery(q licensing.OrderQuery) (string, []any) {
 // driver names the index (orders_<driver>) that drives a listing on SQLite:
 // the one of the most selective filter that it serves in id order (a
 // company or a partner with one status: both), or "" for the primary key
-// (which the renewals of an order take, from order_renewals). One case is not a page but a window: assigned orders that
-// expire before a bound (the sweep) are read through (status, expires_at)
-// and the few in the window sorted ("status_expiry").
+// (which the renewals of an order take, from order_renewals). One case is
+// not a page but a window: assigned orders that expire before a bound (the
+// sweep) are read through (status, expires_at) and the few in the window
+// sorted ("status_expiry").
 func driver(q licensing.OrderQuery) string {
 	one := len(q.Statuses) == 1
 	switch {

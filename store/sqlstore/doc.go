@@ -43,6 +43,14 @@
 // again and from several processes at once. A platform with its own
 // migration tool can take the files from Migrations instead.
 //
+// The schema keeps one table by triggers: order_renewals, one row per order
+// a renewal renews (orders.renews holds the list), by which Orders finds
+// the renewals of an order. On PostgreSQL the triggers call a PL/pgSQL
+// function, order_renewals_sync, bound to the search path of the migration
+// that made it. A tool that applies the files must run each as it is (one
+// that splits a file at semicolons breaks the bodies of the function and
+// of SQLite's triggers).
+//
 // A store checks the schema before its first transaction (CheckSchema): a
 // database with no ledger schema, or an older one, is ErrNotMigrated ("run
 // migrate"), not a missing table; one migrated by a later build, or

@@ -48,7 +48,7 @@ func TestMigrations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff([]string{"0001_init.sql", "0002_v1.sql", "0003_throughput.sql", "0005_renewals.sql"}, names); diff != "" {
+			if diff := cmp.Diff([]string{"0001_init.sql", "0002_v1.sql", "0003_throughput.sql", "0005_renewals.sql", "0006_renews_list.sql"}, names); diff != "" {
 				t.Errorf("files (-want +got):\n%s", diff)
 			}
 			ms, err := sqlstore.MigrationList(d)
@@ -122,7 +122,7 @@ func TestMigrate(t *testing.T) {
 			if err := s.Migrate(ctx); err != nil {
 				t.Fatalf("second Migrate: %v", err)
 			}
-			if diff := cmp.Diff([]int{1, 2, 3, 5}, applied(t, db)); diff != "" {
+			if diff := cmp.Diff([]int{1, 2, 3, 5, 6}, applied(t, db)); diff != "" {
 				t.Errorf("versions recorded (-want +got):\n%s", diff)
 			}
 			if err := s.View(ctx, func(tx licensing.Tx) error { _, err := tx.Tier("managed"); return err }); err != nil {
@@ -158,7 +158,7 @@ func TestMigrate(t *testing.T) {
 						t.Errorf("round %d: migrator %d: %v", round, i, err)
 					}
 				}
-				if diff := cmp.Diff([]int{1, 2, 3, 5}, applied(t, dbs[0])); diff != "" {
+				if diff := cmp.Diff([]int{1, 2, 3, 5, 6}, applied(t, dbs[0])); diff != "" {
 					t.Errorf("round %d: versions recorded (-want +got):\n%s", round, diff)
 				}
 				f := newFixture(t, migrated(t, dbs[1], d.dialect, nil))
@@ -386,6 +386,95 @@ func TestSchemaGuard(t *testing.T) {
 					t.Errorf("%s: %v", use, err)
 				}
 			}
+		})
+	}
+}
+
+// TestMigrateRenewsList migrates a database at version 5, whose renewals
+// name one order each in orders.renews, to the latest: a renewal reads back
+// renewing that one order and is found by it, and an order that renews
+// nothing renews nothing.
+func TestMigrateRenewsList(t *testing.T) {
+	ctx := context.Background()
+	renewed := `ord, "a" 1` // a space, a comma and quotes: the list encodes them
+	for _, d := range emptyDialects {
+		t.Run(d.name, func(t *testing.T) {
+			db := d.open(t)(t)
+			known, err := sqlstore.MigrationList(d.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Version 5, as Migrate would have left it.
+			if _, err := db.Exec("CREATE TABLE licensing_migrations (version integer PRIMARY KEY, name text NOT NULL)"); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range known {
+				if m.Version > 5 {
+					break
+				}
+				if _, err := db.Exec(m.SQL); err != nil {
+					t.Fatalf("%s: %v", m.Name, err)
+				}
+				if _, err := db.Exec(fmt.Sprintf("INSERT INTO licensing_migrations (version, name) VALUES (%d, '%s')", m.Version, m.Name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Exec(`INSERT INTO orders (id, company, partner, tier, quantity, status, reason, allocated, renews) VALUES
+				('` + renewed + `', 'cmp_a', 'ptn_a', 'premium', 2, 'assigned', '', 1, NULL),
+				('ord_r', 'cmp_a', 'ptn_a', 'premium', 2, 'assigned', '', 0, '` + renewed + `'),
+				('ord_p', 'cmp_a', 'ptn_a', 'premium', 2, 'requested', '', 0, NULL)`); err != nil {
+				t.Fatal(err)
+			}
+			s, err := sqlstore.New(db, d.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			check := func(when string) {
+				t.Helper()
+				if err := s.View(ctx, func(tx licensing.Tx) error {
+					for id, want := range map[string][]string{"ord_r": {renewed}, "ord_p": nil, renewed: nil} {
+						o, err := tx.Order(id)
+						if err != nil {
+							return err
+						}
+						if diff := cmp.Diff(want, o.Renews); diff != "" {
+							t.Errorf("%s: %s renews (-want +got):\n%s", when, id, diff)
+						}
+					}
+					for renews, want := range map[string][]string{renewed: {"ord_r"}, "ord_p": nil, "ord_r": nil, "ord": nil} {
+						os, err := tx.Orders(licensing.OrderQuery{Renews: renews})
+						if err != nil {
+							return err
+						}
+						var got []string
+						for _, o := range os {
+							got = append(got, o.ID)
+						}
+						if diff := cmp.Diff(want, got); diff != "" {
+							t.Errorf("%s: renewals of %q (-want +got):\n%s", when, renews, diff)
+						}
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check("after Migrate")
+			// The ledger puts the renewal again at each seat it allocates.
+			if err := s.Update(ctx, func(tx licensing.Tx) error {
+				o, err := tx.Order("ord_r")
+				if err != nil {
+					return err
+				}
+				o.Allocated++
+				return tx.PutOrder(o)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			check("after a put")
 		})
 	}
 }

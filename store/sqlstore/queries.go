@@ -321,7 +321,7 @@ func onConflict(table string, cols, key, fixed []string) string {
 // orderIndexed are the columns of orders that an index holds, or that the
 // predicate of a partial index reads.
 var orderIndexed = []string{"id", "company", "partner", "tier", "purchase_order", "status",
-	"assigned_at", "expires_at", "renews"}
+	"assigned_at", "expires_at"}
 
 // narrowUpdate sets the columns of table that are not in indexed, on the
 // row whose indexed columns equal the arguments that follow (NULL equal to

@@ -346,7 +346,7 @@ func scanOrder(r scanner) (licensing.Order, error) {
 	err := r.Scan(&v.ID, &v.Company, &v.Partner, &v.Tier, &v.Quantity, strCol{&v.PurchaseOrder}, &status,
 		timeCol{&v.RequestedAt}, jsonCol{&v.RequestedBy}, timeCol{&v.AssignedAt}, jsonCol{&v.AssignedBy},
 		timeCol{&v.ExpiresAt}, timeCol{&v.ClosedAt}, jsonCol{&v.ClosedBy}, &v.Reason, &v.Allocated,
-		jsonCol{&v.Reminded}, timeCol{&v.StartsAt}, strCol{&v.Renews}, strCol{&v.TopUpOf})
+		jsonCol{&v.Reminded}, timeCol{&v.StartsAt}, jsonCol{&v.Renews}, strCol{&v.TopUpOf})
 	v.Status = licensing.Status(status)
 	return v, err
 }
@@ -373,11 +373,17 @@ func (t *tx) PutOrder(o licensing.Order) error {
 	if err != nil {
 		return err
 	}
+	// The triggers of the schema keep order_renewals, by which Orders finds
+	// the renewals of an order, in step with this list.
+	renews, err := jsonArg(o.Renews, o.Renews == nil)
+	if err != nil {
+		return err
+	}
 	s := t.s
 	row := []any{o.ID, o.Company, o.Partner, o.Tier, o.Quantity, nullStr(o.PurchaseOrder), string(o.Status),
 		s.timeArg(o.RequestedAt), reqBy, s.timeArg(o.AssignedAt), asgBy, s.timeArg(o.ExpiresAt),
 		s.timeArg(o.ClosedAt), closedBy, o.Reason, o.Allocated, reminded, s.timeArg(o.StartsAt),
-		nullStr(o.Renews), nullStr(o.TopUpOf)}
+		renews, nullStr(o.TopUpOf)}
 	if s.q.setOrder != "" {
 		// Most puts of a stored order (a seat allocated or released, a
 		// reminder sent) change no indexed column: on SQLite an update of
@@ -410,7 +416,9 @@ func (t *tx) Orders(q licensing.OrderQuery) ([]licensing.Order, error) {
 // that stops after Limit rows, never a sort of every match. The indexes in
 // id order are the primary key and (company, id), (partner, id),
 // (purchase_order, id), (status, id), (company, status, id) and
-// (partner, status, id). PostgreSQL's planner picks among them
+// (partner, status, id); the renewals of an order are the few ids
+// order_renewals' primary key holds under it, each looked up by the primary
+// key of orders. PostgreSQL's planner picks among them
 // from its statistics. SQLite's would often pick an index on a filter and
 // then sort, so the store names the index that drives the listing (see
 // driver) with INDEXED BY, or, to walk the primary key, writes every filter
@@ -447,7 +455,14 @@ func (s *Store) ordersQuery(q licensing.OrderQuery) (string, []any) {
 		w.add(col("purchase_order")+" = ?", q.PurchaseOrder)
 	}
 	if q.Renews != "" {
-		w.add(col("renews")+" = ?", q.Renews)
+		// The renewals of an order, through order_renewals' primary key
+		// (renewed, renewal), in id order: a few rows whatever the size of
+		// orders. The cursor bounds that walk too.
+		if q.After != "" {
+			w.add("id IN (SELECT renewal FROM order_renewals WHERE renewed = ? AND renewal > ?)", q.Renews, q.After)
+		} else {
+			w.add("id IN (SELECT renewal FROM order_renewals WHERE renewed = ?)", q.Renews)
+		}
 	}
 	s.timeRange(&w, col("requested_at"), q.RequestedFrom, q.RequestedBefore)
 	s.timeRange(&w, col("assigned_at"), q.AssignedFrom, q.AssignedBefore)
@@ -464,14 +479,17 @@ func (s *Store) ordersQuery(q licensing.OrderQuery) (string, []any) {
 
 // driver names the index (orders_<driver>) that drives a listing on SQLite:
 // the one of the most selective filter that it serves in id order (a
-// company or a partner with one status: both), or "" for the primary key. One case is not a page but a window: assigned orders that
-// expire before a bound (the sweep) are read through (status, expires_at)
-// and the few in the window sorted ("status_expiry").
+// company or a partner with one status: both), or "" for the primary key
+// (which the renewals of an order take, from order_renewals). One case is
+// not a page but a window: assigned orders that expire before a bound (the
+// sweep) are read through (status, expires_at) and the few in the window
+// sorted ("status_expiry").
 func driver(q licensing.OrderQuery) string {
 	one := len(q.Statuses) == 1
 	switch {
 	case q.Renews != "":
-		return "renews"
+		// The primary key, from the few ids order_renewals gives.
+		return ""
 	case q.PurchaseOrder != "":
 		return "purchase_order"
 	case q.Company != "" && one:

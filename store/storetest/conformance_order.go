@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/licensing-go/licensing"
 )
 
@@ -189,6 +191,7 @@ func addOrders(add adder) {
 			diff(t, fmt.Sprintf("orders paged %d at a time", limit), os, got)
 		}
 	})
+	addRenewals(add)
 	add("Orders/ByID", func(t *testing.T, s licensing.Store) {
 		var rs []any
 		for _, id := range trickyIDs {
@@ -210,6 +213,188 @@ func addOrders(add adder) {
 			}
 			diff(t, "orders paged one at a time", sortedTricky, paged)
 		}
+	})
+}
+
+// renewalFixture is a set of renewals, each of one or more orders, for the
+// Orders cases of Renews. The ids a renewal names may hold spaces, commas
+// and quotes, which no encoding of the list may confuse with its
+// separators; and one renewal names every id of a tricky sort order.
+func renewalFixture() []licensing.Order {
+	o := func(id, company string, status licensing.Status, renews ...string) licensing.Order {
+		return licensing.Order{ID: id, Company: company, Partner: "pA", Tier: "premium", Quantity: 2, Status: status,
+			RequestedAt: hours(1), RequestedBy: licensing.CompanyManager(company, "bob"), Renews: renews}
+	}
+	return []licensing.Order{
+		o("ord_r1", "c1", licensing.StatusAssigned, "ord_a", "ord_b"),
+		o("ord_r2", "c1", licensing.StatusRequested, "ord_a"),
+		o("ord_r3", "c2", licensing.StatusAssigned, "ord_b", `ord, "c" d`),
+		o("ord_r4", "c1", licensing.StatusAssigned, "ord_b", "ord_c"),
+		o("ord_r5", "c1", licensing.StatusAssigned, append([]string{}, sortedTricky...)...),
+		o("ord_p", "c1", licensing.StatusAssigned),
+		o("ord_q", "c1", licensing.StatusAssigned, []string{}...),
+	}
+}
+
+func addRenewals(add adder) {
+	for _, c := range []struct {
+		name string
+		q    licensing.OrderQuery
+		want []string
+	}{
+		{"A", licensing.OrderQuery{Renews: "ord_a"}, []string{"ord_r1", "ord_r2"}},
+		{"B", licensing.OrderQuery{Renews: "ord_b"}, []string{"ord_r1", "ord_r3", "ord_r4"}},
+		{"C", licensing.OrderQuery{Renews: "ord_c"}, []string{"ord_r4"}},
+		{"Punctuated", licensing.OrderQuery{Renews: `ord, "c" d`}, []string{"ord_r3"}},
+		{"Tricky", licensing.OrderQuery{Renews: "xa"}, []string{"ord_r5"}},
+		// Neither a part of an id, nor a part of the list, nor the
+		// renewal's own id matches.
+		{"Prefix", licensing.OrderQuery{Renews: "ord"}, []string{}},
+		{"PartOfID", licensing.OrderQuery{Renews: "ord, "}, []string{}},
+		{"TwoIDs", licensing.OrderQuery{Renews: `ord_a", "ord_b`}, []string{}},
+		{"Renewal", licensing.OrderQuery{Renews: "ord_r1"}, []string{}},
+		{"Company", licensing.OrderQuery{Renews: "ord_b", Company: "c1"}, []string{"ord_r1", "ord_r4"}},
+		{"OtherCompany", licensing.OrderQuery{Renews: "ord_a", Company: "c2"}, []string{}},
+		{"Statuses", licensing.OrderQuery{Renews: "ord_a", Statuses: []licensing.Status{licensing.StatusAssigned}}, []string{"ord_r1"}},
+		{"CompanyStatuses", licensing.OrderQuery{Renews: "ord_b", Company: "c1",
+			Statuses: []licensing.Status{licensing.StatusAssigned, licensing.StatusExpired}}, []string{"ord_r1", "ord_r4"}},
+		{"After", licensing.OrderQuery{Renews: "ord_b", After: "ord_r1"}, []string{"ord_r3", "ord_r4"}},
+		{"AfterBetweenIDs", licensing.OrderQuery{Renews: "ord_b", After: "ord_r10"}, []string{"ord_r3", "ord_r4"}},
+		{"AfterLast", licensing.OrderQuery{Renews: "ord_b", After: "ord_r4"}, []string{}},
+		{"Limit", licensing.OrderQuery{Renews: "ord_b", Limit: 2}, []string{"ord_r1", "ord_r3"}},
+		{"AfterLimit", licensing.OrderQuery{Renews: "ord_b", After: "ord_r1", Limit: 1}, []string{"ord_r3"}},
+		{"CompanyAfterLimit", licensing.OrderQuery{Renews: "ord_b", Company: "c1", After: "ord_r1", Limit: 1}, []string{"ord_r4"}},
+	} {
+		add("Orders/Renewals/"+c.name, func(t *testing.T, s licensing.Store) {
+			putScrambled(t, s, renewalFixture())
+			got := read(t, s, func(tx licensing.Tx) ([]licensing.Order, error) { return tx.Orders(c.q) })
+			if got == nil {
+				t.Errorf("Orders(%+v) returned a nil slice", c.q)
+			}
+			diff(t, fmt.Sprintf("Orders(%+v) ids", c.q), c.want, ids(got, orderID))
+			want := byID(renewalFixture(), orderID)
+			for _, o := range got {
+				diff(t, "Orders: order "+o.ID, want[o.ID], o)
+			}
+		})
+	}
+	add("Orders/Renewals/RoundTrip", func(t *testing.T, s licensing.Store) {
+		os := renewalFixture()
+		putScrambled(t, s, os)
+		for _, want := range os {
+			got := read(t, s, func(tx licensing.Tx) (licensing.Order, error) { return tx.Order(want.ID) })
+			diff(t, "Order "+want.ID, want, got)
+			if len(want.Renews) == 0 && len(got.Renews) != 0 {
+				t.Errorf("Order %s renews %q, want none", want.ID, got.Renews)
+			}
+		}
+		diff(t, "Orders", os, read(t, s, func(tx licensing.Tx) ([]licensing.Order, error) {
+			return tx.Orders(licensing.OrderQuery{})
+		}), cmpopts.SortSlices(func(a, b licensing.Order) bool { return a.ID < b.ID }))
+	})
+	add("Orders/Renewals/Paging", func(t *testing.T, s licensing.Store) {
+		putScrambled(t, s, renewalFixture())
+		for limit := 1; limit <= 3; limit++ {
+			var got []string
+			q := licensing.OrderQuery{Renews: "ord_b", Limit: limit}
+			for range 5 {
+				page := read(t, s, func(tx licensing.Tx) ([]licensing.Order, error) { return tx.Orders(q) })
+				if len(page) > limit {
+					t.Fatalf("Orders(%+v) returned %d orders", q, len(page))
+				}
+				got = append(got, ids(page, orderID)...)
+				if len(page) < limit {
+					break
+				}
+				q.After = page[len(page)-1].ID
+			}
+			diff(t, fmt.Sprintf("renewals of ord_b paged %d at a time", limit), []string{"ord_r1", "ord_r3", "ord_r4"}, got)
+		}
+	})
+	add("Orders/Renewals/MaxRenews", func(t *testing.T, s licensing.Store) {
+		o := renewalFixture()[0]
+		o.Renews = nil
+		for i := range licensing.MaxRenews {
+			o.Renews = append(o.Renews, fmt.Sprintf("ord_%03d", i))
+		}
+		put(t, s, o)
+		diff(t, "Order renewing MaxRenews orders", o, read(t, s, func(tx licensing.Tx) (licensing.Order, error) { return tx.Order(o.ID) }))
+		for _, id := range []string{o.Renews[0], o.Renews[licensing.MaxRenews/2], o.Renews[licensing.MaxRenews-1]} {
+			got := read(t, s, func(tx licensing.Tx) ([]licensing.Order, error) { return tx.Orders(licensing.OrderQuery{Renews: id}) })
+			diff(t, "renewals of "+id, []string{o.ID}, ids(got, orderID))
+		}
+	})
+	add("Orders/Renewals/PutAgain", func(t *testing.T, s licensing.Store) {
+		// The ledger puts a renewal again at each seat it allocates or
+		// releases: it is still found, once, by each order it renews, in
+		// the transaction that put it and after.
+		os := renewalFixture()
+		putScrambled(t, s, os)
+		r1 := os[0]
+		for i := range 3 {
+			r1.Allocated = i % 2
+			update(t, s, func(tx licensing.Tx) error {
+				if err := tx.PutOrder(r1); err != nil {
+					return err
+				}
+				if err := tx.PutOrder(r1); err != nil {
+					return err
+				}
+				got, err := tx.Orders(licensing.OrderQuery{Renews: "ord_a"})
+				diff(t, "renewals of ord_a in the transaction that put ord_r1", []string{"ord_r1", "ord_r2"}, ids(got, orderID))
+				return err
+			})
+		}
+		for _, c := range []struct {
+			renews string
+			want   []string
+		}{{"ord_a", []string{"ord_r1", "ord_r2"}}, {"ord_b", []string{"ord_r1", "ord_r3", "ord_r4"}}} {
+			got := read(t, s, func(tx licensing.Tx) ([]licensing.Order, error) {
+				return tx.Orders(licensing.OrderQuery{Renews: c.renews})
+			})
+			diff(t, "renewals of "+c.renews+" after ord_r1 was put again", c.want, ids(got, orderID))
+			if i := slices.IndexFunc(got, func(o licensing.Order) bool { return o.ID == r1.ID }); i >= 0 {
+				diff(t, "ord_r1 as listed", r1, got[i])
+			}
+		}
+	})
+	add("Orders/Renewals/Replace", func(t *testing.T, s licensing.Store) {
+		// PutOrder replaces the order, its list with it: an order it no
+		// longer names no longer finds it.
+		os := renewalFixture()
+		putScrambled(t, s, os)
+		r1 := os[0]
+		for _, c := range []struct {
+			renews []string
+			want   map[string][]string // renewed: renewals
+		}{
+			{[]string{"ord_b", "ord_d"}, map[string][]string{"ord_a": {"ord_r2"}, "ord_b": {"ord_r1", "ord_r3", "ord_r4"}, "ord_d": {"ord_r1"}}},
+			{nil, map[string][]string{"ord_a": {"ord_r2"}, "ord_b": {"ord_r3", "ord_r4"}, "ord_d": {}}},
+			{[]string{"ord_a"}, map[string][]string{"ord_a": {"ord_r1", "ord_r2"}, "ord_b": {"ord_r3", "ord_r4"}, "ord_d": {}}},
+		} {
+			r1.Renews = c.renews
+			put(t, s, r1)
+			diff(t, fmt.Sprintf("ord_r1 renewing %q", c.renews), r1,
+				read(t, s, func(tx licensing.Tx) (licensing.Order, error) { return tx.Order(r1.ID) }))
+			for renewed, want := range c.want {
+				got := read(t, s, func(tx licensing.Tx) ([]licensing.Order, error) {
+					return tx.Orders(licensing.OrderQuery{Renews: renewed})
+				})
+				diff(t, fmt.Sprintf("renewals of %s with ord_r1 renewing %q", renewed, c.renews), want, ids(got, orderID))
+			}
+		}
+	})
+	add("Orders/Renewals/Copies", func(t *testing.T, s licensing.Store) {
+		want := renewalFixture()[0]
+		in := want
+		in.Renews = slices.Clone(want.Renews)
+		put(t, s, in)
+		in.Renews[0] = "ord_z"
+		got := read(t, s, func(tx licensing.Tx) (licensing.Order, error) { return tx.Order(want.ID) })
+		diff(t, "Order after its caller changed the list it stored", want, got)
+		got.Renews[0] = "ord_y"
+		got = read(t, s, func(tx licensing.Tx) (licensing.Order, error) { return tx.Order(want.ID) })
+		diff(t, "Order after its reader changed its copy", want, got)
 	})
 }
 

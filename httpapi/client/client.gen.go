@@ -318,12 +318,13 @@ type Licence struct {
 
 // LicenceRequest defines model for LicenceRequest.
 type LicenceRequest struct {
-	Company       string  `json:"company"`
-	PurchaseOrder *string `json:"purchase_order,omitempty"`
-	Quantity      int64   `json:"quantity"`
-	Renews        *string `json:"renews,omitempty"`
-	Tier          *string `json:"tier,omitempty"`
-	TopUpOf       *string `json:"top_up_of,omitempty"`
+	Company       string    `json:"company"`
+	PurchaseOrder *string   `json:"purchase_order,omitempty"`
+	Quantity      int64     `json:"quantity"`
+	RenewTier     *bool     `json:"renew_tier,omitempty"`
+	Renews        *[]string `json:"renews,omitempty"`
+	Tier          *string   `json:"tier,omitempty"`
+	TopUpOf       *string   `json:"top_up_of,omitempty"`
 }
 
 // NewCompany defines model for NewCompany.
@@ -391,7 +392,7 @@ type Order struct {
 	Quantity      int64      `json:"quantity"`
 	Reason        *string    `json:"reason,omitempty"`
 	Reminded      *[]int64   `json:"reminded,omitempty"`
-	Renews        *string    `json:"renews,omitempty"`
+	Renews        *[]string  `json:"renews,omitempty"`
 	RequestedAt   time.Time  `json:"requested_at"`
 	RequestedBy   Actor      `json:"requested_by"`
 	StartsAt      *time.Time `json:"starts_at,omitempty"`

@@ -286,7 +286,7 @@ func TestNoLedgerNoWrite(t *testing.T) {
 			if err := os.WriteFile(path, nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, "has no ledger schema (this code needs version 5): run migrate"},
+		}, "has no ledger schema (this code needs version 6): run migrate"},
 		{"NotSQLite", func(t *testing.T, path string) {
 			if err := os.WriteFile(path, []byte("name,seats\nacme,5\n"), 0o644); err != nil {
 				t.Fatal(err)
@@ -294,19 +294,19 @@ func TestNoLedgerNoWrite(t *testing.T) {
 		}, "file is not a database"},
 		{"OtherTables", func(t *testing.T, path string) {
 			sqlExec(t, path, "CREATE TABLE accounts (id integer PRIMARY KEY, name text); INSERT INTO accounts (name) VALUES ('acme')")
-		}, "has no ledger schema (this code needs version 5): run migrate"},
+		}, "has no ledger schema (this code needs version 6): run migrate"},
 		{"Newer", func(t *testing.T, path string) {
 			if code, _, errs := runCLI(t, "--db", path, "migrate"); code != exitOK {
 				t.Fatalf("migrate: %s", errs)
 			}
 			sqlExec(t, path, "INSERT INTO licensing_migrations (version, name) VALUES (99, '0099_future.sql')")
-		}, "schema is at version 99 (0099_future.sql), newer than this code's version 5"},
+		}, "schema is at version 99 (0099_future.sql), newer than this code's version 6"},
 		{"Unknown", func(t *testing.T, path string) {
 			if code, _, errs := runCLI(t, "--db", path, "migrate"); code != exitOK {
 				t.Fatalf("migrate: %s", errs)
 			}
 			sqlExec(t, path, "UPDATE licensing_migrations SET name = '0002_elsewhere.sql' WHERE version = 2")
-		}, "records migration 0002_elsewhere.sql, which this code (schema version 5) does not know"},
+		}, "records migration 0002_elsewhere.sql, which this code (schema version 6) does not know"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -407,6 +409,72 @@ func TestServeBrowser(t *testing.T) {
 		waitVisible(`//table[caption="All orders"]//tr[th[normalize-space()="`+renewal.ID+` (renews PO-2002)"]][td[normalize-space()="assigned"]][td[normalize-space()="4"]][td[normalize-space()="2028-11-30"]][td[normalize-space()="2 of 4"]]`),
 		waitVisible(`//table[caption="All orders"]//tr[th[normalize-space()="PO-2002"]][td[normalize-space()="assigned"]][td[normalize-space()="2027-11-30"]]`),
 		waitVisible(button("Renew order "+renewal.ID)))
+
+	// Then it renews all of Globex's live premium seats at once, from the
+	// same dialog: the renewal names every live premium order with a term
+	// (PO-2002 and a top-up of it; not the renewal above, whose term has
+	// not started, nor the rejected PO-1001) and starts when the first of
+	// them expires.
+	pam := licensing.PartnerManager(acme.ID, "pam@acme.example")
+	topUp, err := l.RequestLicences(ctx, pam, licensing.LicenceRequest{Company: globex.ID, Quantity: 1, PurchaseOrder: "PO-3003", TopUpOf: assigned.ID})
+	if err == nil {
+		_, err = l.AssignOrder(ctx, pam, licensing.OrderAssignment{Order: topUp.ID})
+	}
+	if err != nil {
+		t.Fatalf("a top-up of PO-2002: %v", err)
+	}
+	before, err := l.Orders(ctx, sys, licensing.OrderFilter{Company: globex.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clk.Now()
+	names := map[string]string{}
+	var live []string
+	first := time.Time{}
+	for _, o := range before.Items {
+		names[o.ID] = cmp.Or(o.PurchaseOrder, o.ID)
+		if o.Status == licensing.StatusAssigned && o.Tier == licensing.Premium && !o.StartsAt.After(now) && now.Before(o.ExpiresAt) {
+			live = append(live, o.ID)
+			if first.IsZero() || o.ExpiresAt.Before(first) {
+				first = o.ExpiresAt
+			}
+		}
+	}
+	if len(live) < 2 {
+		t.Fatalf("Globex holds the live premium orders %v, want two or more to renew at once", live)
+	}
+	b.step("renew-tier-dialog",
+		// Away from the Orders tab and back, for the page to read the
+		// top-up: each waits for its page to be drawn.
+		click(`//nav[@aria-label="Main"]//a[normalize-space()="Licences"]`),
+		waitVisible(heading(2, "Licences of your companies")),
+		click(`//*[@role="tab"][normalize-space()="Orders"]`),
+		waitVisible(`//table[caption="All orders"]//tr[th[normalize-space()="PO-3003"]]`),
+		click(button("Renew order PO-2002")),
+		waitVisible(dialog("Renew order")),
+		clearValue(labelled(dialog("Renew order"), "Quantity")),
+		sendKeys(labelled(dialog("Renew order"), "Quantity"), "3"),
+		click(labelled(dialog("Renew order"), "Renew all the company's live premium orders (the first to expire carried over first)")))
+	b.do("renew-tier",
+		click(dialog("Renew order")+`//button[normalize-space()="Renew order"]`),
+		waitVisible(`//*[@role="status"][contains(normalize-space(), " of Globex renewed by ")]`))
+	after, err := l.Orders(ctx, sys, licensing.OrderFilter{Company: globex.ID})
+	if err != nil || len(after.Items) != len(before.Items)+1 {
+		t.Fatalf("the ledger holds the orders %+v, %v; want one more than %d", after.Items, err, len(before.Items))
+	}
+	tierRenewal := after.Items[len(after.Items)-1]
+	if !slices.Equal(tierRenewal.Renews, live) || tierRenewal.Quantity != 3 || tierRenewal.Status != licensing.StatusAssigned ||
+		!tierRenewal.StartsAt.Equal(first) || !tierRenewal.ExpiresAt.Equal(licensing.AddMonths(first, 12)) {
+		t.Fatalf("the ledger holds the tier renewal %+v, want 3 seats renewing %v from %s", tierRenewal, live, first)
+	}
+	var marks []string
+	for _, id := range live {
+		marks = append(marks, names[id])
+	}
+	b.step("tier-renewed",
+		waitVisible(status(fmt.Sprintf("%d premium orders of Globex renewed by %s: 3 premium licences from %s to %s.", len(live),
+			tierRenewal.ID, first.Format(time.DateOnly), tierRenewal.ExpiresAt.Format(time.DateOnly)))),
+		waitVisible(`//table[caption="All orders"]//tr[th[normalize-space()="`+tierRenewal.ID+` (renews `+strings.Join(marks, ", ")+`)"]][td[normalize-space()="assigned"]][td[normalize-space()="3"]]`))
 
 	// A second partner sees none of it.
 	b.signIn("Partner Account Manager, Initech Resellers (initech)", "ian@initech.example")

@@ -10,9 +10,10 @@ import (
 // expires, each live licence L of R gets a continuation at once: a licence
 // C of the same learner on R' with AllocatedAt = R.ExpiresAt (R'.StartsAt
 // if R is the first of the orders R' renews to expire), ExpiresAt =
-// R'.ExpiresAt and FromLicence = L.ID, holding one of R''s seats. C is the learner's current licence (it expires last), so the
-// entitlement check, one read, finds it before, at and after R's expiry with
-// no sweep: the learner is entitled without a gap. The continuations are
+// R'.ExpiresAt and FromLicence = L.ID, holding one of R''s seats. C is the
+// learner's current licence (it expires last), so the entitlement check,
+// one read, finds it before, at and after R's expiry with no sweep: the
+// learner is entitled without a gap. The continuations are
 // kept in step with R until it expires: see carry, and releasable.
 
 // renewals returns the renewals of o assigned before o expires (so they
@@ -20,6 +21,9 @@ import (
 // expiries), if o has not expired at now; the first assigned first, then
 // by id.
 func renewals(tx Tx, o Order, now time.Time) ([]Order, error) {
+	if !now.Before(o.ExpiresAt) {
+		return nil, nil
+	}
 	var out []Order
 	q := OrderQuery{Company: o.Company, Renews: o.ID, Statuses: []Status{StatusAssigned}, Limit: 100}
 	for {
@@ -28,7 +32,7 @@ func renewals(tx Tx, o Order, now time.Time) ([]Order, error) {
 			return nil, err
 		}
 		for _, r := range os {
-			if now.Before(o.ExpiresAt) && r.AssignedAt.Before(o.ExpiresAt) {
+			if r.AssignedAt.Before(o.ExpiresAt) {
 				out = append(out, r)
 			}
 		}

@@ -26,9 +26,10 @@
 // learners' lives (LearnerLife). Then each step draws one command from a
 // table of weighted entries: create a partner or a company, update a
 // company (its auto-allocation too), request licences (LicenceRequest),
-// request the renewal or a co-termed top-up of one of a company's orders,
-// assign, reject or cancel an order, tell the next fact of a learner's
-// life, allocate one learner or several, reallocate, release, sweep,
+// request the renewal of one of a company's orders, of several, or of its
+// seats of a tier, or a co-termed top-up of one order, assign, reject or
+// cancel an order, tell the next fact of a learner's life, allocate one
+// learner or several, reallocate, release, sweep,
 // deliver the outbox to a recording Notifier that is now and then down,
 // retry a call with its idempotency key, ask for a company's forecast
 // (which writes nothing and lists every expiry due by its end), or move
@@ -61,8 +62,8 @@
 //     recorded, and every reminder threshold due has been sent; each
 //     expiry is recorded once and each reminder queued once per order and
 //     threshold, not before it is due, for a threshold of the schedule;
-//     no reminder is queued for an order whose renewals, assigned and
-//     waiting to start, hold as many seats as it has.
+//     no reminder is queued for an order whose renewals of it alone,
+//     assigned and waiting to start, hold as many seats as it has.
 //
 // After every step, for the companies the step acted on and one drawn
 // company (every company at the first step of each month):
@@ -70,10 +71,10 @@
 //   - seats are never over-allocated: each order's Allocated is the number
 //     of its licences not released, and never more than its Quantity;
 //   - each order reads assigned until ExpiresAt and expired from then; it
-//     starts at AssignedAt, or, a renewal assigned before the order it
-//     renews expires, at that expiry, and expires at its start plus its
-//     tier's term (licensing.Term.ExpiresAt), or, a top-up, with the order
-//     it tops up;
+//     starts at AssignedAt, or, a renewal assigned before the first of
+//     the orders it renews expires, at that expiry, and expires at its
+//     start plus its tier's term (licensing.Term.ExpiresAt), or, a top-up,
+//     with the order it tops up;
 //   - each licence is of an order of its company, of that order's tier and
 //     expiry; a learner holds at most one live licence of a tier, or one
 //     and its continuation on a renewal's seats (then the current one);

@@ -254,6 +254,9 @@ func TestAuthorization(t *testing.T) {
 		{"RequestRenewal", []licensing.ActorKind{P, C}, true, assigned, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
 			return discard(l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 2, Renews: []string{tg.order}}))
 		}},
+		{"RequestTierRenewal", []licensing.ActorKind{P, C}, true, nil, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
+			return discard(l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 2, RenewTier: true}))
+		}},
 		{"RequestTopUp", []licensing.ActorKind{P, C}, true, assigned, func(l *licensing.Ledger, a licensing.Actor, tg target) error {
 			return discard(l.RequestLicences(ctx, a, licensing.LicenceRequest{Company: tg.company, Quantity: 2, TopUpOf: tg.order}))
 		}},

@@ -429,11 +429,17 @@ func (c cmdRequest) do(ctx context.Context, l *licensing.Ledger) (any, error) {
 	return l.RequestLicences(ctx, c.A, licensing.LicenceRequest{Company: c.Company, Tier: c.Tier, Quantity: c.Qty,
 		PurchaseOrder: c.PO, Renews: c.Renews, RenewTier: c.RenewTier, TopUpOf: c.TopUpOf, IdempotencyKey: c.K})
 }
+// precheck refuses a renewal that names an order twice, before anything
+// else.
+func (c cmdRequest) precheck() *expect {
+	if len(c.Renews) != len(slices.Compact(slices.Sorted(slices.Values(c.Renews)))) {
+		e := fail(licensing.ErrInvalid, "renews")
+		return &e
+	}
+	return nil
+}
 func (c cmdRequest) predict(h *harness) expect {
 	m := h.m
-	if len(c.Renews) != len(slices.Compact(slices.Sorted(slices.Values(c.Renews)))) {
-		return fail(licensing.ErrInvalid, "renews")
-	}
 	if !m.seesCompany(c.A, c.Company) {
 		return notFound("company", c.Company, m.companies[c.Company] != nil)
 	}

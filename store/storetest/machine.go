@@ -170,6 +170,12 @@ func (h *harness) predict(c cmd) expect {
 	if !allowed {
 		return fail(licensing.ErrForbidden, "")
 	}
+	// The input's own checks come before the clock and the key.
+	if p, ok := c.(prechecked); ok {
+		if e := p.precheck(); e != nil {
+			return *e
+		}
+	}
 	// A clock that reads the zero instant is refused by every command that
 	// reads it, before anything else, a key's record included.
 	if h.m.now.IsZero() && readsClock(c) {
@@ -184,6 +190,12 @@ func (h *harness) predict(c cmd) expect {
 		}
 	}
 	return c.predict(h)
+}
+
+// prechecked is a command whose input the ledger checks before it reads
+// the clock or the idempotency key: precheck returns the refusal, or nil.
+type prechecked interface {
+	precheck() *expect
 }
 
 // readsClock reports whether a command reads the clock: every command that

@@ -429,6 +429,7 @@ func (c cmdRequest) do(ctx context.Context, l *licensing.Ledger) (any, error) {
 	return l.RequestLicences(ctx, c.A, licensing.LicenceRequest{Company: c.Company, Tier: c.Tier, Quantity: c.Qty,
 		PurchaseOrder: c.PO, Renews: c.Renews, RenewTier: c.RenewTier, TopUpOf: c.TopUpOf, IdempotencyKey: c.K})
 }
+
 // precheck refuses a renewal that names an order twice, before anything
 // else.
 func (c cmdRequest) precheck() *expect {

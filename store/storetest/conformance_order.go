@@ -158,18 +158,7 @@ func addOrders(add adder) {
 		{"FilterAfterLimit", licensing.OrderQuery{Tier: "premium", After: "ord_01", Limit: 2}, []string{"ord_03", "ord_04"}},
 		{"CompanyAfter", licensing.OrderQuery{Company: "c1", After: "ord_02"}, []string{"ord_06"}},
 	} {
-		add("Orders/"+c.name, func(t *testing.T, s licensing.Store) {
-			putScrambled(t, s, orderFixture())
-			got := read(t, s, func(tx licensing.Tx) ([]licensing.Order, error) { return tx.Orders(c.q) })
-			if got == nil {
-				t.Errorf("Orders(%+v) returned a nil slice", c.q)
-			}
-			diff(t, fmt.Sprintf("Orders(%+v) ids", c.q), c.want, ids(got, orderID))
-			want := byID(orderFixture(), orderID)
-			for _, o := range got {
-				diff(t, "Orders: order "+o.ID, want[o.ID], o)
-			}
-		})
+		add("Orders/"+c.name, ordersCase(orderFixture, c.q, c.want))
 	}
 	add("Orders/Paging", func(t *testing.T, s licensing.Store) {
 		os := orderFixture()
@@ -214,6 +203,23 @@ func addOrders(add adder) {
 			diff(t, "orders paged one at a time", sortedTricky, paged)
 		}
 	})
+}
+
+// ordersCase is a case of Orders: the orders of fixture put in a
+// scrambled order, then q lists exactly want (by id), each order as put.
+func ordersCase(fixture func() []licensing.Order, q licensing.OrderQuery, want []string) func(*testing.T, licensing.Store) {
+	return func(t *testing.T, s licensing.Store) {
+		putScrambled(t, s, fixture())
+		got := read(t, s, func(tx licensing.Tx) ([]licensing.Order, error) { return tx.Orders(q) })
+		if got == nil {
+			t.Errorf("Orders(%+v) returned a nil slice", q)
+		}
+		diff(t, fmt.Sprintf("Orders(%+v) ids", q), want, ids(got, orderID))
+		put := byID(fixture(), orderID)
+		for _, o := range got {
+			diff(t, "Orders: order "+o.ID, put[o.ID], o)
+		}
+	}
 }
 
 // renewalFixture is a set of renewals, each of one or more orders, for the
@@ -265,18 +271,7 @@ func addRenewals(add adder) {
 		{"AfterLimit", licensing.OrderQuery{Renews: "ord_b", After: "ord_r1", Limit: 1}, []string{"ord_r3"}},
 		{"CompanyAfterLimit", licensing.OrderQuery{Renews: "ord_b", Company: "c1", After: "ord_r1", Limit: 1}, []string{"ord_r4"}},
 	} {
-		add("Orders/Renewals/"+c.name, func(t *testing.T, s licensing.Store) {
-			putScrambled(t, s, renewalFixture())
-			got := read(t, s, func(tx licensing.Tx) ([]licensing.Order, error) { return tx.Orders(c.q) })
-			if got == nil {
-				t.Errorf("Orders(%+v) returned a nil slice", c.q)
-			}
-			diff(t, fmt.Sprintf("Orders(%+v) ids", c.q), c.want, ids(got, orderID))
-			want := byID(renewalFixture(), orderID)
-			for _, o := range got {
-				diff(t, "Orders: order "+o.ID, want[o.ID], o)
-			}
-		})
+		add("Orders/Renewals/"+c.name, ordersCase(renewalFixture, c.q, c.want))
 	}
 	add("Orders/Renewals/RoundTrip", func(t *testing.T, s licensing.Store) {
 		os := renewalFixture()
